@@ -1,0 +1,98 @@
+/*
+ * relay.h - what every transport (maildir, smtp, ses over SMTP or the
+ *           v2 API) offers the flusher: send one message to a list of
+ *           recipients and say, per recipient, what happened.
+ *
+ * API:    relay_new(), relay_send(), relay_close(), relay_free().
+ * Errors: relay_send() fills every recipient's result (MS_OK sent,
+ *         MS_TEMP try later, MS_PERM never) and reply; it sets
+ *         msg->health when the fault is the relay's rather than the
+ *         message's, so the flusher fails over and stops hammering it.
+ */
+#ifndef MS_RELAY_H
+#define MS_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "msgsource.h"
+#include "ms.h"
+
+#define RELAY_REPLY_MAX 512
+
+struct relay_rcpt {
+	const char *addr;		/* in: resolved address */
+	enum ms_status result;		/* out: MS_OK, MS_TEMP, MS_PERM */
+	char reply[RELAY_REPLY_MAX];	/* out: server reply or our reason */
+};
+
+enum relay_health {
+	RELAY_FINE,	/* the relay worked; results are the message's */
+	RELAY_FAILED,	/* connect, TLS, auth, 421...: cool down a while,
+			   try the next relay of the route now */
+	RELAY_HOLD,	/* quota exhausted, account paused: hold for
+			   hold_seconds, fail over, log once */
+};
+
+struct relay_msg {
+	/* in */
+	const char *qid;
+	const char *sender;		/* "" = null sender */
+	struct relay_rcpt *rcpts;
+	size_t nrcpt;
+	struct msg_source *src;		/* rewound by the relay as needed */
+	const char *config_set;		/* SES configuration set or NULL */
+	const char *const *tags;	/* SES "name=value" tags, NULL end */
+	/* out */
+	enum relay_health health;
+	long hold_seconds;		/* with RELAY_FAILED/RELAY_HOLD */
+	char peer[256];			/* "corp[10.0.0.5]:587" for the log */
+	char remote_id[128];		/* id the server gave, e.g. SES's */
+};
+
+struct relay;
+
+struct relay_ops {
+	const char *type;
+	/* Sets up r->priv; must not touch the network. */
+	enum ms_status (*init)(struct relay *r, struct ms_err *err);
+	/* Delivers; fills results. Returns MS_OK when every recipient has a
+	 * result (even if all failed); any other status means the relay
+	 * itself failed before results existed (results are then set by
+	 * relay_send to that status and err's text). */
+	enum ms_status (*send)(struct relay *r, struct relay_msg *msg,
+	    struct ms_err *err);
+	/* Drops cached connections (end of a run, or after an error). */
+	void (*close)(struct relay *r);
+	void (*destroy)(struct relay *r);
+	/* For `mailshim check`: connects and authenticates without sending.
+	 * May be NULL. */
+	enum ms_status (*probe)(struct relay *r, struct ms_err *err);
+};
+
+struct relay {
+	const struct relay_conf *conf;
+	const struct ms_conf *global;
+	const struct relay_ops *ops;
+	void *priv;
+	long long cool_until;		/* skip until then (unix seconds) */
+};
+
+/* Creates the runtime relay for conf (choosing ops by type). */
+enum ms_status relay_new(struct relay **out, const struct relay_conf *conf,
+    const struct ms_conf *global, struct ms_err *err);
+
+/* Calls ops->send and guarantees every recipient has a result. */
+enum ms_status relay_send(struct relay *r, struct relay_msg *msg,
+    struct ms_err *err);
+
+void relay_close(struct relay *r);
+void relay_free(struct relay *r);
+
+/* The ops of each transport (one file each). */
+extern const struct relay_ops relay_maildir_ops;
+extern const struct relay_ops relay_smtp_ops;
+extern const struct relay_ops relay_ses_ops;
+
+#endif

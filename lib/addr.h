@@ -1,0 +1,47 @@
+/*
+ * addr.h - e-mail addresses: address-list parsing (header values and
+ *          command-line arguments), validation, qualification.
+ *
+ * API:    addr_list_parse(), addr_valid(), addr_is_local(),
+ *         addr_qualify(), addr_domain().
+ * Trust:  input is untrusted (headers, argv from web applications); the
+ *         parser is bounded and never reads past len.
+ */
+#ifndef MS_ADDR_H
+#define MS_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ms.h"
+
+#define ADDR_MAX 998		/* longest address we accept */
+
+/* Called once per address found; addr is the bare addr-spec
+ * ("a@example.com", or "root" for a local name), NUL-terminated. A
+ * non-MS_OK return stops the parse and is passed through. */
+typedef enum ms_status (*addr_cb)(const char *addr, void *arg,
+    struct ms_err *err);
+
+/* Parses an RFC 5322 address list: "A <a@x>, b@y (B), \"C, D\" <c@z>",
+ * groups ("team: a@x, b@y;"), empty groups ("undisclosed-recipients:;").
+ * Folded (multi-line) header values are accepted. MS_DATA naming the
+ * offending text when an address cannot be parsed. */
+enum ms_status addr_list_parse(const char *text, size_t len, addr_cb cb,
+    void *arg, struct ms_err *err);
+
+/* A bare address we accept in the envelope: local@domain or local, no
+ * spaces, controls, brackets or a second '@' outside quotes; at most
+ * ADDR_MAX bytes. */
+bool addr_valid(const char *addr);
+
+/* True when addr has no domain part ("root"). */
+bool addr_is_local(const char *addr);
+
+/* "root" -> "root@domain" (malloc'd); a qualified address is copied. */
+char *addr_qualify(const char *addr, const char *domain);
+
+/* The part after the last '@', or NULL. */
+const char *addr_domain(const char *addr);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * conf.h - the configuration file (libconfuse), loaded once per program.
+ *
+ * API:    conf_load(), conf_free(), conf_relay_find(), conf_default_path().
+ * Errors: MS_CONFIG with "FILE:LINE: problem" for anything wrong in the
+ *         file; MS_CONFIG when a file named explicitly does not exist.
+ * Trust:  the front end may only load the default path while set-gid;
+ *         sendmail/main.c drops the group before loading another file.
+ */
+#ifndef MS_CONF_H
+#define MS_CONF_H
+
+#include <stdbool.h>
+
+#include "ms.h"
+
+enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES };
+enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
+enum ses_transport { SES_SMTP, SES_API };
+
+struct relay_conf {
+	char *name;
+	int line;		/* where the section starts, for messages */
+	enum relay_type type;
+
+	/* maildir */
+	char *path;
+
+	/* smtp and ses (SMTP interface) */
+	char *host;		/* smtp: required; ses: derived from region */
+	long port;		/* 0 = the type's default */
+	enum tls_mode tls;
+	bool tls_verify;	/* false only when the operator says so */
+	char *ca_file;
+	char *tls_name;		/* name the certificate must carry */
+	char *username;
+	char *password;		/* a secret source: file:, env:, ... */
+	char *helo;		/* EHLO name; default: global hostname */
+	long connect_timeout;	/* seconds */
+	long timeout;		/* seconds without progress (low speed) */
+	long max_time;		/* seconds for a whole transaction, 0 = none */
+	char *proxy;		/* http://, socks5h:// URL or NULL */
+	long connections;	/* parallel connections to this relay */
+	long max_per_connection; /* messages before reconnecting */
+	long max_recipients;	/* per transaction, 0 = unlimited */
+	long max_size;		/* bytes, 0 = unlimited */
+	double rate;		/* recipients per second, 0 = unlimited,
+				   < 0 = auto (ses api) */
+	bool ipv6;		/* allow IPv6 (default yes) */
+
+	/* ses */
+	char *region;
+	char *endpoint;		/* host (or URL for api) override */
+	char *credentials;	/* secret source for key id + secret */
+	enum ses_transport transport;
+	char *configuration_set;
+};
+
+struct route_conf {
+	char *name;
+	int line;
+	char **senders;		/* patterns; none = matches everything */
+	int nsenders;
+	struct relay_conf **relays; /* in order: first, then failover */
+	int nrelays;
+	char *rewrite_sender;	/* envelope sender for this route or NULL */
+	bool rewrite_from;	/* also rewrite the header From */
+	char **tags;		/* "name=value" SES message tags */
+	int ntags;
+	char *configuration_set; /* overrides the relay's */
+};
+
+struct ms_conf {
+	char *path;		/* the file this came from (NULL: built-in) */
+	char *spool;
+	char *hostname;
+	char *domain;
+	char *aliases;		/* path of the aliases file */
+	char *catchall;		/* local names with no alias go here */
+	long max_message_size;	/* bytes, front end refuses beyond */
+
+	/* retry policy */
+	long retry_first;	/* seconds */
+	long retry_max;		/* seconds */
+	long give_up;		/* seconds after arrival */
+	char *dead_notify;	/* address told about dead letters or NULL */
+	long workers;		/* parallel flusher workers */
+
+	struct relay_conf *relays;
+	int nrelays;
+	struct route_conf *routes;
+	int nroutes;		/* the route named "default" comes last */
+};
+
+/* The file used when neither -C nor MAILSHIM_CONFIG names one. */
+const char *conf_default_path(void);
+
+/* Loads path (NULL: the default path). A missing default file gives the
+ * built-in defaults (spool, hostname from the system, everything routed
+ * to nothing: the front end works, the flusher says there is no relay).
+ * A missing file named explicitly is an error. */
+enum ms_status conf_load(struct ms_conf *conf, const char *path,
+    bool explicit_path, struct ms_err *err);
+
+void conf_free(struct ms_conf *conf);
+
+struct relay_conf *conf_relay_find(const struct ms_conf *conf,
+    const char *name);
+
+#endif

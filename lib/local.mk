@@ -1,0 +1,9 @@
+# lib/: small pieces both programs share. Nothing here may need libcurl or
+# libcrypto: the front end links this archive.
+noinst_LIBRARIES += lib/libms.a
+lib_libms_a_SOURCES = \
+	lib/ms.c lib/ms.h \
+	lib/log.c lib/log.h \
+	lib/conf.c lib/conf.h \
+	lib/durations.c lib/durations.h \
+	lib/addr.c lib/addr.h

@@ -1,0 +1,76 @@
+/*
+ * ms.c - status codes to exit codes, error formatting, safe quoting.
+ *
+ * API:    ms_err_set(), ms_exitcode(), ms_status_name(), ms_quote().
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <sysexits.h>
+
+#include "ms.h"
+
+enum ms_status
+ms_err_set(struct ms_err *err, enum ms_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return status;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static const struct {
+	enum ms_status status;
+	int exitcode;
+	const char *name;
+} status_table[] = {
+	{ MS_OK, EX_OK, "ok" },
+	{ MS_USAGE, EX_USAGE, "usage" },
+	{ MS_DATA, EX_DATAERR, "data" },
+	{ MS_NOUSER, EX_NOUSER, "nouser" },
+	{ MS_PERM, EX_UNAVAILABLE, "perm" },
+	{ MS_SOFTWARE, EX_SOFTWARE, "software" },
+	{ MS_OSERR, EX_OSERR, "oserr" },
+	{ MS_CANTCREAT, EX_CANTCREAT, "cantcreat" },
+	{ MS_IOERR, EX_IOERR, "ioerr" },
+	{ MS_TEMP, EX_TEMPFAIL, "temp" },
+	{ MS_NOPERM, EX_NOPERM, "noperm" },
+	{ MS_CONFIG, EX_CONFIG, "config" },
+};
+
+int
+ms_exitcode(enum ms_status status)
+{
+	for (size_t i = 0; i < MS_ARRAY_LEN(status_table); i++)
+		if (status_table[i].status == status)
+			return status_table[i].exitcode;
+	return EX_SOFTWARE;
+}
+
+const char *
+ms_status_name(enum ms_status status)
+{
+	for (size_t i = 0; i < MS_ARRAY_LEN(status_table); i++)
+		if (status_table[i].status == status)
+			return status_table[i].name;
+	return "unknown";
+}
+
+char *
+ms_quote(char *out, size_t outlen, const char *in, size_t inlen)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return out;
+	for (size_t i = 0; i < inlen && i < 200 && n + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}

@@ -1,0 +1,54 @@
+/*
+ * ms.h - status codes, error reports and small helpers shared by every
+ *        mailshim program.
+ *
+ * API:    enum ms_status, struct ms_err, ms_err_set(), ms_exitcode(),
+ *         ms_status_name().
+ * Errors: library code returns an ms_status and writes one human sentence
+ *         into the caller's struct ms_err; only main() exits.
+ */
+#ifndef MS_H
+#define MS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum ms_status {
+	MS_OK = 0,	/* done */
+	MS_USAGE,	/* 64 bad command line */
+	MS_DATA,	/* 65 malformed message or address */
+	MS_NOUSER,	/* 67 recipient address unusable */
+	MS_PERM,	/* 69 permanent refusal (5xx) */
+	MS_SOFTWARE,	/* 70 our bug: an invariant broke */
+	MS_OSERR,	/* 71 fork, getpwuid and friends failed */
+	MS_CANTCREAT,	/* 73 cannot create an output file */
+	MS_IOERR,	/* 74 read/write error that retrying will not fix */
+	MS_TEMP,	/* 75 try again later: disk full, relay down, 4xx */
+	MS_NOPERM,	/* 77 not allowed */
+	MS_CONFIG,	/* 78 bad configuration */
+};
+
+/* One sentence saying what failed and why; never holds a secret. */
+struct ms_err {
+	char msg[768];
+};
+
+/* Formats into err->msg (truncating safely); returns status for chaining:
+ *   return ms_err_set(err, MS_TEMP, "cannot open %s: %s", p, strerror(e)); */
+enum ms_status ms_err_set(struct ms_err *err, enum ms_status status,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The sysexits.h value for a status (0 for MS_OK). */
+int ms_exitcode(enum ms_status status);
+
+/* A short lower-case word for logs: "ok", "temp", "perm", ... */
+const char *ms_status_name(enum ms_status status);
+
+/* Copies at most 200 bytes of untrusted text into out (size outlen),
+ * replacing control and non-ASCII bytes with '?', for log lines and
+ * error messages (Postfix's %.200s habit). Returns out. */
+char *ms_quote(char *out, size_t outlen, const char *in, size_t inlen);
+
+#define MS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,4 @@
+noinst_LIBRARIES += spool/libspool.a
+spool_libspool_a_SOURCES = \
+	spool/envelope.c spool/envelope.h \
+	spool/writer.c spool/queue.c spool/spool.h

@@ -1,0 +1,155 @@
+/*
+ * spool.h - the on-disk queue: the only code that creates, commits,
+ *           claims, defers, buries or deletes queue files.
+ *
+ * Layout (spool/README has owners, modes and the file format):
+ *   tmp/    the front end writes a message here            1730
+ *   new/    committed by rename, waiting for the flusher    1770
+ *   queue/  picked up by the flusher; ID + ID.state         0700
+ *   dead/   dead letters; ID + ID.state                     0700
+ *   run/    locks and shared relay state                    0700
+ *
+ * Trust:  the writer side runs inside the set-gid front end and touches
+ *         only tmp/ and new/. The reader side trusts nothing it finds.
+ * Errors: MS_TEMP for anything that may work later (ENOSPC, EDQUOT, EIO
+ *         while writing, a missing spool), with the path and cause.
+ */
+#ifndef MS_SPOOL_H
+#define MS_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "envelope.h"
+#include "ms.h"
+
+#define SPOOL_ID_LEN 22		/* 14 hex digits of usec + 8 random */
+#define SPOOL_BUF_SIZE 65536
+
+/* ---- writer side (front end) ---- */
+
+struct spool_writer {
+	int spoolfd;		/* the spool directory */
+	int tmpfd, newfd;	/* tmp/ and new/ */
+	int fd;			/* tmp/ID while writing */
+	char id[SPOOL_ID_LEN + 1];
+	char spool[4096];	/* for messages */
+	size_t written;		/* bytes so far */
+	size_t limit;		/* 0 = none; beyond it spool_write fails */
+	size_t buflen;
+	char buf[SPOOL_BUF_SIZE];
+};
+
+/* Makes a fresh queue id (time in microseconds + 32 random bits, upper
+ * case hex) into id[SPOOL_ID_LEN + 1]. Ids sort by arrival. */
+enum ms_status spool_make_id(char *id, struct ms_err *err);
+
+/* True when name looks like a queue id (length and alphabet). */
+bool spool_id_valid(const char *name);
+
+/* Opens spool/tmp/ID exclusively (mode 0600, no symlinks followed). */
+enum ms_status spool_create(struct spool_writer *w, const char *spool,
+    size_t limit, struct ms_err *err);
+
+/* Buffered write; MS_DATA when the size limit is passed. */
+enum ms_status spool_write(struct spool_writer *w, const void *data,
+    size_t len, struct ms_err *err);
+
+/* Flushes, fsyncs, marks the file complete, renames tmp/ID to new/ID and
+ * fsyncs new/. Only after MS_OK may the caller report success. On error
+ * the file is gone (or, if the rename happened, complete and queued; the
+ * caller still reports MS_TEMP: a duplicate beats a loss). */
+enum ms_status spool_commit(struct spool_writer *w, struct ms_err *err);
+
+/* Unlinks tmp/ID if it is still there and closes everything. Safe to call
+ * after commit and more than once. */
+void spool_abort(struct spool_writer *w);
+
+/* ---- reader side (flusher and admin tools) ---- */
+
+enum spool_area { AREA_QUEUE, AREA_DEAD };
+
+struct spool {
+	char *dir;
+	int dirfd, tmpfd, newfd, queuefd, deadfd, runfd;
+};
+
+/* Creates the layout with its modes; when running as root, chowns to
+ * user:drop_group (NULL: leave ownership alone). */
+enum ms_status spool_init(const char *dir, const char *user,
+    const char *drop_group, struct ms_err *err);
+
+/* Opens an existing spool (MS_TEMP with the reason when it is missing or
+ * unreadable, which for a non-root user names the permission problem). */
+enum ms_status spool_open(struct spool *s, const char *dir,
+    struct ms_err *err);
+void spool_close(struct spool *s);
+
+/* Moves committed messages from new/ to queue/ after checking each is a
+ * plain, complete, singly-linked file; sets odd files aside with a log
+ * line. Removes tmp/ files older than a day. Returns how many moved. */
+size_t spool_pickup(struct spool *s);
+
+struct spool_entry {
+	char id[SPOOL_ID_LEN + 1];
+	long long next_try;	/* 0 = due now (never tried) */
+	off_t size;		/* file size in bytes */
+	long long mtime;	/* arrival approximation from the file */
+};
+
+/* Lists an area, sorted by id (arrival). Cost: one readdir plus one
+ * fstatat per state file; no message is opened. */
+enum ms_status spool_list(struct spool *s, enum spool_area area,
+    struct spool_entry **entries, size_t *n, struct ms_err *err);
+
+/* A message owned by one flusher while it holds the claim. */
+struct spool_msg {
+	struct spool *s;
+	enum spool_area area;
+	char id[SPOOL_ID_LEN + 1];
+	int fd;			/* the message file, flock'ed */
+	struct envelope env;
+	off_t body_offset;	/* first byte of the RFC 5322 message */
+	off_t file_size;
+	struct msg_state state;
+};
+
+/* Claims queue or dead message id: opens it without following links,
+ * takes an exclusive non-blocking flock (released by the kernel if this
+ * process dies), checks it is still linked, then reads envelope and state.
+ * *busy is set (and MS_OK returned, nothing claimed) when another process
+ * holds it or it vanished meanwhile. MS_DATA for a damaged file (the
+ * caller sets it aside with spool_quarantine). */
+enum ms_status spool_claim(struct spool *s, enum spool_area area,
+    const char *id, struct spool_msg *m, bool *busy, struct ms_err *err);
+
+/* Reads envelope and state without claiming (listings, show). */
+enum ms_status spool_peek(struct spool *s, enum spool_area area,
+    const char *id, struct spool_msg *m, struct ms_err *err);
+
+/* Writes m->state atomically; the state file's mtime becomes
+ * m->state.next_try so a scan knows what is due without opening it. */
+enum ms_status spool_save_state(struct spool_msg *m, struct ms_err *err);
+
+/* Delivered to everyone: removes message and state, releases. */
+enum ms_status spool_finish(struct spool_msg *m, struct ms_err *err);
+
+/* Moves the message and its state (saved first) to dead/, releases. */
+enum ms_status spool_bury(struct spool_msg *m, struct ms_err *err);
+
+/* Moves a dead message back to queue/, due now, dead recipients made
+ * pending again (sent ones stay sent). */
+enum ms_status spool_requeue(struct spool_msg *m, struct ms_err *err);
+
+/* Removes message and state from wherever m is. */
+enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
+
+/* Renames a damaged file to SPOOL/dead/ID.bad so nobody tries it again. */
+void spool_quarantine(struct spool *s, enum spool_area area, const char *id,
+    const char *why);
+
+/* Releases the claim and frees what claim/peek allocated. */
+void spool_release(struct spool_msg *m);
+
+#endif
