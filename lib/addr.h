@@ -15,20 +15,20 @@
 
 #include "ms.h"
 
-#define ADDR_MAX 998		/* longest address we accept */
+#define ADDR_MAX 998 /* longest address we accept */
 
 /* Called once per address found; addr is the bare addr-spec
  * ("a@example.com", or "root" for a local name), NUL-terminated. A
  * non-MS_OK return stops the parse and is passed through. */
-typedef enum ms_status (*addr_cb)(const char *addr, void *arg,
-    struct ms_err *err);
+typedef enum ms_status (*addr_cb)(
+    const char *addr, void *arg, struct ms_err *err);
 
 /* Parses an RFC 5322 address list: "A <a@x>, b@y (B), \"C, D\" <c@z>",
  * groups ("team: a@x, b@y;"), empty groups ("undisclosed-recipients:;").
  * Folded (multi-line) header values are accepted. MS_DATA naming the
  * offending text when an address cannot be parsed. */
-enum ms_status addr_list_parse(const char *text, size_t len, addr_cb cb,
-    void *arg, struct ms_err *err);
+enum ms_status addr_list_parse(
+    const char *text, size_t len, addr_cb cb, void *arg, struct ms_err *err);
 
 /* A bare address we accept in the envelope: local@domain or local, no
  * spaces, controls, brackets or a second '@' outside quotes; at most

@@ -61,8 +61,8 @@ validate_choice(cfg_t *cfg, cfg_opt_t *opt, const char *const *choices)
 	for (size_t i = 0; choices[i] != NULL; i++)
 		if (strcmp(v, choices[i]) == 0)
 			return 0;
-	cfg_error(cfg, "%s = \"%s\" is not one of the allowed values",
-	    opt->name, v);
+	cfg_error(
+	    cfg, "%s = \"%s\" is not one of the allowed values", opt->name, v);
 	return -1;
 }
 
@@ -97,8 +97,10 @@ validate_duration(cfg_t *cfg, cfg_opt_t *opt)
 	long secs;
 
 	if (duration_parse(v, &secs) != 0) {
-		cfg_error(cfg, "%s = \"%s\" is not a duration (like 300, "
-		    "5m, 1h, 5d)", opt->name, v);
+		cfg_error(cfg,
+		    "%s = \"%s\" is not a duration (like 300, "
+		    "5m, 1h, 5d)",
+		    opt->name, v);
 		return -1;
 	}
 	return 0;
@@ -116,8 +118,10 @@ validate_rate(cfg_t *cfg, cfg_opt_t *opt)
 	errno = 0;
 	d = strtod(v, &end);
 	if (errno != 0 || end == v || *end != '\0' || d < 0) {
-		cfg_error(cfg, "rate = \"%s\" is neither a number of recipients "
-		    "per second nor \"auto\"", v);
+		cfg_error(cfg,
+		    "rate = \"%s\" is neither a number of recipients "
+		    "per second nor \"auto\"",
+		    v);
 		return -1;
 	}
 	return 0;
@@ -135,48 +139,35 @@ validate_positive(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-static cfg_opt_t relay_opts[] = {
-	CFG_STR("type", NULL, CFGF_NODEFAULT),
-	CFG_STR("path", NULL, CFGF_NONE),
-	CFG_STR("host", NULL, CFGF_NONE),
-	CFG_INT("port", 0, CFGF_NONE),
-	CFG_STR("tls", NULL, CFGF_NONE),
+static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
+	CFG_STR("path", NULL, CFGF_NONE), CFG_STR("host", NULL, CFGF_NONE),
+	CFG_INT("port", 0, CFGF_NONE), CFG_STR("tls", NULL, CFGF_NONE),
 	CFG_BOOL("tls_verify", cfg_true, CFGF_NONE),
 	CFG_STR("ca_file", NULL, CFGF_NONE),
 	CFG_STR("tls_name", NULL, CFGF_NONE),
 	CFG_STR("username", NULL, CFGF_NONE),
-	CFG_STR("password", NULL, CFGF_NONE),
-	CFG_STR("helo", NULL, CFGF_NONE),
+	CFG_STR("password", NULL, CFGF_NONE), CFG_STR("helo", NULL, CFGF_NONE),
 	CFG_INT("connect_timeout", 30, CFGF_NONE),
-	CFG_INT("timeout", 300, CFGF_NONE),
-	CFG_INT("max_time", 0, CFGF_NONE),
-	CFG_STR("proxy", NULL, CFGF_NONE),
-	CFG_INT("connections", 1, CFGF_NONE),
+	CFG_INT("timeout", 300, CFGF_NONE), CFG_INT("max_time", 0, CFGF_NONE),
+	CFG_STR("proxy", NULL, CFGF_NONE), CFG_INT("connections", 1, CFGF_NONE),
 	CFG_INT("max_per_connection", 0, CFGF_NONE),
 	CFG_INT("max_recipients", 0, CFGF_NONE),
-	CFG_INT("max_size", 0, CFGF_NONE),
-	CFG_STR("rate", "0", CFGF_NONE),
+	CFG_INT("max_size", 0, CFGF_NONE), CFG_STR("rate", "0", CFGF_NONE),
 	CFG_BOOL("ipv6", cfg_true, CFGF_NONE),
 	CFG_STR("region", NULL, CFGF_NONE),
 	CFG_STR("endpoint", NULL, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE),
-	CFG_END()
-};
+	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
 
-static cfg_opt_t route_opts[] = {
-	CFG_STR_LIST("senders", NULL, CFGF_NONE),
+static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
 	CFG_STR("rewrite_sender", NULL, CFGF_NONE),
 	CFG_BOOL("rewrite_from", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("tags", NULL, CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE),
-	CFG_END()
-};
+	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
 
-static cfg_opt_t top_opts[] = {
-	CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
+static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
 	CFG_STR("domain", NULL, CFGF_NONE),
 	CFG_STR("aliases", "/etc/aliases", CFGF_NONE),
@@ -187,12 +178,11 @@ static cfg_opt_t top_opts[] = {
 	CFG_STR("give_up", "5d", CFGF_NONE),
 	CFG_STR("dead_notify", NULL, CFGF_NONE),
 	CFG_INT("workers", 1, CFGF_NONE),
-	CFG_SEC("relay", relay_opts, CFGF_MULTI | CFGF_TITLE |
-	    CFGF_NO_TITLE_DUPES),
-	CFG_SEC("route", route_opts, CFGF_MULTI | CFGF_TITLE |
-	    CFGF_NO_TITLE_DUPES),
-	CFG_END()
-};
+	CFG_SEC(
+	    "relay", relay_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC(
+	    "route", route_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_END() };
 
 static char *
 dup_or_null(const char *s)
@@ -209,8 +199,8 @@ tls_from_string(const char *s)
 }
 
 static enum ms_status
-relay_from_cfg(struct relay_conf *r, cfg_t *sec, const char *file,
-    struct ms_err *err)
+relay_from_cfg(
+    struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err)
 {
 	const char *type = cfg_getstr(sec, "type");
 	const char *rate = cfg_getstr(sec, "rate");
@@ -218,10 +208,13 @@ relay_from_cfg(struct relay_conf *r, cfg_t *sec, const char *file,
 	r->name = strdup(cfg_title(sec));
 	r->line = sec->line;
 	if (type == NULL)
-		return ms_err_set(err, MS_CONFIG, "%s:%d: relay \"%s\" has no "
-		    "type (maildir, smtp or ses)", file, r->line, r->name);
-	r->type = strcmp(type, "maildir") == 0 ? RELAY_MAILDIR :
-	    strcmp(type, "smtp") == 0 ? RELAY_SMTP : RELAY_SES;
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\" has no "
+		    "type (maildir, smtp or ses)",
+		    file, r->line, r->name);
+	r->type = strcmp(type, "maildir") == 0 ? RELAY_MAILDIR
+	    : strcmp(type, "smtp") == 0	       ? RELAY_SMTP
+					       : RELAY_SES;
 	r->path = dup_or_null(cfg_getstr(sec, "path"));
 	r->host = dup_or_null(cfg_getstr(sec, "host"));
 	r->port = cfg_getint(sec, "port");
@@ -245,37 +238,47 @@ relay_from_cfg(struct relay_conf *r, cfg_t *sec, const char *file,
 	r->region = dup_or_null(cfg_getstr(sec, "region"));
 	r->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
 	r->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
-	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0 ?
-	    SES_API : SES_SMTP;
-	r->configuration_set = dup_or_null(cfg_getstr(sec,
-	    "configuration_set"));
+	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0
+	    ? SES_API
+	    : SES_SMTP;
+	r->configuration_set =
+	    dup_or_null(cfg_getstr(sec, "configuration_set"));
 	if (r->connections < 1)
 		r->connections = 1;
 
 	switch (r->type) {
 	case RELAY_MAILDIR:
 		if (r->path == NULL)
-			return ms_err_set(err, MS_CONFIG, "%s:%d: maildir relay "
-			    "\"%s\" needs a path", file, r->line, r->name);
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: maildir relay "
+			    "\"%s\" needs a path",
+			    file, r->line, r->name);
 		break;
 	case RELAY_SMTP:
 		if (r->host == NULL)
-			return ms_err_set(err, MS_CONFIG, "%s:%d: smtp relay "
-			    "\"%s\" needs a host", file, r->line, r->name);
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: smtp relay "
+			    "\"%s\" needs a host",
+			    file, r->line, r->name);
 		if (r->port == 0)
-			r->port = r->tls == TLS_IMPLICIT ? 465 :
-			    r->tls == TLS_STARTTLS ? 587 : 25;
+			r->port = r->tls == TLS_IMPLICIT ? 465
+			    : r->tls == TLS_STARTTLS	 ? 587
+							 : 25;
 		break;
 	case RELAY_SES:
 		if (r->region == NULL)
-			return ms_err_set(err, MS_CONFIG, "%s:%d: ses relay "
-			    "\"%s\" needs a region", file, r->line, r->name);
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: ses relay "
+			    "\"%s\" needs a region",
+			    file, r->line, r->name);
 		break;
 	}
 	if (r->password != NULL && strchr(r->password, ':') == NULL)
-		return ms_err_set(err, MS_CONFIG, "%s:%d: relay \"%s\": password "
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": password "
 		    "must name where the secret is (file:/path or env:NAME), "
-		    "not hold it", file, r->line, r->name);
+		    "not hold it",
+		    file, r->line, r->name);
 	return MS_OK;
 }
 
@@ -291,17 +294,20 @@ route_from_cfg(struct ms_conf *conf, struct route_conf *rt, cfg_t *sec,
 		rt->senders[i] = strdup(cfg_getnstr(sec, "senders", i));
 	rt->nrelays = (int)cfg_size(sec, "relays");
 	if (rt->nrelays == 0)
-		return ms_err_set(err, MS_CONFIG, "%s:%d: route \"%s\" lists "
-		    "no relays", file, rt->line, rt->name);
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: route \"%s\" lists "
+		    "no relays",
+		    file, rt->line, rt->name);
 	rt->relays = calloc((size_t)rt->nrelays, sizeof(*rt->relays));
 	for (int i = 0; i < rt->nrelays; i++) {
 		const char *name = cfg_getnstr(sec, "relays", i);
 
 		rt->relays[i] = conf_relay_find(conf, name);
 		if (rt->relays[i] == NULL)
-			return ms_err_set(err, MS_CONFIG, "%s:%d: route \"%s\" "
-			    "names relay \"%s\", which is not defined", file,
-			    rt->line, rt->name, name);
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: route \"%s\" "
+			    "names relay \"%s\", which is not defined",
+			    file, rt->line, rt->name, name);
 	}
 	rt->rewrite_sender = dup_or_null(cfg_getstr(sec, "rewrite_sender"));
 	rt->rewrite_from = cfg_getbool(sec, "rewrite_from");
@@ -309,8 +315,8 @@ route_from_cfg(struct ms_conf *conf, struct route_conf *rt, cfg_t *sec,
 	rt->tags = calloc((size_t)rt->ntags + 1, sizeof(char *));
 	for (int i = 0; i < rt->ntags; i++)
 		rt->tags[i] = strdup(cfg_getnstr(sec, "tags", i));
-	rt->configuration_set = dup_or_null(cfg_getstr(sec,
-	    "configuration_set"));
+	rt->configuration_set =
+	    dup_or_null(cfg_getstr(sec, "configuration_set"));
 	return MS_OK;
 }
 
@@ -336,8 +342,8 @@ default_hostname(struct ms_conf *conf)
 	if (conf->domain == NULL) {
 		const char *dot = strchr(conf->hostname, '.');
 
-		conf->domain = strdup(dot != NULL && dot[1] != '\0' ? dot + 1 :
-		    conf->hostname);
+		conf->domain = strdup(
+		    dot != NULL && dot[1] != '\0' ? dot + 1 : conf->hostname);
 	}
 }
 
@@ -359,8 +365,8 @@ routes_default_last(struct ms_conf *conf)
 }
 
 static enum ms_status
-conf_fill(struct ms_conf *conf, cfg_t *cfg, const char *file,
-    struct ms_err *err)
+conf_fill(
+    struct ms_conf *conf, cfg_t *cfg, const char *file, struct ms_err *err)
 {
 	enum ms_status st;
 
@@ -384,16 +390,16 @@ conf_fill(struct ms_conf *conf, cfg_t *cfg, const char *file,
 	conf->nrelays = (int)cfg_size(cfg, "relay");
 	conf->relays = calloc((size_t)conf->nrelays + 1, sizeof(*conf->relays));
 	for (int i = 0; i < conf->nrelays; i++) {
-		st = relay_from_cfg(&conf->relays[i], cfg_getnsec(cfg, "relay",
-		    (unsigned)i), file, err);
+		st = relay_from_cfg(&conf->relays[i],
+		    cfg_getnsec(cfg, "relay", (unsigned)i), file, err);
 		if (st != MS_OK)
 			return st;
 	}
 	conf->nroutes = (int)cfg_size(cfg, "route");
 	conf->routes = calloc((size_t)conf->nroutes + 1, sizeof(*conf->routes));
 	for (int i = 0; i < conf->nroutes; i++) {
-		st = route_from_cfg(conf, &conf->routes[i], cfg_getnsec(cfg,
-		    "route", (unsigned)i), file, err);
+		st = route_from_cfg(conf, &conf->routes[i],
+		    cfg_getnsec(cfg, "route", (unsigned)i), file, err);
 		if (st != MS_OK)
 			return st;
 	}
@@ -447,8 +453,9 @@ conf_load(struct ms_conf *conf, const char *path, bool explicit_path,
 		st = ms_err_set(err, MS_CONFIG, "cannot read %s: %s", path,
 		    strerror(errno));
 	} else if (rc != CFG_SUCCESS) {
-		st = ms_err_set(err, MS_CONFIG, "%s", conf_errbuf[0] != '\0' ?
-		    conf_errbuf : "configuration is invalid");
+		st = ms_err_set(err, MS_CONFIG, "%s",
+		    conf_errbuf[0] != '\0' ? conf_errbuf
+					   : "configuration is invalid");
 	} else {
 		st = conf_fill(conf, cfg, path, err);
 	}
@@ -479,9 +486,9 @@ static void
 relay_free(struct relay_conf *r)
 {
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
-	    &r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
-	    &r->region, &r->endpoint, &r->credentials,
-	    &r->configuration_set };
+		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
+		&r->region, &r->endpoint, &r->credentials,
+		&r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

@@ -20,38 +20,38 @@ enum ses_transport { SES_SMTP, SES_API };
 
 struct relay_conf {
 	char *name;
-	int line;		/* where the section starts, for messages */
+	int line; /* where the section starts, for messages */
 	enum relay_type type;
 
 	/* maildir */
 	char *path;
 
 	/* smtp and ses (SMTP interface) */
-	char *host;		/* smtp: required; ses: derived from region */
-	long port;		/* 0 = the type's default */
+	char *host; /* smtp: required; ses: derived from region */
+	long port;  /* 0 = the type's default */
 	enum tls_mode tls;
-	bool tls_verify;	/* false only when the operator says so */
+	bool tls_verify; /* false only when the operator says so */
 	char *ca_file;
-	char *tls_name;		/* name the certificate must carry */
+	char *tls_name; /* name the certificate must carry */
 	char *username;
-	char *password;		/* a secret source: file:, env:, ... */
-	char *helo;		/* EHLO name; default: global hostname */
-	long connect_timeout;	/* seconds */
-	long timeout;		/* seconds without progress (low speed) */
-	long max_time;		/* seconds for a whole transaction, 0 = none */
-	char *proxy;		/* http://, socks5h:// URL or NULL */
-	long connections;	/* parallel connections to this relay */
+	char *password;		 /* a secret source: file:, env:, ... */
+	char *helo;		 /* EHLO name; default: global hostname */
+	long connect_timeout;	 /* seconds */
+	long timeout;		 /* seconds without progress (low speed) */
+	long max_time;		 /* seconds for a whole transaction, 0 = none */
+	char *proxy;		 /* http://, socks5h:// URL or NULL */
+	long connections;	 /* parallel connections to this relay */
 	long max_per_connection; /* messages before reconnecting */
-	long max_recipients;	/* per transaction, 0 = unlimited */
-	long max_size;		/* bytes, 0 = unlimited */
-	double rate;		/* recipients per second, 0 = unlimited,
-				   < 0 = auto (ses api) */
-	bool ipv6;		/* allow IPv6 (default yes) */
+	long max_recipients;	 /* per transaction, 0 = unlimited */
+	long max_size;		 /* bytes, 0 = unlimited */
+	double rate;		 /* recipients per second, 0 = unlimited,
+				    < 0 = auto (ses api) */
+	bool ipv6;		 /* allow IPv6 (default yes) */
 
 	/* ses */
 	char *region;
-	char *endpoint;		/* host (or URL for api) override */
-	char *credentials;	/* secret source for key id + secret */
+	char *endpoint;	   /* host (or URL for api) override */
+	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;
 };
@@ -59,37 +59,37 @@ struct relay_conf {
 struct route_conf {
 	char *name;
 	int line;
-	char **senders;		/* patterns; none = matches everything */
+	char **senders; /* patterns; none = matches everything */
 	int nsenders;
 	struct relay_conf **relays; /* in order: first, then failover */
 	int nrelays;
-	char *rewrite_sender;	/* envelope sender for this route or NULL */
-	bool rewrite_from;	/* also rewrite the header From */
-	char **tags;		/* "name=value" SES message tags */
+	char *rewrite_sender; /* envelope sender for this route or NULL */
+	bool rewrite_from;    /* also rewrite the header From */
+	char **tags;	      /* "name=value" SES message tags */
 	int ntags;
 	char *configuration_set; /* overrides the relay's */
 };
 
 struct ms_conf {
-	char *path;		/* the file this came from (NULL: built-in) */
+	char *path; /* the file this came from (NULL: built-in) */
 	char *spool;
 	char *hostname;
 	char *domain;
-	char *aliases;		/* path of the aliases file */
-	char *catchall;		/* local names with no alias go here */
-	long max_message_size;	/* bytes, front end refuses beyond */
+	char *aliases;	       /* path of the aliases file */
+	char *catchall;	       /* local names with no alias go here */
+	long max_message_size; /* bytes, front end refuses beyond */
 
 	/* retry policy */
-	long retry_first;	/* seconds */
-	long retry_max;		/* seconds */
-	long give_up;		/* seconds after arrival */
-	char *dead_notify;	/* address told about dead letters or NULL */
-	long workers;		/* parallel flusher workers */
+	long retry_first;  /* seconds */
+	long retry_max;	   /* seconds */
+	long give_up;	   /* seconds after arrival */
+	char *dead_notify; /* address told about dead letters or NULL */
+	long workers;	   /* parallel flusher workers */
 
 	struct relay_conf *relays;
 	int nrelays;
 	struct route_conf *routes;
-	int nroutes;		/* the route named "default" comes last */
+	int nroutes; /* the route named "default" comes last */
 };
 
 /* The file used when neither -C nor MAILSHIM_CONFIG names one. */
@@ -104,7 +104,7 @@ enum ms_status conf_load(struct ms_conf *conf, const char *path,
 
 void conf_free(struct ms_conf *conf);
 
-struct relay_conf *conf_relay_find(const struct ms_conf *conf,
-    const char *name);
+struct relay_conf *
+conf_relay_find(const struct ms_conf *conf, const char *name);
 
 #endif

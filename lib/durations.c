@@ -24,7 +24,8 @@ duration_parse(const char *text, long *seconds)
 	if (errno != 0)
 		return -1;
 	switch (*end) {
-	case '\0': case 's': unit = 1; break;
+	case '\0':
+	case 's': unit = 1; break;
 	case 'm': unit = 60; break;
 	case 'h': unit = 3600; break;
 	case 'd': unit = 86400; break;

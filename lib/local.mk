@@ -1,9 +1,14 @@
 # lib/: small pieces both programs share. Nothing here may need libcurl or
 # libcrypto: the front end links this archive.
+lib_aliases_sources =
+include lib/aliases.mk
+
 noinst_LIBRARIES += lib/libms.a
+lib_libms_a_CPPFLAGS = $(AM_CPPFLAGS) $(CONFUSE_CFLAGS)
 lib_libms_a_SOURCES = \
 	lib/ms.c lib/ms.h \
 	lib/log.c lib/log.h \
 	lib/conf.c lib/conf.h \
 	lib/durations.c lib/durations.h \
-	lib/addr.c lib/addr.h
+	lib/addr.c lib/addr.h \
+	$(lib_aliases_sources)

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sysexits.h>
 
 #include "ms.h"
@@ -73,4 +74,17 @@ ms_quote(char *out, size_t outlen, const char *in, size_t inlen)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+void
+ms_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (size == 0)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }

@@ -14,18 +14,18 @@
 #include <stddef.h>
 
 enum ms_status {
-	MS_OK = 0,	/* done */
-	MS_USAGE,	/* 64 bad command line */
-	MS_DATA,	/* 65 malformed message or address */
-	MS_NOUSER,	/* 67 recipient address unusable */
-	MS_PERM,	/* 69 permanent refusal (5xx) */
-	MS_SOFTWARE,	/* 70 our bug: an invariant broke */
-	MS_OSERR,	/* 71 fork, getpwuid and friends failed */
-	MS_CANTCREAT,	/* 73 cannot create an output file */
-	MS_IOERR,	/* 74 read/write error that retrying will not fix */
-	MS_TEMP,	/* 75 try again later: disk full, relay down, 4xx */
-	MS_NOPERM,	/* 77 not allowed */
-	MS_CONFIG,	/* 78 bad configuration */
+	MS_OK = 0,    /* done */
+	MS_USAGE,     /* 64 bad command line */
+	MS_DATA,      /* 65 malformed message or address */
+	MS_NOUSER,    /* 67 recipient address unusable */
+	MS_PERM,      /* 69 permanent refusal (5xx) */
+	MS_SOFTWARE,  /* 70 our bug: an invariant broke */
+	MS_OSERR,     /* 71 fork, getpwuid and friends failed */
+	MS_CANTCREAT, /* 73 cannot create an output file */
+	MS_IOERR,     /* 74 read/write error that retrying will not fix */
+	MS_TEMP,      /* 75 try again later: disk full, relay down, 4xx */
+	MS_NOPERM,    /* 77 not allowed */
+	MS_CONFIG,    /* 78 bad configuration */
 };
 
 /* One sentence saying what failed and why; never holds a secret. */
@@ -48,6 +48,11 @@ const char *ms_status_name(enum ms_status status);
  * replacing control and non-ASCII bytes with '?', for log lines and
  * error messages (Postfix's %.200s habit). Returns out. */
 char *ms_quote(char *out, size_t outlen, const char *in, size_t inlen);
+
+/* Copies src into dst[size], cutting it short if need be; always
+ * NUL-terminates (size > 0). For replies and reasons, where a shortened
+ * text is the intent. */
+void ms_copy(char *dst, size_t size, const char *src);
 
 #define MS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,0 +1,446 @@
+/*
+ * addr.c - e-mail addresses: RFC 5322 address-list parsing for header
+ *          values and command-line arguments, validation, qualification.
+ *
+ * API:    addr_list_parse(), addr_valid(), addr_is_local(),
+ *         addr_qualify(), addr_domain().  Documented in addr.h.
+ * Trust:  input is untrusted; the tokenizer never reads past len, keeps
+ *         no recursion beyond one group level and bounds every address
+ *         at ADDR_MAX bytes.
+ * Errors: MS_DATA naming (quoted, at most 200 bytes) the element that
+ *         could not be parsed; MS_TEMP when memory runs out.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+enum tok_type { TOK_END, TOK_ATOM, TOK_QSTR, TOK_DLIT, TOK_SPECIAL, TOK_BAD };
+
+struct tok {
+	enum tok_type type;
+	const char *p; /* token text (quotes included) */
+	size_t len;
+	char c; /* the character for TOK_SPECIAL */
+};
+
+struct lexer {
+	const char *s;
+	size_t len, pos;
+	struct tok cur;
+};
+
+static bool
+is_atext(unsigned char c)
+{
+	if (c >= 0x80)
+		return true; /* UTF-8 and other 8-bit bytes, kept as is */
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static bool
+is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Skips white space (folding included) and nested comments. False when a
+ * comment is not closed. */
+static bool
+skip_cfws(struct lexer *lx)
+{
+	while (lx->pos < lx->len) {
+		unsigned char c = (unsigned char)lx->s[lx->pos];
+
+		if (is_wsp(c)) {
+			lx->pos++;
+		} else if (c == '(') {
+			int depth = 0;
+
+			do {
+				c = (unsigned char)lx->s[lx->pos];
+				if (c == '\\' && lx->pos + 1 < lx->len)
+					lx->pos++;
+				else if (c == '(')
+					depth++;
+				else if (c == ')')
+					depth--;
+				lx->pos++;
+			} while (depth > 0 && lx->pos < lx->len);
+			if (depth > 0)
+				return false;
+		} else {
+			break;
+		}
+	}
+	return true;
+}
+
+/* Moves to the next token (into lx->cur). */
+static void
+lex_next(struct lexer *lx)
+{
+	struct tok *t = &lx->cur;
+	size_t start;
+	unsigned char c;
+
+	t->type = TOK_BAD;
+	t->len = 0;
+	t->c = '\0';
+	t->p = lx->s + lx->pos;
+	if (!skip_cfws(lx))
+		return;
+	t->p = lx->s + lx->pos;
+	if (lx->pos >= lx->len) {
+		t->type = TOK_END;
+		return;
+	}
+	start = lx->pos;
+	c = (unsigned char)lx->s[lx->pos];
+	if (c == '"' || c == '[') {
+		char close = c == '"' ? '"' : ']';
+
+		for (lx->pos++; lx->pos < lx->len; lx->pos++) {
+			c = (unsigned char)lx->s[lx->pos];
+			if (c == '\\' && lx->pos + 1 < lx->len) {
+				lx->pos++;
+			} else if (c == (unsigned char)close) {
+				lx->pos++;
+				t->type = close == '"' ? TOK_QSTR : TOK_DLIT;
+				t->len = lx->pos - start;
+				return;
+			} else if (c == '\0' || (close == ']' && c == '[')) {
+				return;
+			}
+		}
+		return; /* not closed */
+	}
+	if (is_atext(c)) {
+		while (lx->pos < lx->len &&
+		    is_atext((unsigned char)lx->s[lx->pos]))
+			lx->pos++;
+		t->type = TOK_ATOM;
+		t->len = lx->pos - start;
+		return;
+	}
+	if (strchr("<>@,:;.", c) != NULL && c != '\0') {
+		lx->pos++;
+		t->type = TOK_SPECIAL;
+		t->c = (char)c;
+		t->len = 1;
+		return;
+	}
+	/* ')', ']', '\\', controls: nothing we can use */
+}
+
+static bool
+is_special(const struct tok *t, char c)
+{
+	return t->type == TOK_SPECIAL && t->c == c;
+}
+
+/* An address being assembled from tokens. */
+struct abuf {
+	char s[ADDR_MAX + 1];
+	size_t len;
+	bool overflow;
+};
+
+static void
+abuf_add(struct abuf *b, const char *p, size_t len)
+{
+	if (b->len + len > ADDR_MAX) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->s + b->len, p, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+static enum ms_status
+bad_element(const struct lexer *lx, size_t start, struct ms_err *err)
+{
+	char q[256];
+	size_t end = lx->pos;
+
+	/* name the element up to the next comma, for a useful message */
+	while (end < lx->len && lx->s[end] != ',')
+		end++;
+	ms_quote(q, sizeof(q), lx->s + start, end - start);
+	return ms_err_set(err, MS_DATA, "invalid address: %s", q);
+}
+
+/* Reads an addr-spec (word *("." word) ["@" domain]) from the current
+ * token on, stopping at the first token that cannot continue it. */
+static bool
+parse_addr_spec(struct lexer *lx, struct abuf *b)
+{
+	b->len = 0;
+	b->s[0] = '\0';
+	b->overflow = false;
+	for (;;) { /* local part */
+		if (lx->cur.type != TOK_ATOM && lx->cur.type != TOK_QSTR)
+			return false;
+		abuf_add(b, lx->cur.p, lx->cur.len);
+		lex_next(lx);
+		if (!is_special(&lx->cur, '.'))
+			break;
+		abuf_add(b, ".", 1);
+		lex_next(lx);
+	}
+	if (is_special(&lx->cur, '@')) {
+		abuf_add(b, "@", 1);
+		lex_next(lx);
+		if (lx->cur.type == TOK_DLIT) {
+			abuf_add(b, lx->cur.p, lx->cur.len);
+			lex_next(lx);
+		} else {
+			for (;;) {
+				if (lx->cur.type != TOK_ATOM)
+					return false;
+				abuf_add(b, lx->cur.p, lx->cur.len);
+				lex_next(lx);
+				if (!is_special(&lx->cur, '.'))
+					break;
+				abuf_add(b, ".", 1);
+				lex_next(lx);
+			}
+		}
+	}
+	return !b->overflow && addr_valid(b->s);
+}
+
+/* Inside <...>: an optional obsolete route "@a,@b:" then an addr-spec. */
+static bool
+parse_angle(struct lexer *lx, struct abuf *b)
+{
+	lex_next(lx); /* past '<' */
+	if (is_special(&lx->cur, '@')) {
+		while (lx->cur.type != TOK_END && !is_special(&lx->cur, ':') &&
+		    !is_special(&lx->cur, '>') && lx->cur.type != TOK_BAD)
+			lex_next(lx);
+		if (!is_special(&lx->cur, ':'))
+			return false;
+		lex_next(lx);
+	}
+	if (!parse_addr_spec(lx, b))
+		return false;
+	if (!is_special(&lx->cur, '>'))
+		return false;
+	lex_next(lx);
+	return true;
+}
+
+/* One mailbox, or a group when in_group is false. */
+static enum ms_status
+parse_element(
+    struct lexer *lx, bool in_group, addr_cb cb, void *arg, struct ms_err *err)
+{
+	struct abuf b;
+	struct lexer save = *lx;
+	size_t start = (size_t)(lx->cur.p - lx->s);
+	enum ms_status st;
+
+	/* A display name (or group name): words and dots up to '<' or ':'. */
+	while (lx->cur.type == TOK_ATOM || lx->cur.type == TOK_QSTR ||
+	    is_special(&lx->cur, '.'))
+		lex_next(lx);
+	if (is_special(&lx->cur, '<')) {
+		if (!parse_angle(lx, &b))
+			return bad_element(lx, start, err);
+		return cb(b.s, arg, err);
+	}
+	if (is_special(&lx->cur, ':') && !in_group && lx->cur.p != save.cur.p) {
+		lex_next(lx); /* group: list up to ';' */
+		for (;;) {
+			if (is_special(&lx->cur, ';')) {
+				lex_next(lx);
+				return MS_OK;
+			}
+			if (lx->cur.type == TOK_END)
+				return MS_OK; /* lenient: missing ';' */
+			if (is_special(&lx->cur, ',')) {
+				lex_next(lx);
+				continue;
+			}
+			st = parse_element(lx, true, cb, arg, err);
+			if (st != MS_OK)
+				return st;
+			if (!is_special(&lx->cur, ',') &&
+			    !is_special(&lx->cur, ';') &&
+			    lx->cur.type != TOK_END)
+				return bad_element(lx, start, err);
+		}
+	}
+	/* Otherwise a bare addr-spec: start again from the element start. */
+	*lx = save;
+	if (!parse_addr_spec(lx, &b))
+		return bad_element(lx, start, err);
+	return cb(b.s, arg, err);
+}
+
+enum ms_status
+addr_list_parse(
+    const char *text, size_t len, addr_cb cb, void *arg, struct ms_err *err)
+{
+	struct lexer lx = { .s = text, .len = len, .pos = 0 };
+	enum ms_status st;
+
+	lex_next(&lx);
+	for (;;) {
+		size_t start = (size_t)(lx.cur.p - lx.s);
+
+		if (lx.cur.type == TOK_BAD)
+			return bad_element(&lx, lx.pos, err);
+		if (lx.cur.type == TOK_END)
+			return MS_OK;
+		if (is_special(&lx.cur, ',')) {
+			lex_next(&lx);
+			continue;
+		}
+		st = parse_element(&lx, false, cb, arg, err);
+		if (st != MS_OK)
+			return st;
+		if (!is_special(&lx.cur, ',') && lx.cur.type != TOK_END)
+			return bad_element(&lx, start, err);
+	}
+}
+
+/* Length of a quoted string starting at s[0] == '"', or 0 if unclosed or
+ * holding a control byte. */
+static size_t
+quoted_len(const char *s)
+{
+	size_t i;
+
+	for (i = 1; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\') {
+			if (s[i + 1] == '\0' || s[i + 1] == '\r' ||
+			    s[i + 1] == '\n')
+				return 0;
+			i++;
+		} else if (c == '"') {
+			return i + 1;
+		} else if (c < 0x20 && c != '\t') {
+			return 0;
+		} else if (c == 0x7f) {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* dot-atom: atext runs separated by single dots, none at the ends. */
+static bool
+dot_atom_ok(const char *s, size_t len)
+{
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!is_atext((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+addr_valid(const char *addr)
+{
+	size_t n = strlen(addr), local;
+
+	if (n == 0 || n > ADDR_MAX)
+		return false;
+	if (addr[0] == '"') {
+		local = quoted_len(addr);
+		if (local == 0 || local == 2)
+			return false;
+	} else {
+		const char *at = strchr(addr, '@');
+
+		local = at != NULL ? (size_t)(at - addr) : n;
+		if (!dot_atom_ok(addr, local))
+			return false;
+	}
+	if (addr[local] == '\0')
+		return true;
+	if (addr[local] != '@')
+		return false;
+	addr += local + 1;
+	n = strlen(addr);
+	if (n == 0)
+		return false;
+	if (addr[0] == '[') {
+		if (n < 3 || addr[n - 1] != ']')
+			return false;
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)addr[i];
+
+			if (c <= ' ' || c == 0x7f || c == '[' || c == ']' ||
+			    c == '\\')
+				return false;
+		}
+		return true;
+	}
+	return dot_atom_ok(addr, n);
+}
+
+/* The '@' that separates local part and domain, or NULL. */
+static const char *
+find_at(const char *addr)
+{
+	size_t skip = 0;
+
+	if (addr[0] == '"') {
+		skip = quoted_len(addr);
+		if (skip == 0)
+			return NULL;
+	}
+	return strchr(addr + skip, '@');
+}
+
+bool
+addr_is_local(const char *addr)
+{
+	return find_at(addr) == NULL;
+}
+
+char *
+addr_qualify(const char *addr, const char *domain)
+{
+	size_t a, d;
+	char *out;
+
+	if (!addr_is_local(addr) || domain == NULL || domain[0] == '\0')
+		return strdup(addr);
+	a = strlen(addr);
+	d = strlen(domain);
+	out = malloc(a + d + 2);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, addr, a);
+	out[a] = '@';
+	memcpy(out + a + 1, domain, d + 1);
+	return out;
+}
+
+const char *
+addr_domain(const char *addr)
+{
+	const char *at = find_at(addr);
+
+	if (at == NULL)
+		return NULL;
+	return strrchr(at, '@') + 1;
+}
