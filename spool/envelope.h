@@ -18,36 +18,36 @@
 
 #include "ms.h"
 
-#define SPOOL_MAGIC "MAILSHIM-1"
-#define ENV_MAX_LINE 2048	/* one envelope line, newline included */
-#define ENV_MAX_RCPTS 10000	/* recipients in one message */
-#define ENV_MAX_SIZE (4 * 1024 * 1024) /* the whole envelope block */
+#define SPOOL_MAGIC   "MAILSHIM-1"
+#define ENV_MAX_LINE  2048  /* one envelope line, newline included */
+#define ENV_MAX_RCPTS 10000 /* recipients in one message */
+#define ENV_MAX_SIZE  (4 * 1024 * 1024) /* the whole envelope block */
 
 struct envelope {
-	char id[32];		/* queue id, also the file name */
-	long long arrival;	/* unix seconds */
-	long uid;		/* who submitted it */
-	char *user;		/* their login name */
-	char *sender;		/* envelope sender; "" is the null sender */
-	char **rcpts;		/* as given: "root" or "a@example.com" */
+	char id[32];	   /* queue id, also the file name */
+	long long arrival; /* unix seconds */
+	long uid;	   /* who submitted it */
+	char *user;	   /* their login name */
+	char *sender;	   /* envelope sender; "" is the null sender */
+	char **rcpts;	   /* as given: "root" or "a@example.com" */
 	size_t nrcpt;
-	char **opts;		/* "N=never", "B=8BITMIME", "V=envid" ... */
+	char **opts; /* "N=never", "B=8BITMIME", "V=envid" ... */
 	size_t nopt;
 };
 
 /* Appends a recipient or option (copies the string). */
-enum ms_status env_add_rcpt(struct envelope *env, const char *addr,
-    struct ms_err *err);
-enum ms_status env_add_opt(struct envelope *env, const char *opt,
-    struct ms_err *err);
+enum ms_status
+env_add_rcpt(struct envelope *env, const char *addr, struct ms_err *err);
+enum ms_status
+env_add_opt(struct envelope *env, const char *opt, struct ms_err *err);
 
 /* Looks up option "K=..." and returns the text after '=' or NULL. */
 const char *env_opt(const struct envelope *env, const char *key);
 
 /* Serialises the envelope, ending with the blank line that separates it
  * from the message. Returns a malloc'd string (length in *len). */
-enum ms_status env_format(const struct envelope *env, char **out,
-    size_t *len, struct ms_err *err);
+enum ms_status env_format(
+    const struct envelope *env, char **out, size_t *len, struct ms_err *err);
 
 /* Parses an envelope from buf[0..len); on success *consumed is the
  * offset of the first message byte. */
@@ -60,16 +60,16 @@ void env_free(struct envelope *env);
 enum rcpt_status { RCPT_PENDING, RCPT_SENT, RCPT_DEFERRED, RCPT_DEAD };
 
 struct rcpt_state {
-	char *addr;		/* the address actually delivered to */
+	char *addr; /* the address actually delivered to */
 	enum rcpt_status status;
-	long long when;		/* last change */
-	char *relay;		/* relay name or NULL */
-	char *reply;		/* last reply or reason, or NULL */
+	long long when; /* last change */
+	char *relay;	/* relay name or NULL */
+	char *reply;	/* last reply or reason, or NULL */
 };
 
 struct msg_state {
 	int attempts;
-	long long last_attempt;	/* unix seconds, 0 = never */
+	long long last_attempt; /* unix seconds, 0 = never */
 	long long next_try;	/* unix seconds, 0 = now */
 	char *reason;		/* last failure, for listings */
 	struct rcpt_state *rcpts;
@@ -81,14 +81,14 @@ struct msg_state {
 struct rcpt_state *state_rcpt(struct msg_state *st, const char *addr);
 
 /* Sets one recipient's outcome, replacing its reply. */
-enum ms_status state_set(struct msg_state *st, const char *addr,
-    enum rcpt_status status, const char *relay, const char *reply,
-    long long when, struct ms_err *err);
+enum ms_status
+state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
+    const char *relay, const char *reply, long long when, struct ms_err *err);
 
-enum ms_status state_format(const struct msg_state *st, char **out,
-    size_t *len, struct ms_err *err);
-enum ms_status state_parse(struct msg_state *st, const char *buf,
-    size_t len, struct ms_err *err);
+enum ms_status state_format(
+    const struct msg_state *st, char **out, size_t *len, struct ms_err *err);
+enum ms_status state_parse(
+    struct msg_state *st, const char *buf, size_t len, struct ms_err *err);
 void state_free(struct msg_state *st);
 
 const char *rcpt_status_name(enum rcpt_status s);

@@ -24,19 +24,20 @@
 #include "envelope.h"
 #include "ms.h"
 
-#define SPOOL_ID_LEN 22		/* 14 hex digits of usec + 8 random */
+#define SPOOL_ID_LEN   22 /* 14 hex digits of usec + 8 random */
 #define SPOOL_BUF_SIZE 65536
 
 /* ---- writer side (front end) ---- */
 
 struct spool_writer {
-	int spoolfd;		/* the spool directory */
-	int tmpfd, newfd;	/* tmp/ and new/ */
-	int fd;			/* tmp/ID while writing */
+	int spoolfd;	  /* the spool directory */
+	int tmpfd, newfd; /* tmp/ and new/ */
+	int fd;		  /* tmp/ID while writing */
 	char id[SPOOL_ID_LEN + 1];
-	char spool[4096];	/* for messages */
-	size_t written;		/* bytes so far */
-	size_t limit;		/* 0 = none; beyond it spool_write fails */
+	bool committed;	  /* renamed into new/: never unlink */
+	char spool[4096]; /* for messages */
+	size_t written;	  /* bytes so far */
+	size_t limit;	  /* 0 = none; beyond it spool_write fails */
 	size_t buflen;
 	char buf[SPOOL_BUF_SIZE];
 };
@@ -53,8 +54,8 @@ enum ms_status spool_create(struct spool_writer *w, const char *spool,
     size_t limit, struct ms_err *err);
 
 /* Buffered write; MS_DATA when the size limit is passed. */
-enum ms_status spool_write(struct spool_writer *w, const void *data,
-    size_t len, struct ms_err *err);
+enum ms_status spool_write(
+    struct spool_writer *w, const void *data, size_t len, struct ms_err *err);
 
 /* Flushes, fsyncs, marks the file complete, renames tmp/ID to new/ID and
  * fsyncs new/. Only after MS_OK may the caller report success. On error
@@ -80,10 +81,16 @@ struct spool {
 enum ms_status spool_init(const char *dir, const char *user,
     const char *drop_group, struct ms_err *err);
 
+/* Checks the layout's types, modes and (when user and drop_group exist on
+ * this system) owners; calls report once per problem with a sentence
+ * that says what is wrong. Returns the number of problems. */
+typedef void (*spool_report_fn)(const char *problem, void *arg);
+int spool_verify(const char *dir, const char *user, const char *drop_group,
+    spool_report_fn report, void *arg);
+
 /* Opens an existing spool (MS_TEMP with the reason when it is missing or
  * unreadable, which for a non-root user names the permission problem). */
-enum ms_status spool_open(struct spool *s, const char *dir,
-    struct ms_err *err);
+enum ms_status spool_open(struct spool *s, const char *dir, struct ms_err *err);
 void spool_close(struct spool *s);
 
 /* Moves committed messages from new/ to queue/ after checking each is a
@@ -93,9 +100,8 @@ size_t spool_pickup(struct spool *s);
 
 struct spool_entry {
 	char id[SPOOL_ID_LEN + 1];
-	long long next_try;	/* 0 = due now (never tried) */
-	off_t size;		/* file size in bytes */
-	long long mtime;	/* arrival approximation from the file */
+	long long next_try; /* 0 = due now (never tried) */
+	bool has_state;	    /* tried before (ID.state exists) */
 };
 
 /* Lists an area, sorted by id (arrival). Cost: one readdir plus one
@@ -108,9 +114,9 @@ struct spool_msg {
 	struct spool *s;
 	enum spool_area area;
 	char id[SPOOL_ID_LEN + 1];
-	int fd;			/* the message file, flock'ed */
+	int fd; /* the message file, flock'ed */
 	struct envelope env;
-	off_t body_offset;	/* first byte of the RFC 5322 message */
+	off_t body_offset; /* first byte of the RFC 5322 message */
 	off_t file_size;
 	struct msg_state state;
 };
@@ -125,8 +131,8 @@ enum ms_status spool_claim(struct spool *s, enum spool_area area,
     const char *id, struct spool_msg *m, bool *busy, struct ms_err *err);
 
 /* Reads envelope and state without claiming (listings, show). */
-enum ms_status spool_peek(struct spool *s, enum spool_area area,
-    const char *id, struct spool_msg *m, struct ms_err *err);
+enum ms_status spool_peek(struct spool *s, enum spool_area area, const char *id,
+    struct spool_msg *m, struct ms_err *err);
 
 /* Writes m->state atomically; the state file's mtime becomes
  * m->state.next_try so a scan knows what is due without opening it. */
@@ -146,8 +152,8 @@ enum ms_status spool_requeue(struct spool_msg *m, struct ms_err *err);
 enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
 
 /* Renames a damaged file to SPOOL/dead/ID.bad so nobody tries it again. */
-void spool_quarantine(struct spool *s, enum spool_area area, const char *id,
-    const char *why);
+void spool_quarantine(
+    struct spool *s, enum spool_area area, const char *id, const char *why);
 
 /* Releases the claim and frees what claim/peek allocated. */
 void spool_release(struct spool_msg *m);

@@ -1,0 +1,811 @@
+/*
+ * queue.c - the flusher's half of the spool: pick up, list, claim, keep
+ *           per-recipient state, finish, bury, requeue, delete.
+ *
+ * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
+ *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
+ *         spool_finish(), spool_bury(), spool_requeue(), spool_delete(),
+ *         spool_quarantine(), spool_release().
+ * Trust:  nothing found in the spool is trusted: names are checked, files
+ *         opened with O_NOFOLLOW and checked to be regular and singly
+ *         linked, envelopes and states parsed defensively.
+ * Claims: an exclusive flock on the message file. The kernel drops it when
+ *         the holder dies, so a kill -9 never leaves a message stuck.
+ * Due:    the mtime of ID.state is the next attempt time, so a scan needs
+ *         one readdir and one fstatat per deferred message, nothing more.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spool.h"
+
+#define STATE_SUFFIX ".state"
+#define STATE_MAX    (16 * 1024 * 1024)
+#define TMP_MAX_AGE  (24 * 3600)
+
+static const struct {
+	const char *name;
+	mode_t mode;
+	bool drop_group; /* group is the front end's drop group */
+} layout[] = {
+	{ "tmp", 01730, true },
+	{ "new", 01770, true },
+	{ "queue", 0700, false },
+	{ "dead", 0700, false },
+	{ "run", 0700, false },
+};
+
+static enum ms_status
+init_dir(int at, const char *path, const char *name, mode_t mode, uid_t uid,
+    gid_t gid, bool chown_it, struct ms_err *err)
+{
+	if (mkdirat(at, name, mode) != 0 && errno != EEXIST)
+		return ms_err_set(err, MS_CANTCREAT, "cannot create %s/%s: %s",
+		    path, name, strerror(errno));
+	if (chown_it && fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+		return ms_err_set(err, MS_CANTCREAT, "cannot chown %s/%s: %s",
+		    path, name, strerror(errno));
+	if (fchmodat(at, name, mode, 0) != 0)
+		return ms_err_set(err, MS_CANTCREAT, "cannot chmod %s/%s: %s",
+		    path, name, strerror(errno));
+	return MS_OK;
+}
+
+enum ms_status
+spool_init(const char *dir, const char *user, const char *drop_group,
+    struct ms_err *err)
+{
+	bool as_root = geteuid() == 0 && user != NULL && drop_group != NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t ugid = (gid_t)-1, dgid = (gid_t)-1;
+	enum ms_status st;
+	int fd;
+
+	if (as_root) {
+		struct passwd *pw = getpwnam(user);
+		struct group *gr = getgrnam(drop_group);
+
+		if (pw == NULL || gr == NULL) {
+			/* A private spool (tests, a trial run as root) works
+			 * without them; a system install creates them first. */
+			log_msg(LOG_WARNING,
+			    "no %s \"%s\": %s stays owned by "
+			    "root (contrib/install.sh creates the users of a "
+			    "system install)",
+			    pw == NULL ? "user" : "group",
+			    pw == NULL ? user : drop_group, dir);
+			as_root = false;
+		} else {
+			uid = pw->pw_uid;
+			ugid = pw->pw_gid;
+			dgid = gr->gr_gid;
+		}
+	}
+	st = init_dir(AT_FDCWD, ".", dir, 0710, uid, dgid, as_root, err);
+	if (st != MS_OK)
+		return st;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ms_err_set(err, MS_CANTCREAT, "cannot open %s: %s", dir,
+		    strerror(errno));
+	for (size_t i = 0; i < MS_ARRAY_LEN(layout) && st == MS_OK; i++)
+		st = init_dir(fd, dir, layout[i].name, layout[i].mode, uid,
+		    layout[i].drop_group ? dgid : ugid, as_root, err);
+	close(fd);
+	return st;
+}
+
+static int
+verify_one(const char *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+    spool_report_fn report, void *arg)
+{
+	char path[4200], text[4400];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, name[0] ? "/" : "", name);
+	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(text, sizeof(text), "%s is missing or not a directory",
+		    path);
+		report(text, arg);
+		return 1;
+	}
+	if ((sb.st_mode & 07777) != mode) {
+		snprintf(text, sizeof(text), "%s has mode %04o, want %04o",
+		    path, (unsigned)(sb.st_mode & 07777), (unsigned)mode);
+		report(text, arg);
+		return 1;
+	}
+	if (uid != (uid_t)-1 && (sb.st_uid != uid || sb.st_gid != gid)) {
+		char have_u[64], have_g[64];
+		struct passwd *pw = getpwuid(sb.st_uid);
+		struct group *gr = getgrgid(sb.st_gid);
+
+		/* getpw*() reuse one buffer: copy before the next call. */
+		ms_copy(have_u, sizeof(have_u), pw ? pw->pw_name : "?");
+		ms_copy(have_g, sizeof(have_g), gr ? gr->gr_name : "?");
+		pw = getpwuid(uid);
+		gr = getgrgid(gid);
+		snprintf(text, sizeof(text), "%s is owned by %s:%s, want %s:%s",
+		    path, have_u, have_g, pw ? pw->pw_name : "?",
+		    gr ? gr->gr_name : "?");
+		report(text, arg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+spool_verify(const char *dir, const char *user, const char *drop_group,
+    spool_report_fn report, void *arg)
+{
+	struct passwd *pw = user != NULL ? getpwnam(user) : NULL;
+	struct group *gr = drop_group != NULL ? getgrnam(drop_group) : NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t ugid = (gid_t)-1, dgid = (gid_t)-1;
+	int problems;
+
+	if (pw != NULL && gr != NULL) {
+		uid = pw->pw_uid;
+		ugid = pw->pw_gid;
+		dgid = gr->gr_gid;
+	}
+	problems = verify_one(dir, "", 0710, uid, dgid, report, arg);
+	if (problems > 0)
+		return problems;
+	for (size_t i = 0; i < MS_ARRAY_LEN(layout); i++)
+		problems += verify_one(dir, layout[i].name, layout[i].mode, uid,
+		    layout[i].drop_group ? dgid : ugid, report, arg);
+	return problems;
+}
+
+static int
+open_area(int at, const char *name)
+{
+	return openat(
+	    at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+enum ms_status
+spool_open(struct spool *s, const char *dir, struct ms_err *err)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} dirs[] = {
+		{ &s->tmpfd, "tmp" },
+		{ &s->newfd, "new" },
+		{ &s->queuefd, "queue" },
+		{ &s->deadfd, "dead" },
+		{ &s->runfd, "run" },
+	};
+
+	memset(s, 0, sizeof(*s));
+	s->dirfd = s->tmpfd = s->newfd = s->queuefd = s->deadfd = s->runfd = -1;
+	s->dir = strdup(dir);
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dir == NULL || s->dirfd < 0) {
+		int e = errno;
+
+		spool_close(s);
+		return ms_err_set(err, MS_TEMP, "cannot open spool %s: %s%s",
+		    dir, strerror(e),
+		    e == ENOENT	      ? " (run mailshim init)"
+			: e == EACCES ? " (only root and the mailshim user may)"
+				      : "");
+	}
+	for (size_t i = 0; i < MS_ARRAY_LEN(dirs); i++) {
+		*dirs[i].fd = open_area(s->dirfd, dirs[i].name);
+		if (*dirs[i].fd < 0) {
+			int e = errno;
+
+			spool_close(s);
+			return ms_err_set(err, MS_TEMP,
+			    "cannot open spool "
+			    "%s/%s: %s%s",
+			    dir, dirs[i].name, strerror(e),
+			    e == EACCES ? " (only root and the mailshim user "
+					  "may)"
+					: "");
+		}
+	}
+	return MS_OK;
+}
+
+void
+spool_close(struct spool *s)
+{
+	int *fds[] = { &s->dirfd, &s->tmpfd, &s->newfd, &s->queuefd, &s->deadfd,
+		&s->runfd };
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	free(s->dir);
+	s->dir = NULL;
+}
+
+static int
+area_fd(const struct spool *s, enum spool_area area)
+{
+	return area == AREA_DEAD ? s->deadfd : s->queuefd;
+}
+
+static const char *
+area_name(enum spool_area area)
+{
+	return area == AREA_DEAD ? "dead" : "queue";
+}
+
+/* Moves an odd entry out of the way into dead/, named so that it is never
+ * taken for a message again. */
+static void
+set_aside(struct spool *s, int fromfd, const char *from, const char *name,
+    const char *why)
+{
+	char safe[80], target[128];
+	size_t n = 0;
+
+	for (const char *p = name; *p != '\0' && n + 1 < sizeof(safe); p++)
+		safe[n++] = (*p >= '!' && *p <= '~' && *p != '/') ? *p : '_';
+	safe[n] = '\0';
+	snprintf(target, sizeof(target), "%s.bad", safe);
+	if (renameat(fromfd, name, s->deadfd, target) != 0) {
+		log_msg(LOG_WARNING, "cannot set aside %s/%s/%s (%s): %s",
+		    s->dir, from, safe, why, strerror(errno));
+		return;
+	}
+	log_msg(LOG_WARNING, "set aside %s/%s/%s as dead/%s: %s", s->dir, from,
+	    safe, target, why);
+}
+
+void
+spool_quarantine(
+    struct spool *s, enum spool_area area, const char *id, const char *why)
+{
+	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+
+	set_aside(s, area_fd(s, area), area_name(area), id, why);
+	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, id);
+	unlinkat(area_fd(s, area), state, 0);
+}
+
+static const char *
+pickup_problem(const struct stat *sb)
+{
+	if (!S_ISREG(sb->st_mode))
+		return "not a regular file";
+	if (sb->st_nlink != 1)
+		return "has more than one link";
+	if ((sb->st_mode & 07777) != 0604)
+		return "not marked complete (mode is not 0604)";
+	return NULL;
+}
+
+static void
+clean_tmp(struct spool *s, time_t now)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (de->d_name[0] == '.' ||
+		    fstatat(s->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
+			0)
+			continue;
+		if (now - sb.st_mtime > TMP_MAX_AGE &&
+		    unlinkat(s->tmpfd, de->d_name, 0) == 0)
+			log_msg(LOG_INFO,
+			    "removed stale %s/tmp/%.64s "
+			    "(abandoned by an interrupted sendmail)",
+			    s->dir, de->d_name);
+	}
+	closedir(d);
+}
+
+size_t
+spool_pickup(struct spool *s)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t moved = 0;
+	int fd = openat(s->newfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	clean_tmp(s, time(NULL));
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		log_msg(
+		    LOG_ERR, "cannot read %s/new: %s", s->dir, strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		const char *why;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(s->newfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
+		    0)
+			continue; /* another flusher took it */
+		why = spool_id_valid(de->d_name) ? pickup_problem(&sb)
+						 : "not a queue file name";
+		if (why != NULL) {
+			set_aside(s, s->newfd, "new", de->d_name, why);
+			continue;
+		}
+		if (renameat(s->newfd, de->d_name, s->queuefd, de->d_name) == 0)
+			moved++;
+		else if (errno != ENOENT)
+			log_msg(LOG_ERR, "cannot move %s/new/%s to queue/: %s",
+			    s->dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	return moved;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_entry *)a)->id,
+	    ((const struct spool_entry *)b)->id);
+}
+
+static bool
+is_state_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n == SPOOL_ID_LEN + strlen(STATE_SUFFIX) &&
+	    strcmp(name + SPOOL_ID_LEN, STATE_SUFFIX) == 0;
+}
+
+static int
+find_entry(struct spool_entry *v, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strncmp(v[mid].id, id, SPOOL_ID_LEN);
+
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Reads an area directory: message ids into *v, state names into *states. */
+static enum ms_status
+read_area(struct spool *s, enum spool_area area, struct spool_entry **v,
+    size_t *n, char ***states, size_t *nstates, struct ms_err *err)
+{
+	int fd =
+	    openat(area_fd(s, area), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t cap = 0, scap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return ms_err_set(err, MS_TEMP, "cannot read %s/%s: %s", s->dir,
+		    area_name(area), strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (spool_id_valid(de->d_name)) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				*v = realloc(*v, cap * sizeof(**v));
+			}
+			if (*v == NULL)
+				break;
+			memset(&(*v)[*n], 0, sizeof(**v));
+			memcpy((*v)[*n].id, de->d_name, SPOOL_ID_LEN + 1);
+			(*n)++;
+		} else if (is_state_name(de->d_name)) {
+			if (*nstates == scap) {
+				scap = scap ? scap * 2 : 64;
+				*states =
+				    realloc(*states, scap * sizeof(char *));
+			}
+			if (*states == NULL)
+				break;
+			(*states)[(*nstates)++] = strdup(de->d_name);
+		}
+	}
+	closedir(d);
+	if ((cap > 0 && *v == NULL) || (scap > 0 && *states == NULL))
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	return MS_OK;
+}
+
+enum ms_status
+spool_list(struct spool *s, enum spool_area area, struct spool_entry **entries,
+    size_t *count, struct ms_err *err)
+{
+	struct spool_entry *v = NULL;
+	char **states = NULL;
+	size_t n = 0, nstates = 0;
+	enum ms_status st;
+
+	st = read_area(s, area, &v, &n, &states, &nstates, err);
+	if (st == MS_OK && n > 0)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	for (size_t i = 0; i < nstates; i++) {
+		struct stat sb;
+		int k = st == MS_OK ? find_entry(v, n, states[i]) : -1;
+
+		if (states[i] != NULL && k >= 0 &&
+		    fstatat(area_fd(s, area), states[i], &sb,
+			AT_SYMLINK_NOFOLLOW) == 0) {
+			v[k].has_state = true;
+			v[k].next_try = (long long)sb.st_mtime;
+		}
+		free(states[i]);
+	}
+	free(states);
+	if (st != MS_OK) {
+		free(v);
+		return st;
+	}
+	*entries = v;
+	*count = n;
+	return MS_OK;
+}
+
+/* Reads up to max bytes of fd from offset 0 into a malloc'd buffer. */
+static enum ms_status
+read_head(int fd, size_t want, char **out, size_t *len, struct ms_err *err)
+{
+	char *buf = malloc(want ? want : 1);
+	size_t got = 0;
+
+	if (buf == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return ms_err_set(
+			    err, MS_TEMP, "read error: %s", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*out = buf;
+	*len = got;
+	return MS_OK;
+}
+
+static enum ms_status
+load_envelope(struct spool_msg *m, struct ms_err *err)
+{
+	size_t want = 16384, len, used;
+	char *buf;
+	enum ms_status st;
+
+	for (;;) {
+		if (want > (size_t)m->file_size)
+			want = (size_t)m->file_size;
+		if ((st = read_head(m->fd, want, &buf, &len, err)) != MS_OK)
+			return st;
+		st = env_parse(&m->env, buf, len, &used, err);
+		free(buf);
+		if (st == MS_OK) {
+			m->body_offset = (off_t)used;
+			break;
+		}
+		if (st != MS_DATA || len < want || want >= ENV_MAX_SIZE ||
+		    want >= (size_t)m->file_size)
+			return st;
+		want *= 4;
+		if (want > ENV_MAX_SIZE)
+			want = ENV_MAX_SIZE;
+	}
+	if (strcmp(m->env.id, m->id) != 0) {
+		env_free(&m->env);
+		return ms_err_set(err, MS_DATA,
+		    "envelope id does not match the "
+		    "file name");
+	}
+	return MS_OK;
+}
+
+static enum ms_status
+load_state(struct spool_msg *m, struct ms_err *err)
+{
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)], *buf;
+	struct stat sb;
+	size_t len;
+	enum ms_status st;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
+	fd = openat(
+	    area_fd(m->s, m->area), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		memset(&m->state, 0, sizeof(m->state));
+		return MS_OK;
+	}
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > STATE_MAX) {
+		if (fd >= 0)
+			close(fd);
+		return ms_err_set(err, MS_DATA,
+		    "state file %s is unreadable or "
+		    "odd",
+		    name);
+	}
+	st = read_head(fd, (size_t)sb.st_size, &buf, &len, err);
+	close(fd);
+	if (st != MS_OK)
+		return st;
+	st = state_parse(&m->state, buf, len, err);
+	free(buf);
+	return st;
+}
+
+static enum ms_status
+open_msg(struct spool *s, enum spool_area area, const char *id,
+    struct spool_msg *m, bool claim, bool *busy, struct ms_err *err)
+{
+	struct stat sb, now;
+	enum ms_status st;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->s = s;
+	m->area = area;
+	if (busy != NULL)
+		*busy = false;
+	if (!spool_id_valid(id))
+		return ms_err_set(
+		    err, MS_USAGE, "\"%.40s\" is not a queue id", id);
+	memcpy(m->id, id, SPOOL_ID_LEN + 1);
+	m->fd = openat(area_fd(s, area), id,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (m->fd < 0 && errno == ENOENT)
+		return ms_err_set(
+		    err, MS_USAGE, "no message %s in %s", id, area_name(area));
+	if (m->fd < 0) {
+		st = ms_err_set(err, errno == ELOOP ? MS_DATA : MS_TEMP,
+		    "cannot open %s/%s: %s", area_name(area), id,
+		    strerror(errno));
+		return st;
+	}
+	if (claim && flock(m->fd, LOCK_EX | LOCK_NB) != 0) {
+		spool_release(m);
+		*busy = true;
+		return MS_OK;
+	}
+	/* Still the same, linked file? (It may have been delivered and
+	 * unlinked by the previous holder between our open and our lock.) */
+	if (fstat(m->fd, &sb) != 0 ||
+	    fstatat(area_fd(s, area), id, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    sb.st_ino != now.st_ino || sb.st_dev != now.st_dev ||
+	    sb.st_nlink == 0) {
+		spool_release(m);
+		if (busy != NULL)
+			*busy = true;
+		return claim ? MS_OK
+			     : ms_err_set(err, MS_USAGE,
+				   "message %s "
+				   "vanished",
+				   id);
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
+		spool_release(m);
+		return ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
+		    area_name(area), id);
+	}
+	m->file_size = sb.st_size;
+	if ((st = load_envelope(m, err)) != MS_OK ||
+	    (st = load_state(m, err)) != MS_OK) {
+		spool_release(m);
+		return st;
+	}
+	return MS_OK;
+}
+
+enum ms_status
+spool_claim(struct spool *s, enum spool_area area, const char *id,
+    struct spool_msg *m, bool *busy, struct ms_err *err)
+{
+	return open_msg(s, area, id, m, true, busy, err);
+}
+
+enum ms_status
+spool_peek(struct spool *s, enum spool_area area, const char *id,
+    struct spool_msg *m, struct ms_err *err)
+{
+	return open_msg(s, area, id, m, false, NULL, err);
+}
+
+static bool
+state_has_sent(const struct msg_state *st)
+{
+	for (size_t i = 0; i < st->nrcpt; i++)
+		if (st->rcpts[i].status == RCPT_SENT)
+			return true;
+	return false;
+}
+
+/* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try. */
+static enum ms_status
+write_state(
+    int dirfd, const char *id, const struct msg_state *st, struct ms_err *err)
+{
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+	char tmp[sizeof(name) + 4];
+	struct timespec times[2];
+	char *text;
+	size_t len, off = 0;
+	enum ms_status rc;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	if ((rc = state_format(st, &text, &len, err)) != MS_OK)
+		return rc;
+	fd = openat(dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(text);
+		return ms_err_set(
+		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
+	times[0].tv_sec = time(NULL);
+	times[0].tv_nsec = 0;
+	times[1].tv_sec = (time_t)st->next_try;
+	times[1].tv_nsec = 0;
+	/* A partly delivered message is synced, so that a crash cannot make
+	 * us send again to those who already have it. */
+	if (off != len || futimens(fd, times) != 0 ||
+	    (state_has_sent(st) && fsync(fd) != 0) || close(fd) != 0) {
+		rc = ms_err_set(
+		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		rc = ms_err_set(
+		    err, MS_TEMP, "cannot rename %s: %s", tmp, strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	return MS_OK;
+}
+
+enum ms_status
+spool_save_state(struct spool_msg *m, struct ms_err *err)
+{
+	return write_state(area_fd(m->s, m->area), m->id, &m->state, err);
+}
+
+static void
+unlink_state(int dirfd, const char *id)
+{
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
+	unlinkat(dirfd, name, 0);
+}
+
+enum ms_status
+spool_finish(struct spool_msg *m, struct ms_err *err)
+{
+	return spool_delete(m, err);
+}
+
+/* Moves message and state from one area to another: state written first
+ * at the target, then the message renamed, then the old state removed. A
+ * crash in between leaves at worst an orphan state, never a lost message. */
+static enum ms_status
+move_msg(struct spool_msg *m, enum spool_area to, struct ms_err *err)
+{
+	int from_fd = area_fd(m->s, m->area), to_fd = area_fd(m->s, to);
+	enum ms_status st;
+
+	if ((st = write_state(to_fd, m->id, &m->state, err)) != MS_OK)
+		return st;
+	if (renameat(from_fd, m->id, to_fd, m->id) != 0) {
+		st = ms_err_set(err, MS_TEMP, "cannot move %s to %s/: %s",
+		    m->id, area_name(to), strerror(errno));
+		unlink_state(to_fd, m->id);
+		return st;
+	}
+	unlink_state(from_fd, m->id);
+	m->area = to;
+	spool_release(m);
+	return MS_OK;
+}
+
+enum ms_status
+spool_bury(struct spool_msg *m, struct ms_err *err)
+{
+	return move_msg(m, AREA_DEAD, err);
+}
+
+enum ms_status
+spool_requeue(struct spool_msg *m, struct ms_err *err)
+{
+	for (size_t i = 0; i < m->state.nrcpt; i++)
+		if (m->state.rcpts[i].status == RCPT_DEAD)
+			m->state.rcpts[i].status = RCPT_PENDING;
+	m->state.attempts = 0;
+	m->state.next_try = 0;
+	return move_msg(m, AREA_QUEUE, err);
+}
+
+enum ms_status
+spool_delete(struct spool_msg *m, struct ms_err *err)
+{
+	int fd = area_fd(m->s, m->area);
+
+	/* Message first: an orphan state is harmless, a message without its
+	 * state would be sent again to everyone. */
+	if (unlinkat(fd, m->id, 0) != 0 && errno != ENOENT) {
+		enum ms_status st = ms_err_set(err, MS_TEMP,
+		    "cannot remove "
+		    "%s/%s: %s",
+		    area_name(m->area), m->id, strerror(errno));
+
+		spool_release(m);
+		return st;
+	}
+	unlink_state(fd, m->id);
+	spool_release(m);
+	return MS_OK;
+}
+
+void
+spool_release(struct spool_msg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd); /* drops the flock */
+	m->fd = -1;
+	env_free(&m->env);
+	state_free(&m->state);
+}
