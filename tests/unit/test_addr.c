@@ -1,0 +1,190 @@
+/*
+ * test_addr.c - address-list parsing, validation and qualification.
+ *
+ * Table-driven: each case gives the input, the wanted status and the
+ * addresses the callback must see, joined with '|'.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+struct collect {
+	char out[2048];
+	size_t len;
+};
+
+static enum ms_status
+collect_cb(const char *addr, void *arg, struct ms_err *err)
+{
+	struct collect *c = arg;
+	int r;
+
+	(void)err;
+	r = snprintf(c->out + c->len, sizeof(c->out) - c->len, "%s%s",
+	    c->len > 0 ? "|" : "", addr);
+	if (r > 0)
+		c->len += (size_t)r;
+	return MS_OK;
+}
+
+static const struct {
+	const char *name;
+	const char *in;
+	enum ms_status want_status;
+	const char *want;
+} parse_cases[] = {
+    {"plain", "a@example.com", MS_OK, "a@example.com"},
+    {"two", "a@x.org, b@y.org", MS_OK, "a@x.org|b@y.org"},
+    {"display name", "Alice Smith <alice@example.com>", MS_OK,
+	"alice@example.com"},
+    {"quoted name with comma",
+	"\"Smith, Alice\" <alice@example.com>, "
+	"bob@example.com",
+	MS_OK, "alice@example.com|bob@example.com"},
+    {"comment", "bob@example.com (Bob Jones)", MS_OK, "bob@example.com"},
+    {"nested comment", "(a (b) c) bob@example.com (x)", MS_OK,
+	"bob@example.com"},
+    {"cron from", "root (Cron Daemon)", MS_OK, "root"},
+    {"bare local", "root", MS_OK, "root"},
+    {"local list", "root, postmaster", MS_OK, "root|postmaster"},
+    {"group", "team: a@x.org, B <b@y.org>;, c@z.org", MS_OK,
+	"a@x.org|b@y.org|c@z.org"},
+    {"empty group", "undisclosed-recipients:;", MS_OK, ""},
+    {"empty group and more", "undisclosed-recipients:; , d@x.org", MS_OK,
+	"d@x.org"},
+    {"folded", "a@x.org,\n b@y.org,\r\n\tC <c@z.org>", MS_OK,
+	"a@x.org|b@y.org|c@z.org"},
+    {"quoted local", "\"john doe\"@example.com", MS_OK,
+	"\"john doe\"@example.com"},
+    {"domain literal", "a@[192.0.2.1]", MS_OK, "a@[192.0.2.1]"},
+    {"route", "<@relay.example:a@x.org>", MS_OK, "a@x.org"},
+    {"empty commas", ",, a@x.org ,,", MS_OK, "a@x.org"},
+    {"empty", "", MS_OK, ""},
+    {"spaces only", "   ", MS_OK, ""},
+    {"utf8 name", "J\xc3\xbcrgen <j@example.de>", MS_OK, "j@example.de"},
+    {"two words no angle", "John Smith", MS_DATA, ""},
+    {"unclosed angle", "A <a@x.org", MS_DATA, ""},
+    {"empty angle", "<>", MS_DATA, ""},
+    {"double at", "a@b@c", MS_DATA, ""},
+    {"trailing at", "a@", MS_DATA, ""},
+    {"leading dot", ".a@x.org", MS_DATA, ""},
+    {"double dot domain", "a@x..org", MS_DATA, ""},
+    {"unclosed quote", "\"abc@x.org", MS_DATA, ""},
+    {"unclosed comment", "a@x.org (oops", MS_DATA, ""},
+    {"backslash", "a\\b@x.org", MS_DATA, ""},
+    {"control byte", "a\x01@x.org", MS_DATA, ""},
+    {"lone angle close", "a@x.org>", MS_DATA, ""},
+};
+
+static const struct {
+	const char *in;
+	bool valid, local;
+	const char *domain;    /* addr_domain(); NULL */
+	const char *qualified; /* with domain "example.com" */
+} valid_cases[] = {
+    {"a@example.com", true, false, "example.com", "a@example.com"},
+    {"root", true, true, NULL, "root@example.com"},
+    {"first.last+tag@sub.example.com", true, false, "sub.example.com",
+	"first.last+tag@sub.example.com"},
+    {"\"a@b\"@example.com", true, false, "example.com", "\"a@b\"@example.com"},
+    {"\"a b\"", true, true, NULL, "\"a b\"@example.com"},
+    {"", false, true, NULL, ""},
+    {"a b@example.com", false, false, "example.com", NULL},
+    {"<a@example.com>", false, false, NULL, NULL},
+    {"a@b@c", false, false, NULL, NULL},
+    {"a@", false, false, NULL, NULL},
+    {"@example.com", false, false, NULL, NULL},
+    {"a.@example.com", false, false, NULL, NULL},
+    {"a@example.com.", false, false, NULL, NULL},
+    {"a\r\n@example.com", false, false, NULL, NULL},
+    {"a,b@example.com", false, false, NULL, NULL},
+    {"a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]"},
+};
+
+int
+main(void)
+{
+	int failed = 0, n = 0;
+	char longaddr[ADDR_MAX + 20];
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(parse_cases); i++) {
+		struct collect c = {.len = 0};
+		struct ms_err err = {""};
+		enum ms_status st;
+
+		c.out[0] = '\0';
+		st = addr_list_parse(parse_cases[i].in,
+		    strlen(parse_cases[i].in), collect_cb, &c, &err);
+		n++;
+		if (st != parse_cases[i].want_status ||
+		    (st == MS_OK && strcmp(c.out, parse_cases[i].want) != 0)) {
+			printf("FAIL parse %s: status %d (want %d) got '%s' "
+			       "want '%s' (%s)\n",
+			    parse_cases[i].name, st, parse_cases[i].want_status,
+			    c.out, parse_cases[i].want, err.msg);
+			failed++;
+		} else if (st != MS_OK &&
+			   strncmp(err.msg, "invalid address", 15) != 0) {
+			printf("FAIL parse %s: message '%s'\n",
+			    parse_cases[i].name, err.msg);
+			failed++;
+		}
+	}
+	for (size_t i = 0; i < MS_ARRAY_LEN(valid_cases); i++) {
+		const char *in = valid_cases[i].in;
+		const char *d;
+
+		n++;
+		if (addr_valid(in) != valid_cases[i].valid) {
+			printf("FAIL valid '%s': got %d\n", in,
+			    !valid_cases[i].valid);
+			failed++;
+			continue;
+		}
+		if (!valid_cases[i].valid)
+			continue;
+		d = addr_domain(in);
+		if (addr_is_local(in) != valid_cases[i].local ||
+		    (d == NULL) != (valid_cases[i].domain == NULL) ||
+		    (d != NULL && strcmp(d, valid_cases[i].domain) != 0)) {
+			printf("FAIL local/domain '%s'\n", in);
+			failed++;
+		}
+		{
+			char *q = addr_qualify(in, "example.com");
+
+			if (q == NULL ||
+			    strcmp(q, valid_cases[i].qualified) != 0) {
+				printf("FAIL qualify '%s': '%s'\n", in,
+				    q ? q : "(null)");
+				failed++;
+			}
+			free(q);
+		}
+	}
+	/* length bound */
+	memset(longaddr, 'a', sizeof(longaddr) - 1);
+	longaddr[sizeof(longaddr) - 1] = '\0';
+	n++;
+	if (addr_valid(longaddr)) {
+		printf("FAIL: over-long address accepted\n");
+		failed++;
+	}
+	{
+		struct collect c = {.len = 0};
+		struct ms_err err;
+
+		n++;
+		if (addr_list_parse(longaddr, strlen(longaddr), collect_cb, &c,
+			&err) != MS_DATA) {
+			printf("FAIL: over-long address parsed\n");
+			failed++;
+		}
+	}
+	printf("%d of %d checks failed\n", failed, n);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,340 @@
+/*
+ * test_sm_headers.c - the message pipeline (message.c + headers.c):
+ *                     input bytes -> stored bytes and -t recipients.
+ *
+ * The sink stands in for the spool: begin() collects -t recipients the
+ * way submit.c does and hands out the id "QID"; write() keeps the bytes.
+ * Time is fixed and TZ set, so added Date: fields are exact.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "headers.h"
+#include "message.h"
+#include "reader.h"
+
+#define NOW 1795426481 /* Mon, 23 Nov 2026 09:34:41 UTC */
+#define ADDED                                                                  \
+	"Date: Mon, 23 Nov 2026 09:34:41 +0000\n"                              \
+	"Message-ID: <QID@host.example.com>\n"                                 \
+	"From: Cron Daemon <root@example.com>\n"
+
+struct sink {
+	bool extract;
+	char rcpts[1024];
+	size_t nr;
+	char *out;
+	size_t len, cap;
+};
+
+struct src {
+	const char *p;
+	size_t len, pos, chunk;
+};
+
+static ssize_t
+mem_fill(void *ctx, char *buf, size_t len)
+{
+	struct src *s = ctx;
+	size_t n = s->len - s->pos;
+
+	if (n > len)
+		n = len;
+	if (n > s->chunk)
+		n = s->chunk;
+	memcpy(buf, s->p + s->pos, n);
+	s->pos += n;
+	return (ssize_t)n;
+}
+
+static enum ms_status
+rcpt_cb(const char *addr, void *arg, struct ms_err *err)
+{
+	struct sink *k = arg;
+	int r;
+
+	(void)err;
+	r = snprintf(k->rcpts + k->nr, sizeof(k->rcpts) - k->nr, "%s%s",
+	    k->nr > 0 ? "|" : "", addr);
+	if (r > 0)
+		k->nr += (size_t)r;
+	return MS_OK;
+}
+
+static enum ms_status
+sink_begin(
+    void *ctx, const char *hdr, size_t len, const char **id, struct ms_err *err)
+{
+	struct sink *k = ctx;
+
+	*id = "QID";
+	if (k->extract)
+		return hdr_recipients(hdr, len, rcpt_cb, k, err);
+	return MS_OK;
+}
+
+static enum ms_status
+sink_write(void *ctx, const void *data, size_t len, struct ms_err *err)
+{
+	struct sink *k = ctx;
+
+	if (k->len + len > k->cap) {
+		size_t cap = (k->len + len) * 2;
+		char *p = realloc(k->out, cap);
+
+		if (p == NULL)
+			return ms_err_set(err, MS_TEMP, "out of memory");
+		k->out = p;
+		k->cap = cap;
+	}
+	memcpy(k->out + k->len, data, len);
+	k->len += len;
+	return MS_OK;
+}
+
+struct tcase {
+	const char *name;
+	const char *in;
+	size_t inlen; /* 0: strlen(in) */
+	enum msg_end end;
+	bool extract;
+	size_t limit;
+	enum ms_status want_status;
+	const char *want;	/* stored bytes (MS_OK only) */
+	const char *want_rcpts; /* '|'-joined, -t only */
+};
+
+static const struct tcase cases[] = {
+    {"complete message unchanged",
+	"From: a@x.org\nTo: b@y.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+	"Message-ID: <1@x>\nSubject: hi\n\nbody\n",
+	0, MSG_EOF, false, 0, MS_OK,
+	"From: a@x.org\nTo: b@y.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+	"Message-ID: <1@x>\nSubject: hi\n\nbody\n",
+	NULL},
+    {"missing Date/Message-ID/From added at the end",
+	"To: root\nSubject: Cron <root@h> ls\n\noutput\n", 0, MSG_EOF, false, 0,
+	MS_OK, "To: root\nSubject: Cron <root@h> ls\n" ADDED "\noutput\n",
+	NULL},
+    {"names are case-insensitive",
+	"FROM: a@x.org\ndate: x\nMESSAGE-id: <1@x>\n\nb\n", 0, MSG_EOF, false,
+	0, MS_OK, "FROM: a@x.org\ndate: x\nMESSAGE-id: <1@x>\n\nb\n", NULL},
+    {"Bcc removed with continuation, -t union",
+	"To: a@x.org,\n B <b@x.org>\nBcc: hidden@x.org,\n\tsecret@x.org\n"
+	"Cc: c@x.org\nbcc: more@x.org\nSubject: s\n\nbody\n",
+	0, MSG_EOF, true, 0, MS_OK,
+	"To: a@x.org,\n B <b@x.org>\nCc: c@x.org\nSubject: s\n" ADDED
+	"\nbody\n",
+	"a@x.org|b@x.org|hidden@x.org|secret@x.org|c@x.org|more@x.org"},
+    {"Bcc removed without -t", "To: a@x.org\nBcc: hidden@x.org\n\nbody\n", 0,
+	MSG_EOF, false, 0, MS_OK, "To: a@x.org\n" ADDED "\nbody\n", NULL},
+    {"Resent-* rule",
+	"To: old@x.org\nCc: old2@x.org\nResent-To: new@x.org\n"
+	"Resent-Bcc: newhidden@x.org\nResent-Cc: new2@x.org\n\nb\n",
+	0, MSG_EOF, true, 0, MS_OK,
+	"To: old@x.org\nCc: old2@x.org\nResent-To: new@x.org\n"
+	"Resent-Cc: new2@x.org\n" ADDED "\nb\n",
+	"new@x.org|newhidden@x.org|new2@x.org"},
+    {"-t group and display names",
+	"To: undisclosed-recipients:;\nCc: \"Doe, J\" <j@x.org>\n\nb\n", 0,
+	MSG_EOF, true, 0, MS_OK,
+	"To: undisclosed-recipients:;\nCc: \"Doe, J\" <j@x.org>\n" ADDED
+	"\nb\n",
+	"j@x.org"},
+    {"-t bad address", "To: John Smith\n\nb\n", 0, MSG_EOF, true, 0, MS_DATA,
+	NULL, NULL},
+    {"CRLF to LF, lone CR kept",
+	"To: a@x.org\r\nSubject: s\r\n\r\nline1\r\nwith\rcr\r\nlast", 0,
+	MSG_EOF, false, 0, MS_OK,
+	"To: a@x.org\nSubject: s\n" ADDED "\nline1\nwith\rcr\nlast", NULL},
+    {"mixed line ends (PHP 8)", "To: a@x.org\r\nSubject: s\r\n\nbody\nmore\r\n",
+	0, MSG_EOF, false, 0, MS_OK,
+	"To: a@x.org\nSubject: s\n" ADDED "\nbody\nmore\n", NULL},
+    {"leading From_ line skipped",
+	"From alice Mon Nov 23 08:00:00 2026\nTo: a@x.org\n\nFrom here\n", 0,
+	MSG_EOF, false, 0, MS_OK, "To: a@x.org\n" ADDED "\nFrom here\n", NULL},
+    {"only the first From_ line is skipped",
+	"From a Mon Nov 23 08:00:00 2026\nFrom b\nTo: x@y.org\n", 0, MSG_EOF,
+	false, 0, MS_OK, ADDED "\nFrom b\nTo: x@y.org\n", NULL},
+    {"From_ line not skipped in SMTP mode", "From a\r\nTo: x@y.org\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK, ADDED "\nFrom a\nTo: x@y.org\n", NULL},
+    {"dot ends input without -i", "To: a@x.org\n\nline\n.\nignored\n", 0,
+	MSG_DOT, false, 0, MS_OK, "To: a@x.org\n" ADDED "\nline\n", NULL},
+    {"dot CRLF ends input without -i",
+	"To: a@x.org\r\n\r\nline\r\n.\r\nignored\r\n", 0, MSG_DOT, false, 0,
+	MS_OK, "To: a@x.org\n" ADDED "\nline\n", NULL},
+    {"dot kept with -i, no unstuffing", "To: a@x.org\n\nline\n.\n..two\n", 0,
+	MSG_EOF, false, 0, MS_OK, "To: a@x.org\n" ADDED "\nline\n.\n..two\n",
+	NULL},
+    {"no unstuffing without -i either", "To: a@x.org\n\n..two\n.x\n", 0,
+	MSG_DOT, false, 0, MS_OK, "To: a@x.org\n" ADDED "\n..two\n.x\n", NULL},
+    {"dot in header section ends it", "To: a@x.org\n.\nrest\n", 0, MSG_DOT,
+	false, 0, MS_OK, "To: a@x.org\n" ADDED, NULL},
+    {"SMTP unstuffing", "To: a@x.org\r\n\r\n..two\r\n.x\r\n.\r\n", 0, MSG_SMTP,
+	false, 0, MS_OK, "To: a@x.org\n" ADDED "\n.two\nx\n", NULL},
+    {"SMTP EOF before dot", "To: a@x.org\r\n\r\nbody\r\n", 0, MSG_SMTP, false,
+	0, MS_IOERR, NULL, NULL},
+    {"header-only message", "To: a@x.org\nSubject: s\n", 0, MSG_EOF, false, 0,
+	MS_OK, "To: a@x.org\nSubject: s\n" ADDED, NULL},
+    {"header-only, no final LF", "To: a@x.org\nSubject: s", 0, MSG_EOF, false,
+	0, MS_OK, "To: a@x.org\nSubject: s\n" ADDED, NULL},
+    {"empty message", "", 0, MSG_EOF, false, 0, MS_OK, ADDED, NULL},
+    {"first line not a header: all body", "hello world\nTo: x@y.org\n", 0,
+	MSG_EOF, false, 0, MS_OK, ADDED "\nhello world\nTo: x@y.org\n", NULL},
+    {"non-header line ends the section", "To: a@x.org\nthis is body\nmore\n", 0,
+	MSG_EOF, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nthis is body\nmore\n", NULL},
+    {"8-bit bytes kept",
+	"To: a@x.org\nSubject: gr\xc3\xbc\xc3\x9f\n\n\xe4\xb8\xad\xff\n", 0,
+	MSG_EOF, false, 0, MS_OK,
+	"To: a@x.org\nSubject: gr\xc3\xbc\xc3\x9f\n" ADDED
+	"\n\xe4\xb8\xad\xff\n",
+	NULL},
+    {"NUL in header", "To: a@x.org\nX: a\0b\n\nbody\n", 20, MSG_EOF, false, 0,
+	MS_DATA, NULL, NULL},
+    {"NUL in body kept", "To: a@x.org\n\na\0b\n", 17, MSG_EOF, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\na\0b\n", NULL},
+    {"size limit", "To: a@x.org\n\nbody body body\n", 0, MSG_EOF, false, 100,
+	MS_DATA, NULL, NULL},
+    {"size limit not reached",
+	"From: a@x.org\nDate: x\nMessage-ID: <1@x>\n\nb\n", 0, MSG_EOF, false,
+	43, MS_OK, "From: a@x.org\nDate: x\nMessage-ID: <1@x>\n\nb\n", NULL},
+    {"size limit one over", "From: a@x.org\nDate: x\nMessage-ID: <1@x>\n\nb\n",
+	0, MSG_EOF, false, 42, MS_DATA, NULL, NULL},
+};
+
+static int
+run(const struct tcase *c, size_t chunk)
+{
+	static struct rd r;
+	struct src src = {c->in, c->inlen ? c->inlen : strlen(c->in), 0, chunk};
+	struct sink k = {.extract = c->extract};
+	struct msg_sink sink = {sink_begin, sink_write, &k};
+	struct msg_params p = {.end = c->end,
+	    .limit = c->limit,
+	    .hostname = "host.example.com",
+	    .from_addr = "root@example.com",
+	    .from_name = "Cron Daemon",
+	    .now = NOW};
+	struct msg_result res;
+	struct ms_err err = {""};
+	enum ms_status st;
+	int bad = 0;
+	size_t wlen;
+
+	rd_init(&r, mem_fill, &src);
+	st = msg_read(&r, &p, &sink, &res, &err);
+	if (st != c->want_status) {
+		printf("FAIL %s (chunk %zu): status %d want %d (%s)\n", c->name,
+		    chunk, st, c->want_status, err.msg);
+		bad = 1;
+	} else if (st == MS_OK) {
+		wlen = c->want == NULL ? 0
+		       : strcmp(c->name, "NUL in body kept") == 0
+			   ? strlen(c->want) + 3
+			   : strlen(c->want);
+		if (k.len != wlen || memcmp(k.out, c->want, wlen) != 0) {
+			printf("FAIL %s (chunk %zu): got\n[%.*s]\nwant\n[%s]\n",
+			    c->name, chunk, (int)k.len, k.out, c->want);
+			bad = 1;
+		}
+		if (res.size != k.len) {
+			printf("FAIL %s: size %zu != %zu\n", c->name, res.size,
+			    k.len);
+			bad = 1;
+		}
+	} else if (err.msg[0] == '\0') {
+		printf("FAIL %s: no message\n", c->name);
+		bad = 1;
+	}
+	if (c->want_rcpts != NULL && strcmp(k.rcpts, c->want_rcpts) != 0) {
+		printf("FAIL %s: rcpts '%s' want '%s'\n", c->name, k.rcpts,
+		    c->want_rcpts);
+		bad = 1;
+	}
+	free(k.out);
+	return bad;
+}
+
+/* A body line longer than the reader's buffer, its CRLF falling on the
+ * buffer boundary: the CR must not be stored. */
+static int
+long_line(void)
+{
+	size_t n = RD_BUF_SIZE * 2 + 100;
+	char *in = malloc(n + 64), *want = malloc(n + 256);
+	const char *hdr = "To: a@x.org\n\n";
+	size_t h = strlen(hdr), pos;
+	struct tcase c = {.name = "long line"};
+	int bad;
+
+	memcpy(in, hdr, h);
+	/* CR lands on the last byte of the first full buffer */
+	pos = h;
+	memset(in + pos, 'a', RD_BUF_SIZE - 1);
+	pos += RD_BUF_SIZE - 1;
+	memcpy(in + pos, "\r\nshort\r\n", 9);
+	pos += 9;
+	in[pos] = '\0';
+	snprintf(want, n + 256, "To: a@x.org\n" ADDED "\n%.*s\nshort\n",
+	    RD_BUF_SIZE - 1, in + h);
+	c.in = in;
+	c.end = MSG_EOF;
+	c.want_status = MS_OK;
+	c.want = want;
+	bad = run(&c, RD_BUF_SIZE);
+	free(in);
+	free(want);
+	return bad;
+}
+
+/* Date formatting in a zone west of UTC with minutes. */
+static int
+date_zone(void)
+{
+	char buf[64];
+	int bad = 0;
+
+	setenv("TZ", "<-0330>3:30", 1);
+	tzset();
+	hdr_date(NOW, buf, sizeof(buf));
+	if (strcmp(buf, "Mon, 23 Nov 2026 06:04:41 -0330") != 0) {
+		printf("FAIL date -0330: %s\n", buf);
+		bad = 1;
+	}
+	setenv("TZ", "JST-9", 1);
+	tzset();
+	hdr_date(NOW, buf, sizeof(buf));
+	if (strcmp(buf, "Mon, 23 Nov 2026 18:34:41 +0900") != 0) {
+		printf("FAIL date +0900: %s\n", buf);
+		bad = 1;
+	}
+	if (hdr_date(NOW, buf, 10) != 0) {
+		printf("FAIL date: truncation not reported\n");
+		bad = 1;
+	}
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return bad;
+}
+
+int
+main(void)
+{
+	int failed = 0;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (size_t i = 0; i < MS_ARRAY_LEN(cases); i++) {
+		failed += run(&cases[i], 1 << 20);
+		failed += run(&cases[i], 3); /* input arriving in dribbles */
+	}
+	failed += long_line();
+	failed += date_zone();
+	printf("%d failures\n", failed);
+	return failed == 0 ? 0 : 1;
+}
