@@ -1,0 +1,489 @@
+/*
+ * ses_api.c - SES v2 SendEmail (raw content) and GetAccount over HTTPS,
+ *             signed with SigV4 (signing name "ses").
+ *
+ * API:    ses_api_send(), ses_api_get_account().  Documented in ses_api.h.
+ * Trust:  flusher only. The message is never logged; replies quote the
+ *         service's text (at most 200 bytes, control bytes replaced).
+ * Errors: returns an ms_status; the reason goes into the caller's ms_err;
+ *         per-recipient outcomes go into msg->rcpts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "aws_error.h"
+#include "aws_request.h"
+#include "log.h"
+#include "msgsource.h"
+#include "ses_api.h"
+
+#define B64_CHUNK (3 * 16384) /* bytes read per base64 step */
+static const char body_head[] = "{\"Content\":{\"Raw\":{\"Data\":\"";
+
+/* One signed call; refreshes credentials once after an auth error.
+ * MS_OK: resp holds an HTTP answer (ae parsed when status >= 300).
+ * Other statuses: credentials or transport failure (resp may still
+ * say how far it got). */
+static enum ms_status
+call(const struct aws_http_req *req, struct aws_creds_provider *cp,
+    struct aws_http_resp *resp, struct aws_error *ae, bool *creds_failed,
+    struct ms_err *err)
+{
+	const struct aws_creds *c;
+	enum ms_status st = MS_TEMP;
+
+	memset(ae, 0, sizeof(*ae));
+	memset(resp, 0, sizeof(*resp));
+	*creds_failed = false;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((st = aws_creds_get(cp, (long long)time(NULL), &c, err)) !=
+		    MS_OK) {
+			*creds_failed = true;
+			return st;
+		}
+		if ((st = aws_request(req, c, resp, err)) != MS_OK)
+			return st;
+		if (resp->status < 300)
+			return MS_OK;
+		aws_error_parse(
+		    resp->error_type, resp->body, resp->body_len, ae);
+		if (attempt == 0 && aws_error_is_auth(ae->name)) {
+			log_verbose("aws: %s from %s; refreshing credentials",
+			    ae->name, req->url);
+			aws_creds_invalidate(cp);
+			aws_resp_free(resp);
+			continue;
+		}
+		return MS_OK;
+	}
+	return st;
+}
+
+static enum ms_status
+api_url(const struct ses_api_params *p, const char *path, char *url,
+    size_t urllen, struct ms_err *err)
+{
+	enum ms_status st;
+	size_t n;
+
+	if ((st = aws_endpoint(url, urllen, p->endpoint, "SES", "email",
+		 p->region, err)) != MS_OK)
+		return st;
+	n = strlen(url);
+	if (n + strlen(path) + 1 > urllen)
+		return ms_err_set(err, MS_CONFIG, "ses: endpoint too long");
+	memcpy(url + n, path, strlen(path) + 1);
+	return MS_OK;
+}
+
+static void
+req_init(struct aws_http_req *req, const struct ses_api_params *p,
+    const char *method, const char *url)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->url = url;
+	req->region = p->region;
+	req->service = "ses";
+	req->ca_file = p->ca_file;
+	req->proxy = p->proxy;
+	req->connect_timeout = p->connect_timeout;
+	req->timeout = p->timeout > 0 ? p->timeout : 60;
+	req->max_time = p->max_time;
+}
+
+/* The JSON after the base64 data for recipients [from, to): closes
+ * Content, then Destination and the optional fields. Caller frees. */
+static char *
+tail_build(const struct ses_api_params *p, const struct relay_msg *msg,
+    size_t from, size_t to)
+{
+	json_t *o = json_object(), *dest = json_object(), *to_a = json_array();
+	json_t *tags = NULL;
+	char *dump = NULL, *tail = NULL;
+	size_t n;
+
+	if (o == NULL || dest == NULL || to_a == NULL)
+		goto out;
+	for (size_t i = from; i < to; i++)
+		if (json_array_append_new(
+			to_a, json_string(msg->rcpts[i].addr)))
+			goto out;
+	if (json_object_set_new(dest, "ToAddresses", to_a) != 0) {
+		to_a = NULL;
+		goto out;
+	}
+	to_a = NULL;
+	if (json_object_set_new(o, "Destination", dest) != 0) {
+		dest = NULL;
+		goto out;
+	}
+	dest = NULL;
+	if (p->from != NULL && p->from[0] != '\0')
+		json_object_set_new(
+		    o, "FromEmailAddress", json_string(p->from));
+	if (msg->config_set != NULL && msg->config_set[0] != '\0')
+		json_object_set_new(
+		    o, "ConfigurationSetName", json_string(msg->config_set));
+	if (msg->sender != NULL && msg->sender[0] != '\0')
+		json_object_set_new(o, "FeedbackForwardingEmailAddress",
+		    json_string(msg->sender));
+	for (size_t i = 0; msg->tags != NULL && msg->tags[i] != NULL; i++) {
+		const char *t = msg->tags[i], *eq = strchr(t, '=');
+		json_t *tag;
+
+		if (eq == NULL || eq == t) {
+			log_msg(LOG_WARNING,
+			    "ses: ignoring tag without "
+			    "name=value");
+			continue;
+		}
+		if (tags == NULL && (tags = json_array()) == NULL)
+			goto out;
+		tag = json_pack(
+		    "{s:s%,s:s}", "Name", t, (size_t)(eq - t), "Value", eq + 1);
+		if (tag == NULL || json_array_append_new(tags, tag) != 0)
+			goto out;
+	}
+	if (tags != NULL) {
+		json_object_set_new(o, "EmailTags", tags);
+		tags = NULL;
+	}
+	/* Base64 needs no escaping, so the text is spliced: HEAD DATA TAIL,
+	 * TAIL = "}}, + the rest of this object without its '{'. */
+	if ((dump = json_dumps(o, JSON_COMPACT)) == NULL || dump[0] != '{')
+		goto out;
+	n = strlen(dump);
+	if ((tail = malloc(n + 4)) == NULL)
+		goto out;
+	memcpy(tail, "\"}},", 4);
+	memcpy(tail + 4, dump + 1, n); /* includes the NUL */
+out:
+	free(dump);
+	json_decref(tags);
+	json_decref(to_a);
+	json_decref(dest);
+	json_decref(o);
+	return tail;
+}
+
+/* Streams the message as base64 into out (exactly b64len bytes + NUL). */
+static enum ms_status
+b64_fill(struct msg_source *src, off_t size, char *out, size_t b64len,
+    struct ms_err *err)
+{
+	unsigned char *buf;
+	size_t have = 0, done = 0;
+	off_t total = 0;
+	ssize_t n;
+	int w;
+
+	if ((buf = malloc(B64_CHUNK)) == NULL)
+		return ms_err_set(err, MS_TEMP, "ses: out of memory");
+	msg_source_rewind(src);
+	for (;;) {
+		n = msg_source_read(src, (char *)buf + have, B64_CHUNK - have);
+		if (n < 0) {
+			int e = errno;
+
+			free(buf);
+			return ms_err_set(err, MS_TEMP,
+			    "ses: cannot read the message: %s", strerror(e));
+		}
+		total += n;
+		have += (size_t)n;
+		if (n > 0 && have < B64_CHUNK)
+			continue;
+		if (n == 0 || have == B64_CHUNK) {
+			size_t whole = n == 0 ? have : have - have % 3;
+
+			if (total > size ||
+			    done + 4 * ((whole + 2) / 3) > b64len)
+				break;
+			w = EVP_EncodeBlock(
+			    (unsigned char *)out + done, buf, (int)whole);
+			done += (size_t)w;
+			memmove(buf, buf + whole, have - whole);
+			have -= whole;
+		}
+		if (n == 0)
+			break;
+	}
+	free(buf);
+	if (total != size || done != b64len)
+		return ms_err_set(err, MS_TEMP,
+		    "ses: the message changed size while being read");
+	return MS_OK;
+}
+
+static void
+results_set(struct relay_msg *msg, size_t from, size_t to, enum ms_status st,
+    const char *reply)
+{
+	for (size_t i = from; i < to; i++) {
+		msg->rcpts[i].result = st;
+		snprintf(msg->rcpts[i].reply, sizeof(msg->rcpts[i].reply),
+		    "%.*s", (int)sizeof(msg->rcpts[i].reply) - 1, reply);
+	}
+}
+
+static void
+health_merge(struct relay_msg *msg, const struct ses_outcome *o)
+{
+	if (o->health > msg->health)
+		msg->health = o->health;
+	if (o->health != RELAY_FINE && o->hold_seconds > msg->hold_seconds)
+		msg->hold_seconds = o->hold_seconds;
+	if (o->status != MS_OK && o->no_count)
+		msg->no_count = true;
+}
+
+/* One SendEmail call for rcpts [from, to) with body already complete.
+ * Sets their results and merges the relay's health. */
+static void
+send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
+    struct relay_msg *msg, const struct aws_http_req *req, size_t from,
+    size_t to)
+{
+	struct aws_http_resp resp;
+	struct aws_error ae;
+	struct ses_outcome o;
+	struct ms_err cerr = { "" };
+	char reply[RELAY_REPLY_MAX], id[128] = "";
+	const char *hint;
+	enum ms_status st;
+	bool creds_failed;
+
+	(void)p;
+	st = call(req, cp, &resp, &ae, &creds_failed, &cerr);
+	if (st != MS_OK && creds_failed) {
+		ses_error_classify(403, "UnrecognizedClientException", "", &o);
+		snprintf(reply, sizeof(reply), "no AWS credentials: %.400s",
+		    cerr.msg);
+	} else if (st != MS_OK) {
+		ses_transport_classify(resp.reached, resp.timed_out, &o, &hint);
+		if (st == MS_CONFIG) {
+			o.health = RELAY_HOLD;
+			o.hold_seconds = SES_HOLD_CONFIG;
+		}
+		snprintf(reply, sizeof(reply), "%.400s%s%s", cerr.msg,
+		    hint ? "; " : "", hint ? hint : "");
+	} else if (resp.status < 300) {
+		json_t *root = resp.body
+		    ? json_loadb(resp.body, resp.body_len, 0, NULL)
+		    : NULL;
+		const char *mid =
+		    json_string_value(json_object_get(root, "MessageId"));
+
+		ses_error_classify(resp.status, NULL, NULL, &o);
+		if (mid != NULL)
+			ms_quote(id, sizeof(id), mid, strlen(mid));
+		json_decref(root);
+		snprintf(reply, sizeof(reply), "Ok %s%s%s",
+		    id[0] ? id : "(no MessageId)",
+		    resp.request_id[0] ? " request " : "", resp.request_id);
+		if (msg->remote_id[0] == '\0')
+			snprintf(
+			    msg->remote_id, sizeof(msg->remote_id), "%s", id);
+	} else {
+		char rid[140];
+
+		ms_quote(
+		    rid, sizeof(rid), resp.request_id, strlen(resp.request_id));
+		ses_error_classify(resp.status, ae.name, ae.message, &o);
+		snprintf(reply, sizeof(reply),
+		    "%ld %s: %.200s (%s; request %.100s)", resp.status,
+		    ae.name[0] ? ae.name : "error",
+		    ae.message[0] ? ae.message : "no message", o.why,
+		    rid[0] ? rid : "none");
+	}
+	aws_resp_free(&resp);
+	results_set(msg, from, to, o.status, reply);
+	health_merge(msg, &o);
+	log_verbose("ses: %s: %zu recipient(s): %s", msg->qid ? msg->qid : "-",
+	    to - from, reply);
+}
+
+enum ms_status
+ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
+    struct relay_msg *msg, struct ms_err *err)
+{
+	char url[2048], **tails = NULL, *body = NULL;
+	size_t nbatch, headlen = sizeof(body_head) - 1, b64len, maxtail = 0;
+	struct aws_http_req req;
+	enum ms_status st = MS_OK;
+	off_t size;
+
+	msg->health = RELAY_FINE;
+	msg->hold_seconds = 0;
+	msg->no_count = false;
+	msg->remote_id[0] = '\0';
+	if (msg->nrcpt == 0)
+		return MS_OK;
+	if ((st = api_url(p, "/v2/email/outbound-emails", url, sizeof(url),
+		 err)) != MS_OK) {
+		results_set(msg, 0, msg->nrcpt, MS_TEMP, err->msg);
+		msg->health = RELAY_HOLD;
+		msg->hold_seconds = SES_HOLD_CONFIG;
+		return MS_OK;
+	}
+	aws_url_host(url, msg->peer, sizeof(msg->peer));
+	msg_source_rewind(msg->src);
+	if ((size = msg_source_size(msg->src)) < 0)
+		return ms_err_set(err, MS_TEMP,
+		    "ses: cannot read the message: "
+		    "%s",
+		    strerror(errno));
+	if (size > SES_API_MAX_SIZE) {
+		char reply[160];
+
+		snprintf(reply, sizeof(reply),
+		    "message too large for SES: "
+		    "%lld bytes > %ld",
+		    (long long)size, SES_API_MAX_SIZE);
+		results_set(msg, 0, msg->nrcpt, MS_PERM, reply);
+		return ms_err_set(err, MS_PERM, "ses: %s", reply);
+	}
+	nbatch = (msg->nrcpt + SES_API_MAX_RCPT - 1) / SES_API_MAX_RCPT;
+	if ((tails = calloc(nbatch, sizeof(*tails))) == NULL) {
+		st = ms_err_set(err, MS_TEMP, "ses: out of memory");
+		goto out;
+	}
+	for (size_t b = 0; b < nbatch; b++) {
+		size_t to = (b + 1) * SES_API_MAX_RCPT;
+
+		tails[b] = tail_build(p, msg, b * SES_API_MAX_RCPT,
+		    to < msg->nrcpt ? to : msg->nrcpt);
+		if (tails[b] == NULL) {
+			st = ms_err_set(err, MS_TEMP,
+			    "ses: cannot build the request (out of memory?)");
+			goto out;
+		}
+		if (strlen(tails[b]) > maxtail)
+			maxtail = strlen(tails[b]);
+	}
+	b64len = 4 * (((size_t)size + 2) / 3);
+	if ((body = malloc(headlen + b64len + maxtail + 1)) == NULL) {
+		st = ms_err_set(err, MS_TEMP,
+		    "ses: out of memory for a %lld "
+		    "byte message",
+		    (long long)size);
+		goto out;
+	}
+	memcpy(body, body_head, headlen);
+	if ((st = b64_fill(msg->src, size, body + headlen, b64len, err)) !=
+	    MS_OK)
+		goto out;
+	req_init(&req, p, "POST", url);
+	req.content_type = "application/json";
+	req.body = body;
+	for (size_t b = 0; b < nbatch; b++) {
+		size_t from = b * SES_API_MAX_RCPT,
+		       to = from + SES_API_MAX_RCPT;
+		size_t tl = strlen(tails[b]);
+
+		if (to > msg->nrcpt)
+			to = msg->nrcpt;
+		if (msg->health != RELAY_FINE) {
+			/* The relay failed for an earlier batch: do not
+			 * hammer it; these recipients wait like those. */
+			results_set(
+			    msg, from, to, MS_TEMP, msg->rcpts[from - 1].reply);
+			continue;
+		}
+		memcpy(body + headlen + b64len, tails[b], tl + 1);
+		req.body_len = headlen + b64len + tl;
+		send_batch(p, cp, msg, &req, from, to);
+	}
+	st = MS_OK;
+out:
+	if (st != MS_OK && st != MS_PERM)
+		results_set(msg, 0, msg->nrcpt, st, err->msg);
+	for (size_t b = 0; tails != NULL && b < nbatch; b++)
+		free(tails[b]);
+	free(tails);
+	free(body);
+	return st;
+}
+
+static double
+num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+enum ms_status
+ses_api_get_account(const struct ses_api_params *p,
+    struct aws_creds_provider *cp, struct ses_account *acct, struct ms_err *err)
+{
+	char url[2048];
+	struct aws_http_req req;
+	struct aws_http_resp resp;
+	struct aws_error ae;
+	enum ms_status st;
+	json_t *root = NULL, *q;
+	const char *es;
+	bool creds_failed;
+
+	memset(acct, 0, sizeof(*acct));
+	if ((st = api_url(p, "/v2/email/account", url, sizeof(url), err)) !=
+	    MS_OK)
+		return st;
+	req_init(&req, p, "GET", url);
+	if ((st = call(&req, cp, &resp, &ae, &creds_failed, err)) != MS_OK) {
+		if (resp.timed_out && !resp.reached) {
+			char why[400];
+
+			snprintf(why, sizeof(why), "%.399s", err->msg);
+			ms_err_set(err, st,
+			    "%s; no route to SES API; use SMTP "
+			    "through the VPC endpoint",
+			    why);
+		}
+		aws_resp_free(&resp);
+		return st == MS_CONFIG ? MS_CONFIG : MS_TEMP;
+	}
+	if (resp.status >= 300) {
+		bool denied = strcmp(ae.name, "AccessDeniedException") == 0 ||
+		    strcmp(ae.name, "AccessDenied") == 0;
+
+		st = ms_err_set(err, denied ? MS_NOPERM : MS_TEMP,
+		    "ses: GetAccount answered %ld %s: %s", resp.status,
+		    ae.name[0] ? ae.name : "error", ae.message);
+		goto out;
+	}
+	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+	if (!json_is_object(root)) {
+		st = ms_err_set(err, MS_TEMP,
+		    "ses: GetAccount answer is not "
+		    "a JSON object");
+		goto out;
+	}
+	q = json_object_get(root, "SendQuota");
+	acct->max_24h = num(q, "Max24HourSend");
+	acct->max_rate = num(q, "MaxSendRate");
+	acct->sent_24h = num(q, "SentLast24Hours");
+	acct->production_access =
+	    json_is_true(json_object_get(root, "ProductionAccessEnabled"));
+	acct->sending_enabled =
+	    json_is_true(json_object_get(root, "SendingEnabled"));
+	es = json_string_value(json_object_get(root, "EnforcementStatus"));
+	if (es != NULL)
+		ms_quote(acct->enforcement_status,
+		    sizeof(acct->enforcement_status), es, strlen(es));
+	st = MS_OK;
+out:
+	json_decref(root);
+	aws_resp_free(&resp);
+	return st;
+}

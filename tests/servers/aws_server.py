@@ -1,0 +1,433 @@
+#!/usr/bin/python3
+"""aws_server.py - a small AWS look-alike for mailshim's tests.
+
+One HTTPS listener (SES v2 SendEmail / GetAccount, Secrets Manager
+GetSecretValue, SSM GetParameter) that checks EVERY request's SigV4
+signature with botocore's own signer, and one plain-HTTP listener with
+the EC2 instance metadata (IMDSv2) and ECS container credential
+endpoints, plus /_admin/ for the test: inject errors, read state.
+
+Usage: aws_server.py --dir DIR --cert PEM --key PEM [options]
+Prints one JSON line {"https": PORT, "http": PORT} when ready; runs until
+stdin closes. Both listen on 127.0.0.1 only, on free ports.
+"""
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import botocore.auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+LOCK = threading.Lock()
+STATE = {
+    "messages": [],      # SendEmail calls that succeeded
+    "requests": [],      # every signed request: service, key, ok
+    "sig_failures": 0,
+    "imds_tokens_issued": 0,
+    "imds_401": 0,
+    "creds_issued": 0,
+    "ecs_auth_failures": 0,
+    "expired_refusals": 0,
+    "inject": [],        # errors for the next SendEmail calls
+}
+STATIC = {}              # key id -> secret
+ISSUED = {}              # key id -> (secret, token, expires)
+IMDS_TOKENS = {}         # token -> expires
+ARGS = None
+
+ERRORS = {
+    # name: (http status, error name, message, put name in header?)
+    "throttle": (429, "TooManyRequestsException",
+                 "Maximum sending rate exceeded.", True),
+    "quota": (400, "LimitExceededException",
+              "Daily message quota exceeded.", True),
+    "notverified": (400, "MessageRejected",
+                    "Email address is not verified. The following "
+                    "identities failed the check in region US-EAST-1: "
+                    "a@example.com", True),
+    "rejpaused": (400, "MessageRejected",
+                  "Sending paused for this account.", True),
+    "paused": (400, "SendingPausedException",
+               "Sending is paused for this account.", False),
+    "suspended": (400, "AccountSuspendedException",
+                  "Sending is suspended.", True),
+    "mailfrom": (400, "MailFromDomainNotVerifiedException",
+                 "MAIL FROM domain not verified.", True),
+    "500": (500, "InternalFailure", "We encountered an internal error.",
+            True),
+    "expired": (403, "ExpiredTokenException",
+                "The security token included in the request is expired",
+                True),
+    "denied": (403, "AccessDeniedException", "User is not authorized",
+               True),
+}
+
+
+def now():
+    return time.time()
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(
+        t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def issue_creds():
+    key = "ASIA" + secrets.token_hex(8).upper()
+    secret = secrets.token_urlsafe(30)
+    token = "TOK" + secrets.token_urlsafe(40)
+    t = now()
+    with LOCK:
+        ISSUED[key] = (secret, token, t + ARGS.temp_lifetime)
+        STATE["creds_issued"] += 1
+    return {"Code": "Success", "LastUpdated": iso(t), "Type": "AWS-HMAC",
+            "AccessKeyId": key, "SecretAccessKey": secret, "Token": token,
+            "Expiration": iso(t + ARGS.advertise_lifetime)}
+
+
+def expected_auth(method, url, headers, body, key, secret, token, service,
+                  region, xdate):
+    """The Authorization header botocore's SigV4Auth computes for this
+    request at time xdate: add_auth() without its clock (the same steps;
+    works with botocore 1.29 .. 1.4x)."""
+    req = AWSRequest(method=method, url=url, data=body, headers=headers)
+    signer = botocore.auth.SigV4Auth(Credentials(key, secret, token),
+                                     service, region)
+    req.context["timestamp"] = xdate
+    signer._modify_request_before_signing(req)
+    canonical = signer.canonical_request(req)
+    sts = signer.string_to_sign(req, canonical)
+    signer._inject_signature_to_request(req, signer.signature(sts, req))
+    return req.headers["Authorization"]
+
+
+def parse_auth(value):
+    if not value or not value.startswith("AWS4-HMAC-SHA256 "):
+        return None
+    parts = {}
+    for item in value[len("AWS4-HMAC-SHA256 "):].split(","):
+        k, _, v = item.strip().partition("=")
+        parts[k] = v
+    try:
+        key, date, region, service, term = parts["Credential"].split("/")
+        signed = parts["SignedHeaders"].split(";")
+    except (KeyError, ValueError):
+        return None
+    return {"key": key, "date": date, "region": region, "service": service,
+            "signed": signed, "sig": parts.get("Signature", "")}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        with open(os.path.join(ARGS.dir, "server.log"), "a") as f:
+            f.write("%s %s\n" % (self.address_string(), fmt % a))
+
+    def reply(self, status, obj=None, headers=None, text=None):
+        body = (text if text is not None else
+                json.dumps(obj if obj is not None else {})).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json"
+                         if text is None else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", "req-" + secrets.token_hex(4))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def aws_error(self, status, name, message, in_header=True):
+        if in_header:
+            self.reply(status, {"message": message}, {
+                "x-amzn-ErrorType": name + ":http://internal.amazon.com/"
+                "coral/com.amazonaws.ses/"})
+        else:
+            self.reply(status, {"__type": "com.amazonaws.ses#" + name,
+                                "Message": message})
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    # ---- signature check with botocore ----
+    def verify(self, body, want_service):
+        a = parse_auth(self.headers.get("Authorization"))
+        rec = {"path": self.path, "service": None, "key": None,
+               "token": bool(self.headers.get("X-Amz-Security-Token")),
+               "ok": False, "region": None,
+               "target": self.headers.get("X-Amz-Target")}
+        with LOCK:
+            STATE["requests"].append(rec)
+        if a is None:
+            return self.fail_sig(403, "IncompleteSignatureException",
+                                 "missing or malformed Authorization")
+        rec.update(service=a["service"], key=a["key"], region=a["region"])
+        if a["service"] != want_service:
+            return self.fail_sig(403, "InvalidSignatureException",
+                                 "wrong signing service " + a["service"])
+        token = None
+        with LOCK:
+            if a["key"] in STATIC:
+                secret, token = STATIC[a["key"]]
+            elif a["key"] in ISSUED:
+                secret, token, exp = ISSUED[a["key"]]
+                if now() >= exp:
+                    STATE["expired_refusals"] += 1
+                    self.aws_error(403, "ExpiredTokenException",
+                                   "The security token included in the "
+                                   "request is expired")
+                    return False
+            else:
+                secret = None
+        if secret is None:
+            return self.fail_sig(403, "UnrecognizedClientException",
+                                 "The security token included in the "
+                                 "request is invalid.")
+        xdate = self.headers.get("X-Amz-Date", "")
+        try:
+            when = datetime.datetime.strptime(xdate, "%Y%m%dT%H%M%SZ")
+        except ValueError:
+            return self.fail_sig(403, "IncompleteSignatureException",
+                                 "bad X-Amz-Date")
+        skew = abs((when.replace(tzinfo=datetime.timezone.utc) -
+                    datetime.datetime.now(datetime.timezone.utc))
+                   .total_seconds())
+        if skew > 300:
+            return self.fail_sig(403, "InvalidSignatureException",
+                                 "Signature expired")
+        headers = {}
+        for h in a["signed"]:
+            if h in ("x-amz-date", "x-amz-security-token"):
+                continue        # botocore adds these itself
+            v = self.headers.get(h)
+            if v is None:
+                return self.fail_sig(403, "IncompleteSignatureException",
+                                     "signed header missing: " + h)
+            headers[h] = v
+        url = "https://" + self.headers.get("Host", "") + self.path
+        want = expected_auth(self.command, url, headers, body, a["key"],
+                             secret, token, a["service"], a["region"], xdate)
+        if want != self.headers.get("Authorization"):
+            with open(os.path.join(ARGS.dir, "server.log"), "a") as f:
+                f.write("signature mismatch: got %s want %s\n" % (
+                    self.headers.get("Authorization"), want))
+            return self.fail_sig(403, "SignatureDoesNotMatch",
+                                 "The request signature we calculated does "
+                                 "not match the signature you provided.")
+        if token is not None and \
+                self.headers.get("X-Amz-Security-Token") != token:
+            return self.fail_sig(403, "UnrecognizedClientException",
+                                 "token mismatch")
+        rec["ok"] = True
+        return True
+
+    def fail_sig(self, status, name, message):
+        with LOCK:
+            STATE["sig_failures"] += 1
+        self.aws_error(status, name, message)
+        return False
+
+    # ---- HTTPS: AWS APIs ----
+    def api(self):
+        body = self.read_body()
+        target = self.headers.get("X-Amz-Target")
+        path = urlsplit(self.path).path
+        if path == "/v2/email/outbound-emails" and self.command == "POST":
+            if self.verify(body, "ses"):
+                self.send_email(body)
+        elif path == "/v2/email/account" and self.command == "GET":
+            if self.verify(body, "ses"):
+                self.reply(200, {
+                    "SendQuota": {"Max24HourSend": 50000.0,
+                                  "MaxSendRate": 14.0,
+                                  "SentLast24Hours": 12.0},
+                    "ProductionAccessEnabled": False,
+                    "SendingEnabled": True,
+                    "EnforcementStatus": "HEALTHY",
+                    "DedicatedIpAutoWarmupEnabled": False})
+        elif target == "secretsmanager.GetSecretValue":
+            if self.verify(body, "secretsmanager"):
+                self.get_secret(body)
+        elif target == "AmazonSSM.GetParameter":
+            if self.verify(body, "ssm"):
+                self.get_parameter(body)
+        else:
+            self.aws_error(404, "UnknownOperationException", "no such API")
+
+    def send_email(self, body):
+        with LOCK:
+            inj = STATE["inject"].pop(0) if STATE["inject"] else None
+        if inj:
+            st, name, msg, hdr = ERRORS[inj]
+            return self.aws_error(st, name, msg, hdr)
+        try:
+            req = json.loads(body)
+            raw = base64.b64decode(req["Content"]["Raw"]["Data"],
+                                   validate=True)
+            to = req["Destination"]["ToAddresses"]
+        except (ValueError, KeyError, TypeError) as e:
+            return self.aws_error(400, "BadRequestException", str(e))
+        if len(to) > 50 or not to:
+            return self.aws_error(400, "BadRequestException",
+                                  "1 to 50 recipients")
+        with LOCK:
+            n = len(STATE["messages"])
+            fname = os.path.join(ARGS.dir, "msg-%d.eml" % n)
+            with open(fname, "wb") as f:
+                f.write(raw)
+            STATE["messages"].append({
+                "to": to, "file": fname,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "from": req.get("FromEmailAddress"),
+                "config_set": req.get("ConfigurationSetName"),
+                "feedback": req.get("FeedbackForwardingEmailAddress"),
+                "tags": req.get("EmailTags"),
+                "keys": sorted(req.keys())})
+        self.reply(200, {"MessageId": "0100-mailshim-test-%06d" % n})
+
+    def get_secret(self, body):
+        req = json.loads(body)
+        v = ARGS.secrets_map.get("secretsmanager", {}).get(req.get("SecretId"))
+        if v is None:
+            return self.reply(400, {"__type": "ResourceNotFoundException",
+                                    "Message": "Secrets Manager can't find "
+                                    "the specified secret."})
+        self.reply(200, {"ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x",
+                         "Name": req["SecretId"], "SecretString": v,
+                         "VersionStages": [req.get("VersionStage")]})
+
+    def get_parameter(self, body):
+        req = json.loads(body)
+        v = ARGS.secrets_map.get("ssm", {}).get(req.get("Name"))
+        if v is None:
+            return self.reply(400, {"__type": "ParameterNotFound",
+                                    "message": ""})
+        if req.get("WithDecryption") is not True:
+            v = "ENCRYPTED-BLOB"
+        self.reply(200, {"Parameter": {"Name": req["Name"],
+                                       "Type": "SecureString", "Value": v,
+                                       "Version": 3}})
+
+    # ---- plain HTTP: IMDS, ECS, admin ----
+    def meta(self):
+        body = self.read_body()
+        path = urlsplit(self.path).path
+        if path.startswith("/_admin/"):
+            return self.admin(path, body)
+        if path == "/ecs/creds" and self.command == "GET":
+            if ARGS.ecs_token and \
+                    self.headers.get("Authorization") != ARGS.ecs_token:
+                with LOCK:
+                    STATE["ecs_auth_failures"] += 1
+                return self.reply(401, text="bad authorization\n")
+            c = issue_creds()
+            del c["Code"], c["LastUpdated"], c["Type"]
+            return self.reply(200, c)
+        if path == "/latest/api/token" and self.command == "PUT":
+            ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+            if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return self.reply(400, text="bad ttl\n")
+            tok = "IMDSTOK-" + secrets.token_hex(12)
+            with LOCK:
+                IMDS_TOKENS[tok] = now() + int(ttl)
+                STATE["imds_tokens_issued"] += 1
+            return self.reply(200, text=tok)
+        if not path.startswith("/latest/meta-data/"):
+            return self.reply(404, text="not found\n")
+        tok = self.headers.get("X-aws-ec2-metadata-token")
+        with LOCK:
+            good = tok in IMDS_TOKENS and IMDS_TOKENS[tok] > now()
+            if not good:
+                STATE["imds_401"] += 1
+        if not good:
+            return self.reply(401, text="")
+        base = "/latest/meta-data/iam/security-credentials/"
+        if path == base:
+            return self.reply(200, text="mailshim-role")
+        if path == base + "mailshim-role":
+            c = issue_creds()
+            if ARGS.imds_forget_tokens:
+                with LOCK:
+                    IMDS_TOKENS.clear()
+            return self.reply(200, c)
+        if path == "/latest/meta-data/placement/region":
+            return self.reply(200, text=ARGS.region)
+        return self.reply(404, text="not found\n")
+
+    def admin(self, path, body):
+        if path == "/_admin/inject":
+            with LOCK:
+                STATE["inject"].extend(json.loads(body)["errors"])
+            return self.reply(200, {})
+        if path == "/_admin/state":
+            with LOCK:
+                return self.reply(200, STATE)
+        return self.reply(404, {})
+
+    def dispatch(self):
+        if self.server.is_https:
+            self.api()
+        else:
+            self.meta()
+
+    do_GET = do_POST = do_PUT = dispatch
+
+
+def serve(server):
+    server.serve_forever(poll_interval=0.2)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--static", action="append", default=[],
+                    help="KEYID|SECRET[|TOKEN] accepted as long-term keys")
+    ap.add_argument("--temp-lifetime", type=float, default=3600)
+    ap.add_argument("--advertise-lifetime", type=float, default=None)
+    ap.add_argument("--imds-forget-tokens", action="store_true")
+    ap.add_argument("--ecs-token", default=None)
+    ap.add_argument("--secrets", default=None, help="JSON file")
+    ap.add_argument("--region", default="us-east-1")
+    ARGS = ap.parse_args()
+    if ARGS.advertise_lifetime is None:
+        ARGS.advertise_lifetime = ARGS.temp_lifetime
+    for s in ARGS.static:
+        f = s.split("|")
+        STATIC[f[0]] = (f[1], f[2] if len(f) > 2 else None)
+    ARGS.secrets_map = {}
+    if ARGS.secrets:
+        with open(ARGS.secrets) as f:
+            ARGS.secrets_map = json.load(f)
+
+    https = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    https.is_https = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ARGS.cert, ARGS.key)
+    https.socket = ctx.wrap_socket(https.socket, server_side=True)
+    plain = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    plain.is_https = False
+    https.daemon_threads = plain.daemon_threads = True
+    for s in (https, plain):
+        threading.Thread(target=serve, args=(s,), daemon=True).start()
+    print(json.dumps({"https": https.server_address[1],
+                      "http": plain.server_address[1]}), flush=True)
+    sys.stdin.read()        # until the test closes our stdin
+
+
+if __name__ == "__main__":
+    main()
