@@ -1,0 +1,77 @@
+#!/bin/sh
+# hard_spool_damage.sh - damaged and hostile entries in new/ and queue/
+# (truncated, empty, random bytes, wrong mode, symlink, directory, hard
+# link, garbage envelope, odd names) are set aside as dead/*.bad or left
+# alone with a log line; the flusher never crashes and still delivers the
+# good message next to them. Nothing set aside is ever delivered.
+. "$top_srcdir/tests/integration/lib.sh"
+t_setup
+t_init
+
+good() { printf 'Subject: good %s\n\nGOOD-%s\n' "$1" "$1" | sendmail -i "good$1@example.net" || t_fail "enqueue good $1"; }
+# A well-formed message file written by hand (the flusher reads it).
+valid_file() {
+	printf 'MAILSHIM-1\nid %s\ntime %s\nuid 0\nuser root\nfrom x@example.com\nrcpt %s\n\nSubject: s\n\n%s\n' \
+	    "$1" "$(date +%s)" "$2" "$3" > "$4"
+	chmod 0604 "$4"
+}
+id() { printf '0660EE00000000%08X' "$1"; }
+
+good 1
+N=$SPOOL/new
+Q=$SPOOL/queue
+# new/: damaged entries with valid-looking ids
+valid_file "$(id 1)" trunc@example.net BAD-TRUNC "$T/full"
+head -c 40 "$T/full" > "$N/$(id 1)"; chmod 0604 "$N/$(id 1)"
+: > "$N/$(id 2)"; chmod 0604 "$N/$(id 2)"
+head -c 3000 /dev/urandom > "$N/$(id 3)"; chmod 0604 "$N/$(id 3)"
+valid_file "$(id 4)" mode@example.net BAD-MODE "$N/$(id 4)"; chmod 0644 "$N/$(id 4)"
+ln -s /etc/shadow "$N/$(id 5)"
+mkdir "$N/$(id 6)"
+valid_file "$(id 7)" link@example.net BAD-LINK "$N/$(id 7)"; ln "$N/$(id 7)" "$T/hardlink"
+printf 'MAILSHIM-1\nid \001\002\nrcpt\n\n' > "$N/$(id 8)"; chmod 0604 "$N/$(id 8)"
+valid_file "$(id 9)" name@example.net BAD-NAME "$N/not-an-id"
+valid_file "$(id 10)" name2@example.net BAD-NAME2 "$N/$(printf 'odd\033name')"
+# queue/: the same kinds of trouble after pickup
+valid_file "$(id 11)" q@example.net BAD-QTRUNC "$T/full2"
+head -c 30 "$T/full2" > "$Q/$(id 11)"; chmod 0604 "$Q/$(id 11)"
+head -c 500 /dev/urandom > "$Q/$(id 12)"; chmod 0604 "$Q/$(id 12)"
+ln -s /etc/shadow "$Q/$(id 13)"
+mkdir "$Q/$(id 14)"
+: > "$Q/$(id 15)"
+valid_file "$(id 16)" qlink@example.net BAD-QLINK "$Q/$(id 16)"; ln "$Q/$(id 16)" "$T/hardlink2"
+printf 'garbage state\n\377\n' > "$Q/$(id 17).state"
+good 2
+
+timeout 60 "$MAILSHIM" flush > "$T/out" 2>&1; rc=$?
+[ "$rc" -lt 128 ] && [ "$rc" != 70 ] || t_fail "flusher crashed or broke: rc=$rc"
+grep -c 'set aside' "$T/out" > "$T/n"
+[ "$(cat "$T/n")" -ge 10 ] && t_ok "$(cat "$T/n") entries set aside with a log line" || { t_fail "only $(cat "$T/n") set-aside lines"; cat "$T/out"; }
+for k in 1 2; do
+	grep -rqs "GOOD-$k" "$CAPTURE/new" && t_ok "good message $k delivered" || t_fail "good message $k not delivered"
+done
+if grep -rqs 'BAD-\|root:' "$CAPTURE/new"; then
+	t_fail "a damaged or planted file was delivered: $(grep -rl 'BAD-\|root:' "$CAPTURE/new")"
+else
+	t_ok "nothing damaged delivered"
+fi
+# Nothing odd stays in new/: every entry was moved to dead/*.bad.
+left=$(find "$N" -mindepth 1 | wc -l)
+[ "$left" = 0 ] && t_ok "new/ emptied" || t_fail "left in new/: $(ls -A "$N")"
+bad=$(find "$SPOOL/dead" -name '*.bad' | wc -l)
+[ "$bad" -ge 10 ] && t_ok "$bad entries in dead/*.bad" || t_fail "only $bad *.bad files: $(ls -A "$SPOOL/dead")"
+# The planted symlink stays a symlink (not followed, not copied).
+if find "$SPOOL/dead" -name '*.bad' -type l | grep -q .; then
+	[ "$(readlink "$(find "$SPOOL/dead" -name '*.bad' -type l | head -1)")" = /etc/shadow ] && t_ok "symlink moved, not followed"
+fi
+# /etc/shadow untouched
+[ -f /etc/shadow ] && [ ! -L /etc/shadow ] || t_fail "/etc/shadow was changed"
+# Listing tools survive the damage too.
+timeout 20 "$MAILSHIM" queue > "$T/q" 2>&1; rc=$?
+[ "$rc" -lt 128 ] || t_fail "mailshim queue crashed: rc=$rc"
+timeout 20 "$MAILSHIM" dead > "$T/d" 2>&1; rc=$?
+[ "$rc" -lt 128 ] || t_fail "mailshim dead crashed: rc=$rc"
+# A second run is quiet and still does not crash.
+timeout 60 "$MAILSHIM" flush > "$T/out2" 2>&1; rc=$?
+[ "$rc" -lt 128 ] || t_fail "second flush crashed: rc=$rc"
+t_done
