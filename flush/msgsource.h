@@ -17,34 +17,38 @@
 #include "ms.h"
 
 struct msg_source {
-	int fd;			/* the spool file (not owned) */
-	off_t body_off;		/* where the message starts in fd */
+	int fd;		/* the spool file (not owned) */
+	off_t body_off; /* where the message starts in fd */
 	off_t file_size;
-	char *prefix;		/* added header lines, LF-terminated */
+	char *prefix; /* added header lines, LF-terminated */
 	size_t prefix_len;
-	char *headers;		/* rewritten header section or NULL */
+	char *headers; /* rewritten header section or NULL */
 	size_t headers_len;
-	off_t rest_off;		/* where unchanged bytes resume in fd */
-	bool crlf;		/* convert LF to CRLF while reading */
+	off_t rest_off; /* where unchanged bytes resume in fd */
+	bool crlf;	/* convert LF to CRLF while reading */
 	/* read position */
-	int part;		/* 0 prefix, 1 headers, 2 rest, 3 eof */
+	int part; /* 0 prefix, 1 headers, 2 rest, 3 eof */
 	size_t part_pos;
 	off_t file_pos;
-	bool pending_lf;	/* CR written, LF still owed */
-	char last;		/* last byte returned (bare-LF test) */
+	bool pending_lf; /* CR written, LF still owed */
+	char last;	 /* last byte returned (bare-LF test) */
 };
 
 struct header_edit {
-	const char *prepend;	/* lines to add on top, LF-terminated */
-	const char *from;	/* replace the From: header, or NULL */
-	const char *reply_to;	/* add Reply-To: when none, or NULL */
+	const char *prepend;	 /* lines to add on top, LF-terminated */
+	const char *from;	 /* replace the From: header, or NULL */
+	bool keep_reply_to;	 /* with from: the old From value becomes
+				    Reply-To: unless the message has one */
+	const char *masq_domain; /* local addresses in From: get this
+				    domain (lib/masq.h), or NULL */
+	const char *masq_host;	 /* this host's name, for masquerading */
 };
 
 /* Prepares a source over fd (the whole message starts at body_off).
  * edit may be NULL (message unchanged). */
-enum ms_status msg_source_open(struct msg_source *src, int fd,
-    off_t body_off, off_t file_size, const struct header_edit *edit,
-    bool crlf, struct ms_err *err);
+enum ms_status
+msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
+    const struct header_edit *edit, bool crlf, struct ms_err *err);
 
 /* Reads up to len bytes; 0 at the end, -1 with errno on error. */
 ssize_t msg_source_read(struct msg_source *src, char *buf, size_t len);

@@ -22,33 +22,36 @@
 #define RELAY_REPLY_MAX 512
 
 struct relay_rcpt {
-	const char *addr;		/* in: resolved address */
-	enum ms_status result;		/* out: MS_OK, MS_TEMP, MS_PERM */
-	char reply[RELAY_REPLY_MAX];	/* out: server reply or our reason */
+	const char *addr;	     /* in: resolved address */
+	enum ms_status result;	     /* out: MS_OK, MS_TEMP, MS_PERM */
+	char reply[RELAY_REPLY_MAX]; /* out: server reply or our reason */
 };
 
 enum relay_health {
-	RELAY_FINE,	/* the relay worked; results are the message's */
-	RELAY_FAILED,	/* connect, TLS, auth, 421...: cool down a while,
-			   try the next relay of the route now */
-	RELAY_HOLD,	/* quota exhausted, account paused: hold for
-			   hold_seconds, fail over, log once */
+	RELAY_FINE,   /* the relay worked; results are the message's */
+	RELAY_FAILED, /* connect, TLS, auth, 421...: cool down a while,
+			 try the next relay of the route now */
+	RELAY_HOLD,   /* quota exhausted, account paused: hold for
+			 hold_seconds, fail over, log once */
 };
 
 struct relay_msg {
 	/* in */
 	const char *qid;
-	const char *sender;		/* "" = null sender */
+	const char *sender; /* "" = null sender */
 	struct relay_rcpt *rcpts;
 	size_t nrcpt;
-	struct msg_source *src;		/* rewound by the relay as needed */
-	const char *config_set;		/* SES configuration set or NULL */
-	const char *const *tags;	/* SES "name=value" tags, NULL end */
+	struct msg_source *src;	 /* rewound by the relay as needed */
+	const char *config_set;	 /* SES configuration set or NULL */
+	const char *const *tags; /* SES "name=value" tags, NULL end */
 	/* out */
 	enum relay_health health;
-	long hold_seconds;		/* with RELAY_FAILED/RELAY_HOLD */
-	char peer[256];			/* "corp[10.0.0.5]:587" for the log */
-	char remote_id[128];		/* id the server gave, e.g. SES's */
+	long hold_seconds;   /* with RELAY_FAILED/RELAY_HOLD */
+	bool no_count;	     /* failure is not the message's fault
+				(throttling): do not count it as
+				an attempt, retry soon */
+	char peer[256];	     /* "corp[10.0.0.5]:587" for the log */
+	char remote_id[128]; /* id the server gave, e.g. SES's */
 };
 
 struct relay;
@@ -61,8 +64,8 @@ struct relay_ops {
 	 * result (even if all failed); any other status means the relay
 	 * itself failed before results existed (results are then set by
 	 * relay_send to that status and err's text). */
-	enum ms_status (*send)(struct relay *r, struct relay_msg *msg,
-	    struct ms_err *err);
+	enum ms_status (*send)(
+	    struct relay *r, struct relay_msg *msg, struct ms_err *err);
 	/* Drops cached connections (end of a run, or after an error). */
 	void (*close)(struct relay *r);
 	void (*destroy)(struct relay *r);
@@ -76,7 +79,7 @@ struct relay {
 	const struct ms_conf *global;
 	const struct relay_ops *ops;
 	void *priv;
-	long long cool_until;		/* skip until then (unix seconds) */
+	long long cool_until; /* skip until then (unix seconds) */
 };
 
 /* Creates the runtime relay for conf (choosing ops by type). */
@@ -84,8 +87,8 @@ enum ms_status relay_new(struct relay **out, const struct relay_conf *conf,
     const struct ms_conf *global, struct ms_err *err);
 
 /* Calls ops->send and guarantees every recipient has a result. */
-enum ms_status relay_send(struct relay *r, struct relay_msg *msg,
-    struct ms_err *err);
+enum ms_status
+relay_send(struct relay *r, struct relay_msg *msg, struct ms_err *err);
 
 void relay_close(struct relay *r);
 void relay_free(struct relay *r);

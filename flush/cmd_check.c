@@ -1,0 +1,427 @@
+/*
+ * cmd_check.c - `mailshim check`: the operator's doctor. One line per
+ *               check, "OK", "WARN" or "FAIL", each failure with how to
+ *               fix it; exit 0 when nothing failed, 78 otherwise.
+ *
+ * Checks: the configuration (loaded before we get here), the spool's
+ *         layout, owners and modes, the aliases file, every secret file
+ *         the config names (private, readable), and every relay: a probe
+ *         that connects, negotiates TLS and authenticates without sending
+ *         mail (skipped with --no-network; --config-only checks only the
+ *         configuration and the aliases). For each `ses` relay, SES v2
+ *         GetAccount when its credentials are AWS keys: one table row
+ *         with the region, transport, whether the credentials work,
+ *         sandbox, sending paused, enforcement status, 24-hour quota,
+ *         usage and maximum rate.
+ * Trust:  never prints a secret: only where it comes from.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aliases.h"
+#include "conf.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_ses.h"
+#include "secret.h"
+#include "spool.h"
+
+int cmd_check(const struct ms_conf *conf, int argc, char **argv);
+
+struct tally {
+	int fails, warns;
+};
+
+/* The SES table: one row per ses relay, printed after the checks. */
+enum {
+	SC_RELAY,
+	SC_REGION,
+	SC_TRANSPORT,
+	SC_CREDS,
+	SC_SANDBOX,
+	SC_SENDING,
+	SC_ENFORCE,
+	SC_MAX24,
+	SC_SENT24,
+	SC_RATE,
+	SC_NOTE,
+	SC_COUNT
+};
+
+static const char *const ses_head[SC_COUNT] = { "relay", "region", "transport",
+	"credentials", "sandbox", "sending", "enforcement", "max 24h",
+	"sent 24h", "max rate", "" };
+
+struct ses_row {
+	char col[SC_COUNT][80];
+};
+
+struct ses_table {
+	struct ses_row *rows;
+	int n;
+};
+
+static void
+line(struct tally *t, const char *level, const char *what, const char *text)
+{
+	if (strcmp(level, "FAIL") == 0)
+		t->fails++;
+	else if (strcmp(level, "WARN") == 0)
+		t->warns++;
+	printf("%-4s  %s: %s\n", level, what, text);
+	fflush(stdout);
+}
+
+static void
+spool_problem(const char *problem, void *arg)
+{
+	char text[4600];
+
+	snprintf(text, sizeof(text), "%s (fix: run `mailshim init` as root)",
+	    problem);
+	line(arg, "FAIL", "spool", text);
+}
+
+static void
+check_spool(const struct ms_conf *conf, struct tally *t)
+{
+	if (spool_verify(
+		conf->spool, MS_USER, MS_DROP_GROUP, spool_problem, t) == 0)
+		line(t, "OK", "spool", conf->spool);
+}
+
+struct alias_arg {
+	struct tally *t;
+	int problems;
+};
+
+static void
+alias_problem(
+    const char *file, int lineno, bool error, const char *msg, void *arg)
+{
+	struct alias_arg *a = arg;
+	char text[1200];
+
+	snprintf(text, sizeof(text), "%s:%d: %s", file, lineno, msg);
+	line(a->t, error ? "FAIL" : "WARN", "aliases", text);
+	a->problems++;
+}
+
+static void
+check_aliases(const struct ms_conf *conf, struct tally *t)
+{
+	struct alias_arg a = { .t = t };
+	struct aliases *al = NULL;
+	struct ms_err err;
+	char text[1200];
+
+	if (conf->aliases == NULL)
+		return;
+	if (aliases_load_report(&al, conf->aliases, alias_problem, &a, &err) !=
+	    MS_OK) {
+		line(t, "FAIL", "aliases", err.msg);
+		return;
+	}
+	aliases_check(al, conf->domain, conf->hostname, conf->catchall,
+	    alias_problem, &a);
+	if (a.problems == 0) {
+		snprintf(text, sizeof(text), "%s: %zu aliases", conf->aliases,
+		    aliases_count(al));
+		line(t, "OK", "aliases", text);
+	}
+	aliases_free(al);
+}
+
+/* file: and env: sources are checked here; the AWS ones need the network
+ * and are exercised by the relay probe. */
+static void
+check_secret(const struct relay_conf *rc, const char *key, const char *spec,
+    struct tally *t)
+{
+	struct secret s = { 0 };
+	struct ms_err err;
+	char what[300], text[1000];
+
+	if (spec == NULL ||
+	    (strncmp(spec, "file:", 5) != 0 && strncmp(spec, "env:", 4) != 0))
+		return;
+	snprintf(what, sizeof(what), "relay %s %s", rc->name, key);
+	if (secret_load(spec, &s, &err) == MS_OK) {
+		snprintf(
+		    text, sizeof(text), "%.200s is private and readable", spec);
+		line(t, "OK", what, text);
+	} else {
+		line(t, "FAIL", what, err.msg);
+	}
+	secret_free(&s);
+}
+
+static void
+num_text(char *out, size_t len, double v, const char *unit)
+{
+	if (v < 0)
+		snprintf(out, len, "unlimited");
+	else if (v == (double)(long long)v)
+		snprintf(out, len, "%lld%s", (long long)v, unit);
+	else
+		snprintf(out, len, "%.1f%s", v, unit);
+}
+
+/* GetAccount for an ses relay: one table row, and a check line for
+ * what needs the operator. Returns the status of relay_ses_account. */
+static enum ms_status
+check_ses_account(
+    struct relay *r, bool smtp_login_ok, struct ses_table *tab, struct tally *t)
+{
+	const struct relay_conf *rc = r->conf;
+	struct ses_row *row = &tab->rows[tab->n++];
+	struct ses_account a;
+	struct ms_err err = { "" };
+	enum ms_status st;
+	bool api = rc->transport == SES_API;
+	char what[300], text[1200];
+
+	memset(row, 0, sizeof(*row));
+	snprintf(row->col[SC_RELAY], sizeof(row->col[0]), "%.79s", rc->name);
+	snprintf(row->col[SC_REGION], sizeof(row->col[0]), "%.79s",
+	    rc->region != NULL ? rc->region : "?");
+	snprintf(row->col[SC_TRANSPORT], sizeof(row->col[0]), "%s",
+	    api ? "api" : "smtp");
+	for (int i = SC_SANDBOX; i < SC_NOTE; i++)
+		snprintf(row->col[i], sizeof(row->col[0]), "-");
+	snprintf(what, sizeof(what), "relay %s SES account", rc->name);
+	st = relay_ses_account(r, &a, &err);
+	if (api && (st == MS_OK || st == MS_NOPERM)) {
+		/* The API relay's probe is this call: say so first. */
+		snprintf(text, sizeof(text), "relay %s", rc->name);
+		line(t, "OK", text, "SES API reachable, credentials work");
+	}
+	switch (st) {
+	case MS_OK:
+		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "ok");
+		snprintf(row->col[SC_SANDBOX], sizeof(row->col[0]), "%s",
+		    a.production_access ? "no" : "yes");
+		snprintf(row->col[SC_SENDING], sizeof(row->col[0]), "%s",
+		    a.sending_enabled ? "enabled" : "paused");
+		snprintf(row->col[SC_ENFORCE], sizeof(row->col[0]), "%.30s",
+		    a.enforcement_status[0] ? a.enforcement_status : "?");
+		num_text(
+		    row->col[SC_MAX24], sizeof(row->col[0]), a.max_24h, "");
+		num_text(
+		    row->col[SC_SENT24], sizeof(row->col[0]), a.sent_24h, "");
+		num_text(
+		    row->col[SC_RATE], sizeof(row->col[0]), a.max_rate, "/s");
+		if (!a.sending_enabled ||
+		    strcmp(a.enforcement_status, "SHUTDOWN") == 0) {
+			snprintf(text, sizeof(text),
+			    "sending is %s in %s "
+			    "(enforcement %s): mail to this relay stays "
+			    "queued (fix: see the SES console's account "
+			    "dashboard)",
+			    a.sending_enabled ? "shut down" : "paused",
+			    row->col[SC_REGION], row->col[SC_ENFORCE]);
+			line(t, "FAIL", what, text);
+		} else {
+			if (!a.production_access) {
+				snprintf(text, sizeof(text),
+				    "the account is "
+				    "in the SES sandbox in %s: mail goes only "
+				    "to verified addresses (fix: request "
+				    "production access)",
+				    row->col[SC_REGION]);
+				line(t, "WARN", what, text);
+			}
+			if (strcmp(a.enforcement_status, "PROBATION") == 0)
+				line(t, "WARN", what,
+				    "the account is on "
+				    "probation (bounce or complaint rate)");
+			if (a.max_24h >= 0 && a.sent_24h >= a.max_24h)
+				line(t, "WARN", what,
+				    "the 24-hour quota is "
+				    "used up: mail waits until it frees");
+			if (a.production_access && a.max_24h != 0 &&
+			    (a.max_24h < 0 || a.sent_24h < a.max_24h) &&
+			    strcmp(a.enforcement_status, "PROBATION") != 0)
+				line(t, "OK", what,
+				    "sending enabled, quota "
+				    "left");
+		}
+		break;
+	case MS_NOPERM:
+		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
+		    api || smtp_login_ok ? "ok" : "failed");
+		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
+		    "quota unknown (ses:GetAccount not allowed)");
+		line(t, "WARN", what,
+		    "quota unknown (ses:GetAccount not "
+		    "allowed; fine for SMTP-only credentials, needed for "
+		    "rate = \"auto\")");
+		break;
+	case MS_PERM:
+		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "failed");
+		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
+		    "credentials rejected");
+		snprintf(text, sizeof(text),
+		    "AWS rejected the credentials: "
+		    "%.700s (fix: check the key id, secret and session "
+		    "token of the relay's credentials)",
+		    err.msg);
+		line(t, "FAIL", what, text);
+		break;
+	default:
+		if (!api && st == MS_CONFIG) {
+			/* SMTP user name and password: nothing to ask. */
+			snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
+			    smtp_login_ok ? "ok" : "failed");
+			snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
+			    "quota unknown (no AWS key to ask with)");
+			break;
+		}
+		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
+		    st == MS_CONFIG
+			? "missing"
+			: (api ? "unknown"
+			       : (smtp_login_ok ? "ok" : "failed")));
+		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
+		    "quota unknown (%s)",
+		    st == MS_CONFIG ? "no AWS credentials"
+				    : "SES API unreachable");
+		snprintf(text, sizeof(text), "%.900s%s", err.msg,
+		    api ? " (fix: check endpoint, ca_file, proxy and "
+			  "credentials; "
+			  "mail to it stays queued)"
+			: "");
+		line(t, api ? "FAIL" : "WARN", what, text);
+		break;
+	}
+	return st;
+}
+
+static void
+print_ses_table(const struct ses_table *tab)
+{
+	size_t w[SC_COUNT];
+
+	if (tab->n == 0)
+		return;
+	for (int c = 0; c < SC_COUNT; c++) {
+		w[c] = strlen(ses_head[c]);
+		for (int i = 0; i < tab->n; i++)
+			if (strlen(tab->rows[i].col[c]) > w[c])
+				w[c] = strlen(tab->rows[i].col[c]);
+	}
+	printf("\nSES accounts:\n");
+	for (int i = -1; i < tab->n; i++) {
+		printf(" ");
+		for (int c = 0; c < SC_COUNT; c++) {
+			const char *v =
+			    i < 0 ? ses_head[c] : tab->rows[i].col[c];
+
+			if (c == SC_NOTE && *v != '\0')
+				printf("  %s", v);
+			else if (c == SC_NOTE)
+				continue;
+			else if (c == SC_NOTE - 1 &&
+			    (i < 0 || tab->rows[i].col[SC_NOTE][0] == '\0'))
+				printf("  %s", v); /* no trailing blanks */
+			else
+				printf("  %-*s", (int)w[c], v);
+		}
+		printf("\n");
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
+    bool network, struct ses_table *tab, struct tally *t)
+{
+	struct relay *r = NULL;
+	struct ms_err err = { "" };
+	char what[300], text[1200];
+	bool login_ok = false;
+
+	check_secret(rc, "password", rc->password, t);
+	check_secret(rc, "credentials", rc->credentials, t);
+	snprintf(what, sizeof(what), "relay %s", rc->name);
+	if (relay_new(&r, rc, conf, &err) != MS_OK) {
+		line(t, "FAIL", what, err.msg);
+		return;
+	}
+	if (network && rc->type == RELAY_SES && rc->transport == SES_API) {
+		/* The API relay's probe is GetAccount: the table says it. */
+		(void)check_ses_account(r, true, tab, t);
+		relay_free(r);
+		return;
+	}
+	if (!network || r->ops->probe == NULL) {
+		snprintf(text, sizeof(text), "%s relay configured%s",
+		    r->ops->type, network ? "" : " (not contacted)");
+		line(t, "OK", what, text);
+	} else if (r->ops->probe(r, &err) == MS_OK) {
+		login_ok = true;
+		snprintf(text, sizeof(text),
+		    "reachable, TLS and login work%s%s", err.msg[0] ? ": " : "",
+		    err.msg);
+		line(t, "OK", what, text);
+	} else {
+		snprintf(text, sizeof(text),
+		    "%s (fix: check host, port, tls, "
+		    "ca_file and credentials; mail to it stays queued)",
+		    err.msg);
+		line(t, "FAIL", what, text);
+	}
+	if (network && rc->type == RELAY_SES)
+		check_ses_account(r, login_ok, tab, t);
+	relay_free(r);
+}
+
+int
+cmd_check(const struct ms_conf *conf, int argc, char **argv)
+{
+	bool network = true, config_only = false;
+	struct tally t = { 0 };
+	struct ses_table tab = { NULL, 0 };
+	char text[600];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--no-network") == 0)
+			network = false;
+		else if (strcmp(argv[i], "--config-only") == 0)
+			config_only = true;
+		else {
+			log_err("usage: mailshim check [--no-network | "
+				"--config-only]");
+			return 64;
+		}
+	}
+	snprintf(text, sizeof(text), "%.400s: %d relays, %d routes",
+	    conf->path != NULL ? conf->path : "(built-in defaults)",
+	    conf->nrelays, conf->nroutes);
+	line(&t, "OK", "config", text);
+	if (conf->nroutes == 0 || conf->routes[conf->nroutes - 1].nsenders > 0)
+		line(&t, "WARN", "config",
+		    "no default route: mail from "
+		    "senders no route matches stays queued");
+	check_aliases(conf, &t);
+	if (!config_only) {
+		check_spool(conf, &t);
+		if (conf->nrelays > 0)
+			tab.rows =
+			    calloc((size_t)conf->nrelays, sizeof(*tab.rows));
+		if (conf->nrelays > 0 && tab.rows == NULL) {
+			line(&t, "FAIL", "check", "out of memory");
+			network = false;
+		}
+		for (int i = 0; i < conf->nrelays; i++)
+			check_relay(conf, &conf->relays[i], network, &tab, &t);
+		print_ses_table(&tab);
+		free(tab.rows);
+	}
+	printf("%d failed, %d warnings\n", t.fails, t.warns);
+	return t.fails > 0 ? 78 : 0;
+}

@@ -1,0 +1,670 @@
+/*
+ * deliver.c - delivers one claimed message: aliases and masquerading,
+ *             route by sender, relays in order with failover, one log
+ *             line per attempt, then finish / defer with backoff / bury.
+ *
+ * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
+ * Rules:  a recipient marked sent is never sent again; a relay fault
+ *         (connect, TLS, auth, quota) never dead-letters mail, it moves
+ *         the mail to the next relay and holds the faulty one for a
+ *         while (one log line when the hold starts); only a permanent
+ *         answer about the message, or the give-up age, makes it dead.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "backoff.h"
+#include "deliver.h"
+#include "log.h"
+#include "masq.h"
+#include "ratelimit.h"
+#include "route.h"
+
+#define RELAY_COOL_DEFAULT 60 /* seconds a failed relay is skipped */
+#define NO_COUNT_RETRY	   30 /* throttled: try again this soon */
+
+enum ms_status
+deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
+    struct spool *spool, struct ms_err *err)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->conf = conf;
+	ctx->spool = spool;
+	ctx->relays = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->relays));
+	ctx->counts = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->counts));
+	if (ctx->relays == NULL || ctx->counts == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	if (conf->aliases != NULL &&
+	    aliases_load(&ctx->aliases, conf->aliases, err) != MS_OK) {
+		log_msg(
+		    LOG_ERR, "%s; mail to local names stays queued", err->msg);
+		ctx->aliases_broken = true;
+	}
+	return MS_OK;
+}
+
+void
+deliver_ctx_free(struct deliver_ctx *ctx)
+{
+	for (int i = 0; ctx->relays != NULL && i < ctx->conf->nrelays; i++)
+		relay_free(ctx->relays[i]);
+	deliver_stats_flush(ctx);
+	free(ctx->relays);
+	free(ctx->counts);
+	aliases_free(ctx->aliases);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+void
+deliver_stats_flush(struct deliver_ctx *ctx)
+{
+	struct ms_err err;
+
+	for (int i = 0; ctx->counts != NULL && i < ctx->conf->nrelays; i++) {
+		struct relay_counts *c = &ctx->counts[i];
+
+		if (c->sent + c->deferred + c->dead == 0)
+			continue;
+		if (stats_add(ctx->spool->runfd, ctx->conf->relays[i].name, c,
+			&err) != MS_OK)
+			log_msg(LOG_WARNING, "%s", err.msg);
+		memset(c, 0, sizeof(*c));
+	}
+}
+
+static struct relay *
+relay_get(
+    struct deliver_ctx *ctx, const struct relay_conf *rc, struct ms_err *err)
+{
+	int i = (int)(rc - ctx->conf->relays);
+
+	if (ctx->relays[i] == NULL &&
+	    relay_new(&ctx->relays[i], rc, ctx->conf, err) != MS_OK)
+		return NULL;
+	return ctx->relays[i];
+}
+
+static double
+now_precise(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ---- recipients ---- */
+
+struct resolve_arg {
+	struct spool_msg *m;
+	const char *relay_hint;
+};
+
+static enum ms_status
+add_final(const char *addr, void *arg, struct ms_err *err)
+{
+	struct resolve_arg *ra = arg;
+
+	if (state_rcpt(&ra->m->state, addr) == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	return MS_OK;
+}
+
+/* Turns the envelope recipients into final addresses in m->state (new
+ * ones pending; those already sent or dead keep their status). */
+static void
+resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now)
+{
+	const struct ms_conf *c = ctx->conf;
+	struct resolve_arg ra = { .m = m };
+	struct ms_err err;
+
+	for (size_t i = 0; i < m->env.nrcpt; i++) {
+		const char *rcpt = m->env.rcpts[i];
+		enum ms_status st;
+
+		if (ctx->aliases_broken && addr_is_local(rcpt)) {
+			char *q = addr_qualify(rcpt, c->domain);
+
+			state_set(&m->state, q != NULL ? q : rcpt,
+			    RCPT_DEFERRED, NULL, "aliases file unreadable", now,
+			    &err);
+			free(q);
+			continue;
+		}
+		st = aliases_resolve_host(ctx->aliases, rcpt, c->domain,
+		    c->hostname, c->catchall, add_final, &ra, &err);
+		if (st != MS_OK) {
+			char *q = addr_qualify(rcpt, c->domain);
+			char why[sizeof(err.msg)];
+
+			snprintf(why, sizeof(why), "%s", err.msg);
+			state_set(&m->state, q != NULL ? q : rcpt,
+			    st == MS_TEMP ? RCPT_DEFERRED : RCPT_DEAD, NULL,
+			    why, now, &err);
+			free(q);
+		}
+	}
+}
+
+static bool
+rcpt_open(const struct rcpt_state *r)
+{
+	return r->status == RCPT_PENDING || r->status == RCPT_DEFERRED;
+}
+
+/* ---- one attempt on one relay ---- */
+
+struct attempt {
+	struct relay_rcpt *rcpts; /* the open recipients */
+	size_t n;
+	const char *sender;
+	const struct route_conf *route;
+	const char *masq_domain; /* masquerade header From: */
+	const char *masq_host;
+	bool counted;	 /* some failure counts as an attempt */
+	long retry_hint; /* seconds, from holds / throttling */
+};
+
+static void
+build_prepend(char *buf, size_t len, const struct relay_conf *rc,
+    const struct route_conf *rt)
+{
+	const char *cs = rt->configuration_set != NULL ? rt->configuration_set
+						       : rc->configuration_set;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	/* Over SMTP, SES takes its configuration set and tags from headers
+	 * (and removes them); the API gets them as request fields. */
+	if (rc->type != RELAY_SES || rc->transport != SES_SMTP)
+		return;
+	if (cs != NULL)
+		n += (size_t)snprintf(
+		    buf + n, len - n, "X-SES-CONFIGURATION-SET: %s\n", cs);
+	if (rt->ntags > 0 && n < len) {
+		n += (size_t)snprintf(buf + n, len - n, "X-SES-MESSAGE-TAGS: ");
+		for (int i = 0; i < rt->ntags && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			    i ? ", " : "", rt->tags[i]);
+		if (n < len)
+			snprintf(buf + n, len - n, "\n");
+	}
+}
+
+static void
+log_attempt(const struct spool_msg *m, const struct relay_conf *rc,
+    const struct relay_msg *rm, double delay, enum ms_status result,
+    const char *reply)
+{
+	char to[1024], quoted[256];
+	size_t n = 0;
+	const char *status = result == MS_OK ? "sent"
+	    : result == MS_PERM		     ? "dead"
+					     : "deferred";
+
+	to[0] = '\0';
+	for (size_t i = 0; i < rm->nrcpt && n + 8 < sizeof(to); i++)
+		if (rm->rcpts[i].result == result &&
+		    strcmp(rm->rcpts[i].reply, reply) == 0)
+			n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
+			    n ? "," : "", rm->rcpts[i].addr);
+	ms_quote(quoted, sizeof(quoted), reply, strlen(reply));
+	log_msg(result == MS_OK ? LOG_INFO : LOG_WARNING,
+	    "%s: to=%s, relay=%s, delay=%.1f, attempt=%d, status=%s%s%s (%s)",
+	    m->id, to, rm->peer[0] != '\0' ? rm->peer : rc->name, delay,
+	    m->state.attempts + 1, status, rm->remote_id[0] ? ", id=" : "",
+	    rm->remote_id, quoted);
+}
+
+/* Logs one line per distinct (result, reply) among the recipients. */
+static void
+log_results(const struct spool_msg *m, const struct relay_conf *rc,
+    const struct relay_msg *rm, double delay)
+{
+	for (size_t i = 0; i < rm->nrcpt; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = rm->rcpts[j].result == rm->rcpts[i].result &&
+			    strcmp(rm->rcpts[j].reply, rm->rcpts[i].reply) == 0;
+		if (!seen)
+			log_attempt(m, rc, rm, delay, rm->rcpts[i].result,
+			    rm->rcpts[i].reply);
+	}
+}
+
+static void
+hold_relay(struct deliver_ctx *ctx, struct relay *r, const char *why,
+    long seconds, long long now)
+{
+	bool first = false;
+	struct ms_err err;
+	char quoted[256];
+
+	r->cool_until = now + seconds;
+	if (relay_hold_set(ctx->spool->runfd, r->conf->name, now + seconds, why,
+		&first, &err) != MS_OK)
+		first = true;
+	if (first)
+		log_msg(LOG_WARNING,
+		    "relay %s held for %lds, mail goes to the "
+		    "next relay of its route: %s",
+		    r->conf->name, seconds,
+		    ms_quote(quoted, sizeof(quoted), why, strlen(why)));
+}
+
+/* Is relay rc usable now? If not, why (for the message's reason). */
+static bool
+relay_usable(struct deliver_ctx *ctx, struct relay *r, long long now, char *why,
+    size_t whylen)
+{
+	long long until = 0;
+	struct ms_err err;
+	char reason[RELAY_REPLY_MAX];
+
+	/* The shared hold (any flusher may have set it) carries the reason. */
+	if (relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
+		sizeof(reason), &err) == MS_OK &&
+	    until > now) {
+		r->cool_until = until;
+		snprintf(why, whylen, "relay %s held for %llds more: %.300s",
+		    r->conf->name, until - now, reason);
+		return false;
+	}
+	if (r->cool_until > now) {
+		snprintf(why, whylen, "relay %s held after a failure",
+		    r->conf->name);
+		return false;
+	}
+	return true;
+}
+
+static enum ms_status
+open_source(struct spool_msg *m, struct msg_source *src,
+    const struct relay_conf *rc, const struct attempt *at, struct ms_err *err)
+{
+	char prepend[1024], from[1100];
+	struct header_edit edit = {
+		.prepend = prepend,
+		.masq_domain = at->masq_domain,
+		.masq_host = at->masq_host,
+	};
+
+	build_prepend(prepend, sizeof(prepend), rc, at->route);
+	if (at->route->rewrite_from && at->route->rewrite_sender != NULL) {
+		snprintf(from, sizeof(from), "<%s>", at->route->rewrite_sender);
+		edit.from = from;
+		edit.keep_reply_to = true;
+	}
+	return msg_source_open(src, m->fd, m->body_offset, m->file_size, &edit,
+	    rc->type != RELAY_MAILDIR, err);
+}
+
+/* Sends the open recipients through relay r; records outcomes. */
+static void
+try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
+    struct attempt *at, long long now)
+{
+	const struct relay_conf *rc = r->conf;
+	struct msg_source src;
+	struct relay_msg rm = {
+		.qid = m->id,
+		.sender = at->sender,
+		.rcpts = at->rcpts,
+		.nrcpt = at->n,
+		.src = &src,
+		.tags = (const char *const *)at->route->tags,
+		.config_set = at->route->configuration_set != NULL
+		    ? at->route->configuration_set
+		    : rc->configuration_set,
+	};
+	struct ms_err err;
+	double t0 = now_precise();
+
+	if (open_source(m, &src, rc, at, &err) != MS_OK) {
+		for (size_t i = 0; i < at->n; i++) {
+			at->rcpts[i].result = MS_TEMP;
+			ms_copy(at->rcpts[i].reply, RELAY_REPLY_MAX, err.msg);
+		}
+		at->counted = true;
+		return;
+	}
+	/* The rate bucket is charged per recipient before sending. SES
+	 * relays charge it themselves, per transaction of at most 50
+	 * recipients, and slow it on throttling replies: not twice. */
+	if (rc->type != RELAY_SES && rc->rate != 0 &&
+	    ratelimit_acquire(ctx->spool->runfd, rc->name,
+		rc->rate > 0 ? rc->rate : 1.0, (unsigned)at->n, &err) != MS_OK)
+		log_msg(
+		    LOG_WARNING, "relay %s: rate limit: %s", rc->name, err.msg);
+	relay_send(r, &rm, &err);
+	msg_source_close(&src);
+	log_results(m, rc, &rm, t0 - (double)m->env.arrival);
+	(void)t0;
+	for (size_t i = 0; i < at->n; i++) {
+		struct relay_rcpt *rr = &at->rcpts[i];
+		enum rcpt_status s = rr->result == MS_OK ? RCPT_SENT
+		    : rr->result == MS_PERM		 ? RCPT_DEAD
+							 : RCPT_DEFERRED;
+
+		struct relay_counts *c = &ctx->counts[rc - ctx->conf->relays];
+
+		state_set(
+		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
+		if (s == RCPT_SENT)
+			c->sent++;
+		else if (s == RCPT_DEAD)
+			c->dead++;
+		else
+			c->deferred++;
+		if (s == RCPT_DEFERRED && !rm.no_count)
+			at->counted = true;
+	}
+	if (rm.no_count) {
+		if (rc->type != RELAY_SES)
+			ratelimit_slow(ctx->spool->runfd, rc->name,
+			    rc->rate > 0 ? rc->rate : 1.0, &err);
+		if (at->retry_hint < NO_COUNT_RETRY)
+			at->retry_hint = NO_COUNT_RETRY;
+	}
+	if (rm.health != RELAY_FINE) {
+		long secs =
+		    rm.hold_seconds > 0 ? rm.hold_seconds : RELAY_COOL_DEFAULT;
+
+		relay_close(r);
+		hold_relay(ctx, r, at->rcpts[0].reply, secs, now);
+	}
+}
+
+/* Fills at->rcpts with the recipients still open; returns how many. */
+static size_t
+collect_open(struct spool_msg *m, struct attempt *at)
+{
+	at->n = 0;
+	for (size_t i = 0; i < m->state.nrcpt; i++)
+		if (rcpt_open(&m->state.rcpts[i])) {
+			at->rcpts[at->n].addr = m->state.rcpts[i].addr;
+			at->n++;
+		}
+	return at->n;
+}
+
+/* ---- the whole message ---- */
+
+static void
+mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
+    long long now)
+{
+	struct ms_err err;
+
+	for (size_t i = 0; i < m->state.nrcpt; i++) {
+		struct rcpt_state *r = &m->state.rcpts[i];
+		char *reply = r->reply != NULL ? strdup(r->reply) : NULL;
+		char text[RELAY_REPLY_MAX + 128];
+
+		if (!rcpt_open(r)) {
+			free(reply);
+			continue;
+		}
+		if (status == RCPT_DEAD && reply != NULL)
+			snprintf(text, sizeof(text), "%s; last reply: %s", why,
+			    reply);
+		else
+			snprintf(text, sizeof(text), "%s", why);
+		state_set(
+		    &m->state, r->addr, status, r->relay, text, now, &err);
+		free(reply);
+	}
+}
+
+static void
+route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
+    const struct route_conf *rt, const char *sender, long long now,
+    struct attempt *at)
+{
+	char why[RELAY_REPLY_MAX] = "";
+	struct ms_err err;
+
+	at->sender = sender;
+	at->route = rt;
+	for (int i = 0; i < rt->nrelays; i++) {
+		struct relay *r = relay_get(ctx, rt->relays[i], &err);
+
+		if (collect_open(m, at) == 0)
+			break;
+		if (r == NULL) {
+			snprintf(why, sizeof(why), "relay %s: %.400s",
+			    rt->relays[i]->name, err.msg);
+			continue;
+		}
+		if (!relay_usable(ctx, r, now, why, sizeof(why)))
+			continue;
+		try_relay(ctx, m, r, at, now);
+		why[0] = '\0';
+	}
+	if (why[0] != '\0' && collect_open(m, at) > 0) {
+		/* No relay of the route could even be tried. */
+		mark_open(m, RCPT_DEFERRED, why, now);
+		at->counted = false;
+		if (at->retry_hint < RELAY_COOL_DEFAULT)
+			at->retry_hint = RELAY_COOL_DEFAULT;
+	}
+}
+
+static const char *
+last_reason(const struct msg_state *st)
+{
+	const char *why = NULL;
+	long long when = -1;
+
+	for (size_t i = 0; i < st->nrcpt; i++)
+		if (st->rcpts[i].status != RCPT_SENT &&
+		    st->rcpts[i].reply != NULL && st->rcpts[i].when >= when) {
+			why = st->rcpts[i].reply;
+			when = st->rcpts[i].when;
+		}
+	return why;
+}
+
+static void notify_dead(struct deliver_ctx *ctx, const struct spool_msg *m);
+
+static enum deliver_outcome
+finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
+    const struct attempt *at, long long now, long long *next_try)
+{
+	bool open = false, dead = false;
+	struct ms_err err;
+	const char *why;
+
+	for (size_t i = 0; i < m->state.nrcpt; i++) {
+		open |= rcpt_open(&m->state.rcpts[i]);
+		dead |= m->state.rcpts[i].status == RCPT_DEAD;
+	}
+	if (open && now - m->env.arrival >= ctx->conf->give_up) {
+		char text[128];
+
+		snprintf(text, sizeof(text),
+		    "gave up after %d attempts in %llds", m->state.attempts,
+		    (long long)(now - m->env.arrival));
+		mark_open(m, RCPT_DEAD, text, now);
+		log_msg(LOG_WARNING, "%s: %s", m->id, text);
+		open = false;
+		dead = true;
+	}
+	why = last_reason(&m->state);
+	free(m->state.reason);
+	m->state.reason = why != NULL ? strdup(why) : NULL;
+	m->state.last_attempt = now;
+	if (open) {
+		long delay;
+
+		if (at->counted)
+			m->state.attempts++;
+		delay =
+		    backoff_delay(ctx->conf->retry_first, ctx->conf->retry_max,
+			m->state.attempts > 0 ? m->state.attempts : 1,
+			(double)random() / RAND_MAX);
+		if (!at->counted && at->retry_hint > 0)
+			delay = at->retry_hint;
+		m->state.next_try = now + delay;
+		if (next_try != NULL)
+			*next_try = m->state.next_try;
+		if (spool_save_state(m, &err) != MS_OK) {
+			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			spool_release(m);
+			return DELIVER_ERROR;
+		}
+		spool_release(m);
+		return DELIVER_DEFERRED;
+	}
+	if (dead) {
+		notify_dead(ctx, m);
+		if (spool_bury(m, &err) != MS_OK) {
+			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			spool_release(m);
+			return DELIVER_ERROR;
+		}
+		log_msg(LOG_WARNING, "%s: moved to dead letters", m->id);
+		return DELIVER_DEAD;
+	}
+	if (spool_finish(m, &err) != MS_OK) {
+		log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+		return DELIVER_ERROR;
+	}
+	log_msg(LOG_INFO, "%s: removed", m->id);
+	return DELIVER_DONE;
+}
+
+enum deliver_outcome
+deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
+{
+	long long now = (long long)time(NULL);
+	struct attempt at = { 0 };
+	const struct route_conf *rt;
+	char *sender = NULL;
+	enum deliver_outcome out;
+
+	resolve_recipients(ctx, m, now);
+	at.rcpts = calloc(m->state.nrcpt + 1, sizeof(*at.rcpts));
+	at.masq_domain = ctx->conf->domain;
+	at.masq_host = ctx->conf->hostname;
+	if (at.rcpts == NULL) {
+		spool_release(m);
+		return DELIVER_ERROR;
+	}
+	if (masq_sender(m->env.sender, ctx->conf->domain, ctx->conf->hostname,
+		&sender) != MS_OK ||
+	    sender == NULL)
+		sender = strdup(m->env.sender);
+	rt = route_pick(ctx->conf, sender != NULL ? sender : "");
+	if (rt == NULL) {
+		char why[RELAY_REPLY_MAX];
+
+		snprintf(why, sizeof(why),
+		    "no route for sender <%.200s> and no "
+		    "default route",
+		    sender != NULL ? sender : "");
+		log_msg(LOG_ERR, "%s: %s", m->id, why);
+		mark_open(m, RCPT_DEFERRED, why, now);
+		at.retry_hint = RELAY_COOL_DEFAULT;
+	} else if (collect_open(m, &at) > 0) {
+		route_recipients(ctx, m, rt,
+		    rt->rewrite_sender != NULL ? rt->rewrite_sender : sender,
+		    now, &at);
+	}
+	out = finish_message(ctx, m, &at, now, next_try);
+	free(sender);
+	free(at.rcpts);
+	return out;
+}
+
+/* ---- dead-letter notice ---- */
+
+static enum ms_status
+write_notice(struct spool_writer *w, const struct deliver_ctx *ctx,
+    const struct spool_msg *m, struct ms_err *err)
+{
+	char line[1400];
+	enum ms_status st = MS_OK;
+	int n;
+
+	n = snprintf(line, sizeof(line),
+	    "From: Mail Delivery System "
+	    "<MAILER-DAEMON@%s>\nTo: %s\nSubject: Undeliverable mail %s from "
+	    "<%.200s>\nAuto-Submitted: auto-replied\n\nmailshim on %s gave up "
+	    "on message %s (from <%.200s>) for these recipients:\n\n",
+	    ctx->conf->domain, ctx->conf->dead_notify, m->id, m->env.sender,
+	    ctx->conf->hostname, m->id, m->env.sender);
+	st = spool_write(w, line, (size_t)n, err);
+	for (size_t i = 0; i < m->state.nrcpt && st == MS_OK; i++) {
+		const struct rcpt_state *r = &m->state.rcpts[i];
+
+		if (r->status != RCPT_DEAD)
+			continue;
+		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n", r->addr,
+		    r->reply != NULL ? r->reply : "");
+		st = spool_write(w, line, (size_t)n, err);
+	}
+	if (st == MS_OK) {
+		n = snprintf(line, sizeof(line),
+		    "\nThe message is kept: "
+		    "`mailshim show %s`, `mailshim requeue %s`.\n",
+		    m->id, m->id);
+		st = spool_write(w, line, (size_t)n, err);
+	}
+	return st;
+}
+
+/* Queues a notice to dead_notify. Never for a message that itself had the
+ * null sender (a notice about a notice would loop). */
+static void
+notify_dead(struct deliver_ctx *ctx, const struct spool_msg *m)
+{
+	struct envelope env = { 0 };
+	struct spool_writer *w;
+	struct ms_err err;
+	char *head = NULL;
+	size_t len;
+	enum ms_status st;
+
+	if (ctx->conf->dead_notify == NULL || m->env.sender[0] == '\0')
+		return;
+	if ((w = malloc(sizeof(*w))) == NULL)
+		return;
+	st = spool_create(w, ctx->spool->dir, 0, &err);
+	if (st == MS_OK) {
+		memcpy(env.id, w->id, sizeof(w->id));
+		env.arrival = (long long)time(NULL);
+		env.uid = (long)getuid();
+		env.sender = (char *)"";
+		st = env_add_rcpt(&env, ctx->conf->dead_notify, &err);
+		if (st == MS_OK)
+			st = env_format(&env, &head, &len, &err);
+		env.sender = NULL;
+		if (st == MS_OK)
+			st = spool_write(w, head, len, &err);
+		if (st == MS_OK)
+			st = write_notice(w, ctx, m, &err);
+		if (st == MS_OK)
+			st = spool_commit(w, &err);
+	}
+	if (st == MS_OK)
+		log_msg(LOG_INFO, "%s: dead-letter notice queued as %s to <%s>",
+		    m->id, w->id, ctx->conf->dead_notify);
+	else
+		log_msg(LOG_ERR, "%s: cannot queue dead-letter notice: %s",
+		    m->id, err.msg);
+	spool_abort(w);
+	free(head);
+	env_free(&env);
+	free(w);
+}

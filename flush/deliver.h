@@ -1,0 +1,50 @@
+/*
+ * deliver.h - one claimed message through its route: resolve recipients,
+ *             try the route's relays in order, record every recipient's
+ *             outcome, then finish, defer or bury the message.
+ *
+ * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
+ */
+#ifndef MS_DELIVER_H
+#define MS_DELIVER_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "relay.h"
+#include "spool.h"
+#include "stats.h"
+
+struct aliases;
+
+struct deliver_ctx {
+	const struct ms_conf *conf;
+	struct spool *spool;
+	struct relay **relays; /* one per conf->relays[i], made lazily */
+	struct aliases *aliases;
+	bool aliases_broken;	     /* unreadable file: defer local names */
+	struct relay_counts *counts; /* per relay, since the last flush */
+};
+
+enum deliver_outcome {
+	DELIVER_DONE,	  /* every recipient has the message */
+	DELIVER_DEFERRED, /* someone is still waiting */
+	DELIVER_DEAD,	  /* moved to dead/ */
+	DELIVER_ERROR,	  /* the spool could not be updated */
+};
+
+enum ms_status deliver_ctx_init(struct deliver_ctx *ctx,
+    const struct ms_conf *conf, struct spool *spool, struct ms_err *err);
+void deliver_ctx_free(struct deliver_ctx *ctx);
+
+/* Adds the counters gathered so far to run/stats-RELAY and zeroes them
+ * (once per pass: a file update per message would cost more than it
+ * tells). */
+void deliver_stats_flush(struct deliver_ctx *ctx);
+
+/* Delivers m (claimed by the caller) and releases it. When deferred,
+ * *next_try (may be NULL) gets the time it is due again. */
+enum deliver_outcome
+deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try);
+
+#endif

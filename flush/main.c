@@ -1,0 +1,194 @@
+/*
+ * main.c - `mailshim`: the flusher and admin tool. Parses the global
+ *          options, loads the configuration, runs one subcommand.
+ *
+ * Usage:  mailshim [-C FILE] [-v] COMMAND [ARGS]   (see usage() below and
+ *         mailshim(8)).
+ * Trust:  not set-id; runs as the mailshim user (flush) or as root/an
+ *         operator (the tools). Reads credentials only when delivering.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cmd_queue.h"
+#include "conf.h"
+#include "log.h"
+#include "run.h"
+#include "spool.h"
+#include "stats.h"
+
+int cmd_ses_password(int argc, char **argv);
+int cmd_newaliases(const struct ms_conf *conf, int argc, char **argv);
+int cmd_check(const struct ms_conf *conf, int argc, char **argv);
+
+static const char usage_text[] =
+    "usage: mailshim [-C FILE] [-v] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  init                 create the spool with its owners and modes\n"
+    "  flush [--watch]      deliver what is due (--watch: keep running)\n"
+    "        [--workers N]\n"
+    "  queue [--json]       list queued mail (also: mailq, sendmail -bp)\n"
+    "  show ID              print one message with its envelope and state\n"
+    "  retry [ID...]        make messages due now (all: also lift holds)\n"
+    "  delete ID...         remove queued or dead messages\n"
+    "  dead [--json]        list dead letters with their reasons\n"
+    "  requeue ID...        move dead letters back into the queue\n"
+    "  newaliases           check the aliases file\n"
+    "  check [--no-network] check config, spool, secrets, aliases, relays\n"
+    "  stats [--prometheus [FILE]] [--reset]\n"
+    "                       queue size, oldest message, per-relay counters\n"
+    "  ses-password --region R   derive an SES SMTP password (key on stdin)\n"
+    "\n"
+    "Options:\n"
+    "  -C FILE      configuration file (default " MS_DEFAULT_CONF ",\n"
+    "               or $MAILSHIM_CONFIG)\n"
+    "  -v           verbose: log to stderr, protocol details\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: 0 done; 75 something was deferred or is busy (try again);\n"
+    "64 usage; 78 configuration; see mailshim(8).\n";
+
+static int
+usage(FILE *fp, int code)
+{
+	fputs(usage_text, fp);
+	return code;
+}
+
+static int
+fail(enum ms_status st, const struct ms_err *err)
+{
+	if (st != MS_OK)
+		log_err("%s", err->msg);
+	return ms_exitcode(st);
+}
+
+static int
+cmd_init(const struct ms_conf *conf)
+{
+	struct ms_err err;
+	enum ms_status st =
+	    spool_init(conf->spool, MS_USER, MS_DROP_GROUP, &err);
+
+	if (st == MS_OK)
+		printf("spool %s ready\n", conf->spool);
+	return fail(st, &err);
+}
+
+static int
+cmd_flush(const struct ms_conf *conf, int argc, char **argv)
+{
+	struct run_opts opts = { 0 };
+	struct ms_err err;
+	enum ms_status st;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--watch") == 0)
+			opts.watch = true;
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			opts.workers = (int)strtol(argv[++i], NULL, 10);
+		else
+			return usage(stderr, 64);
+	}
+	st = run_flush(conf, &opts, &err);
+	/* A deferral is an ordinary outcome: say it only with -v. */
+	if (st == MS_TEMP && strstr(err.msg, "deferred") != NULL) {
+		log_verbose("%s", err.msg);
+		return ms_exitcode(st);
+	}
+	return fail(st, &err);
+}
+
+static bool
+has_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+			return true;
+	return false;
+}
+
+static int
+dispatch(const struct ms_conf *conf, const char *cmd, int argc, char **argv)
+{
+	struct ms_err err = { "" };
+	enum ms_status st;
+
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(conf);
+	if (strcmp(cmd, "flush") == 0)
+		return cmd_flush(conf, argc, argv);
+	if (strcmp(cmd, "newaliases") == 0)
+		return cmd_newaliases(conf, argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(conf, argc, argv);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(conf, argc, argv);
+	if (strcmp(cmd, "queue") == 0)
+		st = cmd_queue(conf, has_flag(argc, argv, "--json"), &err);
+	else if (strcmp(cmd, "dead") == 0)
+		st = cmd_dead(conf, has_flag(argc, argv, "--json"), &err);
+	else if (strcmp(cmd, "show") == 0)
+		st = cmd_show(conf, argc, argv, &err);
+	else if (strcmp(cmd, "retry") == 0)
+		st = cmd_retry(conf, argc, argv, &err);
+	else if (strcmp(cmd, "delete") == 0)
+		st = cmd_delete(conf, argc, argv, &err);
+	else if (strcmp(cmd, "requeue") == 0)
+		st = cmd_requeue(conf, argc, argv, &err);
+	else {
+		log_err("unknown command \"%.40s\" (see mailshim --help)", cmd);
+		return 64;
+	}
+	return fail(st, &err);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf_path = getenv("MAILSHIM_CONFIG");
+	struct ms_conf conf;
+	struct ms_err err;
+	int i, verbose = 0, rc;
+
+	log_open("mailshim", isatty(STDERR_FILENO));
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return usage(stdout, 0);
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("mailshim %s\n", PACKAGE_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "-v") == 0)
+			verbose++;
+		else if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			conf_path = argv[++i];
+		else
+			return usage(stderr, 64);
+	}
+	if (i >= argc)
+		return usage(stderr, 64);
+	log_set_verbose(verbose);
+	/* ses-password needs no configuration at all. */
+	if (strcmp(argv[i], "ses-password") == 0)
+		return cmd_ses_password(argc - i, argv + i);
+	if (has_flag(argc - i - 1, argv + i + 1, "--help"))
+		return usage(stdout, 0);
+	if (conf_load(&conf, conf_path, conf_path != NULL, &err) != MS_OK) {
+		log_err("%s", err.msg);
+		return ms_exitcode(MS_CONFIG);
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = dispatch(&conf, argv[i], argc - i - 1, argv + i + 1);
+	curl_global_cleanup();
+	conf_free(&conf);
+	return rc;
+}

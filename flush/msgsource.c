@@ -1,0 +1,338 @@
+/*
+ * msgsource.c - streams a stored message to a transport, applying the
+ *               flusher's header edits and, for the wire, LF -> CRLF.
+ *
+ * API:    see msgsource.h.
+ * Memory: at most the header section (bounded by the front end, and by
+ *         MSGSRC_MAX_HEADERS here) plus the caller's buffer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "masq.h"
+#include "msgsource.h"
+
+#define MSGSRC_MAX_HEADERS (1024 * 1024)
+
+static enum ms_status
+read_headers(
+    int fd, off_t off, off_t end, char **out, size_t *len, struct ms_err *err)
+{
+	size_t cap = 8192, got = 0;
+	char *buf = malloc(cap);
+
+	while (buf != NULL) {
+		ssize_t n;
+		char *blank;
+
+		if (got + 1 >= cap) {
+			char *nb;
+
+			if (cap >= MSGSRC_MAX_HEADERS ||
+			    (nb = realloc(buf, cap * 2)) == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = off + (off_t)got < end
+		    ? pread(fd, buf + got, cap - got - 1, off + (off_t)got)
+		    : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return ms_err_set(
+			    err, MS_TEMP, "read error: %s", strerror(errno));
+		}
+		got += (size_t)n;
+		buf[got] = '\0';
+		/* The header section ends at the first empty line (or EOF). */
+		if (got > 0 && buf[0] == '\n')
+			blank = buf;
+		else
+			blank = strstr(buf, "\n\n");
+		if (blank != NULL || n == 0) {
+			*len = blank != NULL ? (size_t)(blank - buf) +
+				(buf[0] == '\n' && blank == buf ? 0 : 1)
+					     : got;
+			*out = buf;
+			return MS_OK;
+		}
+	}
+	free(buf);
+	return ms_err_set(err, MS_DATA, "header section too large");
+}
+
+static bool
+header_is(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(line, name, n) == 0 && line[n] == ':';
+}
+
+/* Appends the From: header line[0..n) with local addresses masqueraded;
+ * grows out as needed. Returns the new length or (size_t)-1. */
+static size_t
+append_masq(char *out, size_t olen, size_t *cap, const char *line, size_t n,
+    const struct header_edit *edit)
+{
+	char *value = strndup(line + 5, n - 5), *masq = NULL;
+	size_t mlen;
+
+	if (value == NULL ||
+	    masq_header_from(
+		value, edit->masq_domain, edit->masq_host, &masq) != MS_OK ||
+	    masq == NULL) {
+		free(value);
+		return (size_t)-1;
+	}
+	free(value);
+	mlen = strlen(masq);
+	if (olen + 5 + mlen >= *cap) {
+		free(masq); /* cannot grow in place: keep the original */
+		if (olen + n < *cap) {
+			memcpy(out + olen, line, n);
+			return olen + n;
+		}
+		return (size_t)-1;
+	}
+	memcpy(out + olen, "From:", 5);
+	memcpy(out + olen + 5, masq, mlen);
+	free(masq);
+	return olen + 5 + mlen;
+}
+
+/* Rewrites the header section hdr[0..len): replaces From:, adds Reply-To:
+ * with the old From value when asked and none exists. */
+static enum ms_status
+edit_headers(struct msg_source *src, const char *hdr, size_t len,
+    const struct header_edit *edit, struct ms_err *err)
+{
+	size_t cap = len * 2 + 4096 + (edit->from ? strlen(edit->from) : 0);
+	char *out = malloc(cap), *old_from = NULL;
+	size_t olen = 0, pos = 0;
+	bool has_reply_to = false;
+
+	if (out == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	while (pos < len) {
+		size_t end = pos;
+
+		/* One header with its continuation lines. */
+		do {
+			const char *nl = memchr(hdr + end, '\n', len - end);
+
+			end = nl != NULL ? (size_t)(nl - hdr) + 1 : len;
+		} while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'));
+		if (header_is(hdr + pos, "Reply-To"))
+			has_reply_to = true;
+		if (edit->from != NULL && header_is(hdr + pos, "From")) {
+			free(old_from);
+			old_from = strndup(hdr + pos + 5, end - pos - 5);
+			/* The original moves to Reply-To: qualified, so that
+			 * replies to cron's "root" reach someone. */
+			if (old_from != NULL && edit->masq_domain != NULL) {
+				char *m = NULL;
+
+				if (masq_header_from(old_from,
+					edit->masq_domain, edit->masq_host,
+					&m) == MS_OK &&
+				    m != NULL) {
+					free(old_from);
+					old_from = m;
+				}
+			}
+		} else if (edit->masq_domain != NULL &&
+		    header_is(hdr + pos, "From")) {
+			olen = append_masq(
+			    out, olen, &cap, hdr + pos, end - pos, edit);
+			if (olen == (size_t)-1) {
+				free(old_from);
+				return ms_err_set(
+				    err, MS_TEMP, "out of memory");
+			}
+		} else if (olen + (end - pos) < cap) {
+			memcpy(out + olen, hdr + pos, end - pos);
+			olen += end - pos;
+		}
+		pos = end;
+	}
+	if (edit->from != NULL)
+		olen += (size_t)snprintf(
+		    out + olen, cap - olen, "From: %s\n", edit->from);
+	if (edit->keep_reply_to && !has_reply_to && old_from != NULL &&
+	    olen + strlen(old_from) + 16 < cap)
+		olen += (size_t)snprintf(out + olen, cap - olen,
+		    "Reply-To:%s%s", old_from,
+		    old_from[strlen(old_from) - 1] == '\n' ? "" : "\n");
+	free(old_from);
+	src->headers = out;
+	src->headers_len = olen;
+	return MS_OK;
+}
+
+enum ms_status
+msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
+    const struct header_edit *edit, bool crlf, struct ms_err *err)
+{
+	memset(src, 0, sizeof(*src));
+	src->fd = fd;
+	src->body_off = body_off;
+	src->file_size = file_size;
+	src->rest_off = body_off;
+	src->crlf = crlf;
+	if (edit != NULL && edit->prepend != NULL && edit->prepend[0] != '\0') {
+		if ((src->prefix = strdup(edit->prepend)) == NULL)
+			return ms_err_set(err, MS_TEMP, "out of memory");
+		src->prefix_len = strlen(src->prefix);
+	}
+	if (edit != NULL && (edit->from != NULL || edit->masq_domain != NULL)) {
+		char *hdr = NULL;
+		size_t len = 0;
+		enum ms_status st;
+
+		st = read_headers(fd, body_off, file_size, &hdr, &len, err);
+		if (st == MS_OK)
+			st = edit_headers(src, hdr, len, edit, err);
+		free(hdr);
+		if (st != MS_OK) {
+			msg_source_close(src);
+			return st;
+		}
+		src->rest_off = body_off + (off_t)len;
+	}
+	msg_source_rewind(src);
+	return MS_OK;
+}
+
+void
+msg_source_rewind(struct msg_source *src)
+{
+	src->part = 0;
+	src->part_pos = 0;
+	src->file_pos = src->rest_off;
+	src->pending_lf = false;
+	src->last = '\0';
+}
+
+/* Bytes of the message as stored (no line-end conversion). */
+static ssize_t
+read_raw(struct msg_source *src, char *buf, size_t len)
+{
+	while (src->part < 3) {
+		const char *mem = src->part == 0 ? src->prefix : src->headers;
+		size_t mlen =
+		    src->part == 0 ? src->prefix_len : src->headers_len;
+		ssize_t n;
+
+		if (src->part < 2) {
+			size_t left = mlen - src->part_pos;
+
+			if (left == 0) {
+				src->part++;
+				src->part_pos = 0;
+				continue;
+			}
+			n = (ssize_t)(left < len ? left : len);
+			memcpy(buf, mem + src->part_pos, (size_t)n);
+			src->part_pos += (size_t)n;
+			return n;
+		}
+		if (src->file_pos >= src->file_size) {
+			src->part = 3;
+			break;
+		}
+		if ((off_t)len > src->file_size - src->file_pos)
+			len = (size_t)(src->file_size - src->file_pos);
+		do
+			n = pread(src->fd, buf, len, src->file_pos);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			src->part = 3; /* the file shrank: stop here */
+			break;
+		}
+		src->file_pos += n;
+		return n;
+	}
+	return 0;
+}
+
+ssize_t
+msg_source_read(struct msg_source *src, char *buf, size_t len)
+{
+	char raw[8192];
+	size_t out = 0;
+
+	if (!src->crlf)
+		return read_raw(src, buf, len);
+	while (out < len) {
+		size_t want;
+		ssize_t n;
+
+		if (src->pending_lf) {
+			buf[out++] = '\n';
+			src->pending_lf = false;
+			src->last = '\n';
+			continue;
+		}
+		/* Each raw byte becomes at most two: read no more than fits. */
+		want = (len - out) / 2;
+		if (want == 0)
+			want = 1;
+		if (want > sizeof(raw))
+			want = sizeof(raw);
+		if ((n = read_raw(src, raw, want)) < 0)
+			return -1;
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			char c = raw[i];
+
+			if (c == '\n' && src->last != '\r') {
+				buf[out++] = '\r';
+				if (out < len)
+					buf[out++] = '\n';
+				else
+					src->pending_lf = true;
+			} else {
+				buf[out++] = c;
+			}
+			src->last = c;
+		}
+	}
+	return (ssize_t)out;
+}
+
+off_t
+msg_source_size(struct msg_source *src)
+{
+	char buf[16384];
+	off_t total = 0;
+	ssize_t n;
+
+	if (!src->crlf)
+		return (off_t)(src->prefix_len + src->headers_len) +
+		    (src->file_size - src->rest_off);
+	msg_source_rewind(src);
+	while ((n = msg_source_read(src, buf, sizeof(buf))) > 0)
+		total += n;
+	msg_source_rewind(src);
+	return n < 0 ? -1 : total;
+}
+
+void
+msg_source_close(struct msg_source *src)
+{
+	free(src->prefix);
+	free(src->headers);
+	src->prefix = src->headers = NULL;
+}

@@ -1,0 +1,405 @@
+/*
+ * ratelimit.c - shared per-relay token buckets and relay holds in the
+ *               spool's run/ directory (format and rules in ratelimit.h).
+ *
+ * API:    ratelimit_*(), relay_hold_*() (ratelimit.h).
+ * Trust:  run/ is the flusher's own 0700 directory; files are opened
+ *         without following symlinks and their contents are parsed
+ *         defensively (a damaged file is reset, never trusted).
+ * Errors: MS_TEMP with the path and cause.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h> /* isfinite */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ratelimit.h"
+
+/* ---- arithmetic ---- */
+
+static void
+refill(struct rl_state *st, double now, double rate)
+{
+	double eff, cap;
+
+	if (st->last <= 0 || !(st->factor > 0) || st->factor > 1 ||
+	    !isfinite(st->tokens)) {
+		st->factor = 1.0;
+		st->tokens = rate > 1 ? rate : 1;
+		st->last = now;
+		st->adjust = now;
+	}
+	if (now < st->last)
+		st->last = now; /* clock restarted (reboot) */
+	if (now < st->adjust)
+		st->adjust = now;
+	if (st->factor < 1.0 && now - st->adjust >= RATELIMIT_RECOVER_EVERY) {
+		double steps = (double)(long long)((now - st->adjust) /
+		    RATELIMIT_RECOVER_EVERY);
+
+		/* Tokens up to the step use the old rate. */
+		st->factor += RATELIMIT_RECOVER_STEP * steps;
+		if (st->factor > 1.0)
+			st->factor = 1.0;
+		st->adjust += steps * RATELIMIT_RECOVER_EVERY;
+	}
+	eff = rate * st->factor;
+	cap = eff > 1 ? eff : 1;
+	st->tokens += (now - st->last) * eff;
+	if (st->tokens > cap)
+		st->tokens = cap;
+	st->last = now;
+}
+
+double
+ratelimit_effective(struct rl_state *st, double now, double rate)
+{
+	refill(st, now, rate);
+	return rate * st->factor;
+}
+
+void
+ratelimit_step(
+    struct rl_state *st, double now, double rate, unsigned n, double *wait)
+{
+	refill(st, now, rate);
+	st->tokens -= n;
+	*wait = st->tokens < 0 ? -st->tokens / (rate * st->factor) : 0;
+}
+
+void
+ratelimit_slow_step(struct rl_state *st, double now, double rate)
+{
+	refill(st, now, rate);
+	st->factor /= 2;
+	if (st->factor < RATELIMIT_MIN_FACTOR)
+		st->factor = RATELIMIT_MIN_FACTOR;
+	st->adjust = now;
+	if (st->tokens > 0)
+		st->tokens = 0;
+}
+
+/* ---- files ---- */
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_for(double secs)
+{
+	struct timespec ts, rem;
+
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
+		ts = rem;
+}
+
+static enum ms_status
+state_path(char *buf, size_t len, const char *prefix, const char *relay,
+    struct ms_err *err)
+{
+	size_t p = strlen(prefix), i;
+
+	if (relay == NULL || relay[0] == '\0' || p + strlen(relay) >= len ||
+	    strlen(relay) > 100)
+		return ms_err_set(err, MS_CONFIG,
+		    "relay name unusable for a "
+		    "state file");
+	memcpy(buf, prefix, p);
+	for (i = 0; relay[i] != '\0'; i++) {
+		char c = relay[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    (c == '.' && i > 0);
+
+		buf[p + i] = ok ? c : '_';
+	}
+	buf[p + i] = '\0';
+	return MS_OK;
+}
+
+/* Opens and locks run/NAME. */
+static enum ms_status
+open_locked(
+    int runfd, const char *name, bool create, int *fdp, struct ms_err *err)
+{
+	int fd;
+
+	fd = openat(runfd, name,
+	    (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		if (!create && errno == ENOENT) {
+			*fdp = -1;
+			return MS_OK;
+		}
+		return ms_err_set(err, MS_TEMP, "cannot open run/%s: %s", name,
+		    strerror(errno));
+	}
+	if (flock(fd, create ? LOCK_EX : LOCK_SH) != 0) {
+		int e = errno;
+
+		close(fd);
+		return ms_err_set(
+		    err, MS_TEMP, "cannot lock run/%s: %s", name, strerror(e));
+	}
+	*fdp = fd;
+	return MS_OK;
+}
+
+static size_t
+read_small(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	if (n < 0)
+		n = 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+static enum ms_status
+write_small(int fd, const char *name, const char *text, struct ms_err *err)
+{
+	size_t len = strlen(text);
+
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, len, 0) != (ssize_t)len)
+		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", name,
+		    strerror(errno));
+	return MS_OK;
+}
+
+/* Buckets of processes without a spool (runfd < 0). */
+static struct {
+	char name[160];
+	struct rl_state st;
+} local_buckets[16];
+
+static struct rl_state *
+local_bucket(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < MS_ARRAY_LEN(local_buckets); i++) {
+		if (strcmp(local_buckets[i].name, name) == 0)
+			return &local_buckets[i].st;
+		if (local_buckets[i].name[0] == '\0')
+			break;
+	}
+	if (i == MS_ARRAY_LEN(local_buckets))
+		i = 0; /* reuse; only precision suffers */
+	snprintf(
+	    local_buckets[i].name, sizeof(local_buckets[i].name), "%s", name);
+	memset(&local_buckets[i].st, 0, sizeof(local_buckets[i].st));
+	return &local_buckets[i].st;
+}
+
+static void
+parse_state(const char *buf, struct rl_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (sscanf(buf, "rl1 %lf %lf %lf %lf", &st->tokens, &st->last,
+		&st->factor, &st->adjust) != 4)
+		memset(st, 0, sizeof(*st)); /* damaged: start afresh */
+}
+
+/* Runs op under the relay's lock: 0 = acquire n, 1 = slow. */
+static enum ms_status
+bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
+    double *wait, struct ms_err *err)
+{
+	char name[160], buf[256];
+	struct rl_state st, saved;
+	enum ms_status rc;
+	int fd;
+
+	*wait = 0;
+	rc = state_path(name, sizeof(name), "rate-", relay, err);
+	if (rc != MS_OK)
+		return rc;
+	if (runfd < 0) {
+		struct rl_state *lst = local_bucket(name);
+
+		saved = *lst;
+		if (op == 1) {
+			ratelimit_slow_step(lst, mono_now(), rate);
+			return MS_OK;
+		}
+		ratelimit_step(lst, mono_now(), rate, n, wait);
+		if (*wait > RATELIMIT_MAX_WAIT) {
+			*lst = saved;
+			return ms_err_set(err, MS_TEMP,
+			    "relay %s: sending rate "
+			    "limit would wait %.0f s",
+			    relay, *wait);
+		}
+		return MS_OK;
+	}
+	rc = open_locked(runfd, name, true, &fd, err);
+	if (rc != MS_OK)
+		return rc;
+	read_small(fd, buf, sizeof(buf));
+	parse_state(buf, &st);
+	if (op == 1) {
+		ratelimit_slow_step(&st, mono_now(), rate);
+	} else {
+		saved = st;
+		ratelimit_step(&st, mono_now(), rate, n, wait);
+		if (*wait > RATELIMIT_MAX_WAIT) {
+			rc = ms_err_set(err, MS_TEMP,
+			    "relay %s: sending rate "
+			    "limit would wait %.0f s",
+			    relay, *wait);
+			st = saved;
+			*wait = 0;
+			if (st.last <= 0)
+				goto out;
+		}
+	}
+	snprintf(buf, sizeof(buf), "rl1 %.6f %.6f %.6f %.6f\n", st.tokens,
+	    st.last, st.factor, st.adjust);
+	if (write_small(fd, name, buf, err) != MS_OK && rc == MS_OK)
+		rc = MS_TEMP;
+out:
+	close(fd);
+	return rc;
+}
+
+enum ms_status
+ratelimit_acquire(
+    int runfd, const char *relay, double rate, unsigned n, struct ms_err *err)
+{
+	enum ms_status rc;
+	double wait;
+
+	if (!(rate > 0) || n == 0)
+		return MS_OK;
+	rc = bucket_op(runfd, relay, rate, n, 0, &wait, err);
+	if (rc == MS_OK)
+		sleep_for(wait); /* outside the lock */
+	return rc;
+}
+
+enum ms_status
+ratelimit_slow(int runfd, const char *relay, double rate, struct ms_err *err)
+{
+	double wait;
+
+	if (!(rate > 0))
+		return MS_OK;
+	return bucket_op(runfd, relay, rate, 0, 1, &wait, err);
+}
+
+/* ---- holds ---- */
+
+static void
+parse_hold(const char *buf, long long *until, char *reason, size_t len)
+{
+	char *end;
+	long long u;
+
+	errno = 0;
+	u = strtoll(buf, &end, 10);
+	if (end == buf || errno != 0 || u < 0)
+		u = 0;
+	*until = u;
+	if (reason != NULL && len > 0) {
+		size_t n;
+
+		while (*end == ' ')
+			end++;
+		n = strcspn(end, "\n");
+		ms_quote(reason, len, end, n);
+	}
+}
+
+enum ms_status
+relay_hold_set(int runfd, const char *relay, long long until,
+    const char *reason, bool *first, struct ms_err *err)
+{
+	char name[160], buf[512], q[210];
+	long long old;
+	enum ms_status rc;
+	int fd;
+
+	*first = true;
+	if (runfd < 0)
+		return MS_OK;
+	rc = state_path(name, sizeof(name), "hold-", relay, err);
+	if (rc != MS_OK)
+		return rc;
+	rc = open_locked(runfd, name, true, &fd, err);
+	if (rc != MS_OK)
+		return rc;
+	read_small(fd, buf, sizeof(buf));
+	parse_hold(buf, &old, NULL, 0);
+	*first = old <= (long long)time(NULL);
+	if (!*first && old >= until) {
+		close(fd);
+		return MS_OK;
+	}
+	if (reason == NULL)
+		reason = "";
+	snprintf(buf, sizeof(buf), "%lld %s\n", until,
+	    ms_quote(q, sizeof(q), reason, strlen(reason)));
+	rc = write_small(fd, name, buf, err);
+	close(fd);
+	return rc;
+}
+
+enum ms_status
+relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
+    size_t reasonlen, struct ms_err *err)
+{
+	char name[160], buf[512];
+	enum ms_status rc;
+	int fd;
+
+	*until = 0;
+	if (reason != NULL && reasonlen > 0)
+		reason[0] = '\0';
+	if (runfd < 0)
+		return MS_OK;
+	rc = state_path(name, sizeof(name), "hold-", relay, err);
+	if (rc != MS_OK)
+		return rc;
+	rc = open_locked(runfd, name, false, &fd, err);
+	if (rc != MS_OK || fd < 0)
+		return rc;
+	read_small(fd, buf, sizeof(buf));
+	close(fd);
+	parse_hold(buf, until, reason, reasonlen);
+	if (*until <= (long long)time(NULL)) {
+		*until = 0;
+		if (reason != NULL && reasonlen > 0)
+			reason[0] = '\0';
+	}
+	return MS_OK;
+}
+
+void
+relay_hold_clear(int runfd, const char *relay)
+{
+	char name[160];
+	struct ms_err err;
+
+	if (runfd >= 0 &&
+	    state_path(name, sizeof(name), "hold-", relay, &err) == MS_OK)
+		(void)unlinkat(runfd, name, 0);
+}

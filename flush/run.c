@@ -1,0 +1,332 @@
+/*
+ * run.c - the flusher's loop: pick up new mail, list the queue, claim
+ *         what is due, deliver it; in parallel workers when configured;
+ *         once, or forever with --watch (inotify on new/ plus a timer for
+ *         the next deferred message).
+ *
+ * API:    run_flush().
+ * Signals: SIGTERM/SIGINT only set a flag; the message in flight is
+ *         finished (or its claim released by the kernel if we are killed
+ *         harder), then the process exits.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_INOTIFY_H
+#include <sys/inotify.h>
+#endif
+
+#include "deliver.h"
+#include "log.h"
+#include "run.h"
+#include "spool.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct pass_result {
+	unsigned delivered, deferred, dead, errors;
+	long long next_due; /* earliest next_try seen, 0 = none */
+};
+
+static void
+note_due(struct pass_result *r, long long t)
+{
+	if (t > 0 && (r->next_due == 0 || t < r->next_due))
+		r->next_due = t;
+}
+
+/* Delivers one message with SIGTERM/SIGINT held back: a signal must not
+ * cut an SMTP transaction short (the server may already have the message
+ * and we would send it again). The handler runs as soon as it is over. */
+static enum deliver_outcome
+deliver_guarded(struct deliver_ctx *ctx, struct spool_msg *m, long long *next)
+{
+	sigset_t block, old;
+	enum deliver_outcome out;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	out = deliver_one(ctx, m, next);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return out;
+}
+
+/* Walks entries starting at index start (so parallel workers begin at
+ * different places) and delivers every due message it can claim. */
+static void
+deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
+    size_t start, struct pass_result *r)
+{
+	long long now = (long long)time(NULL);
+
+	for (size_t k = 0; k < n && !stop_requested; k++) {
+		struct spool_entry *e = &v[(start + k) % n];
+		struct spool_msg m;
+		struct ms_err err;
+		long long next = 0;
+		bool busy;
+		enum ms_status st;
+
+		if (e->has_state && e->next_try > now) {
+			note_due(r, e->next_try);
+			continue;
+		}
+		st =
+		    spool_claim(ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err);
+		if (st == MS_DATA) {
+			spool_quarantine(
+			    ctx->spool, AREA_QUEUE, e->id, err.msg);
+			continue;
+		}
+		if (st != MS_OK) {
+			log_msg(LOG_ERR, "%s: %s", e->id, err.msg);
+			r->errors++;
+			continue;
+		}
+		if (busy)
+			continue;
+		if (m.state.next_try > now) { /* changed since listed */
+			note_due(r, m.state.next_try);
+			spool_release(&m);
+			continue;
+		}
+		switch (deliver_guarded(ctx, &m, &next)) {
+		case DELIVER_DONE: r->delivered++; break;
+		case DELIVER_DEFERRED:
+			r->deferred++;
+			note_due(r, next);
+			break;
+		case DELIVER_DEAD: r->dead++; break;
+		case DELIVER_ERROR: r->errors++; break;
+		}
+		now = (long long)time(NULL);
+	}
+}
+
+static enum ms_status
+list_queue(
+    struct spool *s, struct spool_entry **v, size_t *n, struct ms_err *err)
+{
+	spool_pickup(s);
+	return spool_list(s, AREA_QUEUE, v, n, err);
+}
+
+/* Runs workers-1 children and the parent itself over the same list;
+ * flock claims make each message go to exactly one of them. */
+static void
+parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
+    int workers, struct pass_result *r)
+{
+	pid_t *kids = calloc((size_t)workers, sizeof(pid_t));
+	int started = 0;
+
+	for (int w = 1; kids != NULL && w < workers; w++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct pass_result mine = { 0 };
+
+			/* A fresh context: connections are not shared. */
+			struct deliver_ctx child;
+			struct ms_err err;
+
+			if (deliver_ctx_init(
+				&child, ctx->conf, ctx->spool, &err) != MS_OK)
+				_exit(1);
+			deliver_entries(&child, v, n,
+			    n * (size_t)w / (size_t)workers, &mine);
+			deliver_ctx_free(&child);
+			_exit(mine.errors ? 1 : mine.deferred ? 75 : 0);
+		}
+		if (pid > 0)
+			kids[started++] = pid;
+		else
+			log_msg(LOG_WARNING, "cannot start worker: %s",
+			    strerror(errno));
+	}
+	deliver_entries(ctx, v, n, 0, r);
+	for (int i = 0; i < started; i++) {
+		int status;
+
+		while (waitpid(kids[i], &status, 0) < 0) {
+			if (errno != EINTR)
+				break;
+			if (stop_requested)
+				kill(kids[i], SIGTERM);
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 75)
+			r->deferred++;
+		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			r->errors++;
+	}
+	free(kids);
+}
+
+static enum ms_status
+one_pass(struct deliver_ctx *ctx, int workers, struct pass_result *r,
+    struct ms_err *err)
+{
+	struct spool_entry *v = NULL;
+	size_t n = 0;
+	enum ms_status st;
+
+	memset(r, 0, sizeof(*r));
+	if ((st = list_queue(ctx->spool, &v, &n, err)) != MS_OK)
+		return st;
+	if (workers > 1 && n > 1)
+		parallel_pass(ctx, v, n, workers, r);
+	else
+		deliver_entries(ctx, v, n, 0, r);
+	deliver_stats_flush(ctx);
+	free(v);
+	if (r->delivered + r->deferred + r->dead + r->errors > 0)
+		log_msg(LOG_INFO,
+		    "flush: %u delivered, %u deferred, %u dead, "
+		    "%u errors",
+		    r->delivered, r->deferred, r->dead, r->errors);
+	return MS_OK;
+}
+
+static int
+workers_for(const struct ms_conf *conf, const struct run_opts *opts)
+{
+	long w = opts->workers > 0 ? opts->workers : conf->workers;
+
+	/* A relay given N connections needs N workers to use them. */
+	for (int i = 0; opts->workers <= 0 && i < conf->nrelays; i++)
+		if (conf->relays[i].connections > w)
+			w = conf->relays[i].connections;
+	return w > 64 ? 64 : (int)w;
+}
+
+#ifdef HAVE_SYS_INOTIFY_H
+static int
+watch_open(const struct spool *s)
+{
+	char path[4200];
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	snprintf(path, sizeof(path), "%s/new", s->dir);
+	if (fd >= 0 &&
+	    inotify_add_watch(
+		fd, path, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
+		log_msg(LOG_WARNING, "inotify on %s failed (%s); polling", path,
+		    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+#else
+static int
+watch_open(const struct spool *s)
+{
+	(void)s;
+	return -1;
+}
+#endif
+
+/* Sleeps until new mail arrives, the next deferred message is due, the
+ * rescan interval passes, or a stop is requested. */
+static void
+watch_wait(int ifd, long long next_due, long rescan)
+{
+	long long now = (long long)time(NULL);
+	long long wait = rescan;
+	struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+	char drain[4096];
+
+	if (next_due > 0 && next_due - now < wait)
+		wait = next_due > now ? next_due - now : 0;
+	if (ifd < 0) {
+		/* No inotify: poll new/ every second. */
+		sleep(wait < 1 ? (unsigned)wait : 1);
+		return;
+	}
+	if (poll(&pfd, 1, (int)(wait * 1000)) > 0)
+		while (read(ifd, drain, sizeof(drain)) > 0)
+			;
+}
+
+enum ms_status
+run_flush(
+    const struct ms_conf *conf, const struct run_opts *opts, struct ms_err *err)
+{
+	struct spool spool;
+	struct deliver_ctx ctx;
+	struct pass_result r = { 0 };
+	unsigned deferred = 0, errors = 0;
+	int workers = workers_for(conf, opts), ifd = -1;
+	enum ms_status st;
+
+	install_signals();
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	if ((st = spool_open(&spool, conf->spool, err)) != MS_OK)
+		return st;
+	if ((st = deliver_ctx_init(&ctx, conf, &spool, err)) != MS_OK) {
+		spool_close(&spool);
+		return st;
+	}
+	if (opts->watch)
+		ifd = watch_open(&spool);
+	do {
+		if ((st = one_pass(&ctx, workers, &r, err)) != MS_OK)
+			break;
+		deferred += r.deferred;
+		errors += r.errors;
+		if (!opts->watch || stop_requested)
+			break;
+		/* Idle connections are closed by servers anyway (SES after
+		 * ~10 s): drop ours rather than find them dead later. */
+		for (int i = 0; i < conf->nrelays; i++)
+			relay_close(ctx.relays[i]);
+		watch_wait(ifd, r.next_due,
+		    opts->watch_rescan > 0 ? opts->watch_rescan : 60);
+	} while (!stop_requested);
+	if (ifd >= 0)
+		close(ifd);
+	deliver_ctx_free(&ctx);
+	spool_close(&spool);
+	if (st != MS_OK)
+		return st;
+	if (errors > 0)
+		return ms_err_set(err, MS_TEMP,
+		    "%u messages could not be "
+		    "handled (see the log)",
+		    errors);
+	if (deferred > 0)
+		return ms_err_set(
+		    err, MS_TEMP, "%u messages deferred", deferred);
+	return MS_OK;
+}

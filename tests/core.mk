@@ -1,0 +1,31 @@
+# Spool, envelope, routing, backoff and the whole sendmail -> flush ->
+# Maildir path.
+test_ldadd = flush/libflush.a aws/libaws.a spool/libspool.a lib/libms.a \
+	$(CURL_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) $(CONFUSE_LIBS)
+
+check_PROGRAMS += tests/unit/test_envelope tests/unit/test_route \
+	tests/unit/test_conf tests/unit/test_msgsource
+tests_unit_test_envelope_SOURCES = tests/unit/test_envelope.c tests/unit/tap.h
+tests_unit_test_envelope_LDADD = $(test_ldadd)
+tests_unit_test_route_SOURCES = tests/unit/test_route.c tests/unit/tap.h
+tests_unit_test_route_LDADD = $(test_ldadd)
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/tap.h
+tests_unit_test_conf_LDADD = $(test_ldadd)
+tests_unit_test_msgsource_SOURCES = tests/unit/test_msgsource.c tests/unit/tap.h
+tests_unit_test_msgsource_LDADD = $(test_ldadd)
+
+TESTS += tests/unit/test_envelope tests/unit/test_route \
+	tests/unit/test_conf tests/unit/test_msgsource \
+	tests/integration/core_maildir.sh \
+	tests/integration/core_queue_tools.sh \
+	tests/integration/core_race.sh \
+	tests/integration/core_spool_errors.sh \
+	tests/integration/core_check_stats.sh \
+	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
+	tests/integration/flush_rewrite.sh tests/integration/core_install.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
+	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
+	tests/integration/core_spool_errors.sh \
+	tests/integration/core_check_stats.sh \
+	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
+	tests/integration/flush_rewrite.sh tests/integration/core_install.sh

@@ -1,0 +1,61 @@
+#!/bin/sh
+# mailshim flush --watch: new mail goes out within a second (inotify),
+# deferred mail is retried when due without new mail arriving, SIGTERM
+# lets the message in flight finish (delivered once, nothing left), and
+# sendmail -q runs one flush.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/servers/smtpd_lib.sh"
+t_setup
+t_init
+
+now_ms() { date +%s%3N; }
+
+# 1. Reaction time.
+"$MAILSHIM" flush --watch 2> "$T/watch.log" & W=$!
+t_pids="$W"
+sleep 0.5
+start=$(now_ms)
+printf 'Subject: w1\n\nx\n' | sendmail -i a@example.net
+t_wait 5 sh -c "[ \$(find '$CAPTURE/new' -type f 2>/dev/null | wc -l) -ge 1 ]" || t_fail "watch did not deliver"
+took=$(( $(now_ms) - start ))
+[ "$took" -lt 1500 ] && t_ok "delivered ${took} ms after enqueue" || t_fail "took ${took} ms"
+
+# 2. Deferred mail is retried when due (retry_first = 1s in lib.sh).
+: > "$T/blocker"
+T_NO_DEFAULT=1 t_conf "relay \"later\" { type = \"maildir\" path = \"$T/blocker/box\" }
+route \"default\" { relays = {\"later\"} }"
+kill -TERM $W; wait $W
+"$MAILSHIM" flush --watch 2> "$T/watch2.log" & W=$!
+t_pids="$W"
+printf 'Subject: w2\n\nx\n' | sendmail -i b@example.net
+t_wait 5 grep -q "status=deferred" "$T/watch2.log" || t_fail "not deferred first: $(cat "$T/watch2.log"; ps ax | grep "[f]lush --watch"; mailshim queue)"
+rm -f "$T/blocker"
+t_wait 10 sh -c "[ -n \"\$(find '$T/blocker/box/new' -type f 2>/dev/null)\" ]" && t_ok "deferred mail retried when due" || t_fail "deferred mail not retried: $(cat "$T/watch2.log")"
+kill -TERM $W; wait $W
+
+# 3. SIGTERM while a message is in flight: it is finished, not lost, not
+#    sent twice; the flusher exits promptly after.
+smtpd_start "$T/srv" --stall dot=3 || t_skip "no smtpd"
+t_pids="$SMTPD_PID"
+T_NO_DEFAULT=1 t_conf "relay \"slow\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 10 }
+route \"default\" { relays = {\"slow\"} }"
+printf 'Subject: w3\n\nx\n' | sendmail -i c@example.net
+"$MAILSHIM" flush --watch 2> "$T/watch3.log" & W=$!
+t_wait 5 grep -q 'DATA\|MAIL FROM' "$SMTPD_OUT/session.log" 2>/dev/null || sleep 1
+sleep 1
+kill -TERM $W
+start=$(now_ms)
+wait $W; rc=$?
+took=$(( $(now_ms) - start ))
+n=$(ls "$SMTPD_OUT" | grep -c '^msg-')
+[ "$n" = 1 ] && t_ok "in-flight message finished on SIGTERM (exit $rc after ${took} ms)" || t_fail "after SIGTERM the server has $n messages"
+[ "$(mailshim queue | grep -c '^[0-9A-F]\{22\} ')" = 0 ] || t_fail "message left queued after SIGTERM: $(cat "$T/watch3.log"; cat "$SMTPD_OUT/session.log")"
+mailshim flush 2>/dev/null
+[ "$(ls "$SMTPD_OUT" | grep -c '^msg-')" = 1 ] || t_fail "sent twice"
+
+# 4. sendmail -q runs one flush.
+printf 'Subject: w4\n\nx\n' | sendmail -i d@example.net
+sendmail -q || t_fail "sendmail -q exit $?"
+[ "$(ls "$SMTPD_OUT" | grep -c '^msg-')" = 2 ] && t_ok "sendmail -q flushed" || t_fail "sendmail -q did not flush"
+smtpd_stop
+t_done

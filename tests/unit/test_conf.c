@@ -1,0 +1,112 @@
+/*
+ * test_conf.c - configuration errors are one line naming file, line and
+ *               problem (MS_CONFIG); good files load with defaults.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "tap.h"
+
+static const struct {
+	const char *name;
+	const char *text;
+	enum ms_status want;
+	const char *want_msg;	/* substring of the error */
+} cases[] = {
+	{ "good", "spool = \"/tmp/s\"\nrelay \"c\" { type = \"maildir\" "
+	    "path = \"/tmp/m\" }\nroute \"default\" { relays = {\"c\"} }\n",
+	    MS_OK, NULL },
+	{ "unknown key", "spool = \"/tmp/s\"\nbogus = 1\n", MS_CONFIG,
+	    ":2: " },
+	{ "wrong type", "workers = \"many\"\n", MS_CONFIG, ":1: " },
+	{ "bad relay type", "\nrelay \"x\" { type = \"pigeon\" }\n", MS_CONFIG,
+	    ":2: type = \"pigeon\"" },
+	{ "missing type", "relay \"x\" { host = \"h\" }\n", MS_CONFIG,
+	    "has no type" },
+	{ "undefined relay", "relay \"c\" { type = \"maildir\" path = \"/m\" }"
+	    "\n\nroute \"r\" { relays = {\"c\", \"nope\"} }\n", MS_CONFIG,
+	    ":3: route \"r\" names relay \"nope\", which is not defined" },
+	{ "bad duration", "retry_first = \"5 minutes\"\n", MS_CONFIG,
+	    "is not a duration" },
+	{ "bad tls", "relay \"s\" { type = \"smtp\" host = \"h\" tls = \"ssl\" "
+	    "}\n", MS_CONFIG, "tls = \"ssl\"" },
+	{ "inline password", "relay \"s\" { type = \"smtp\" host = \"h\" "
+	    "password = \"hunter2\" }\n", MS_CONFIG, "must name where" },
+	{ "smtp without host", "relay \"s\" { type = \"smtp\" }\n", MS_CONFIG,
+	    "needs a host" },
+	{ "ses without region", "relay \"s\" { type = \"ses\" }\n", MS_CONFIG,
+	    "needs a region" },
+	{ "bad rate", "relay \"s\" { type = \"ses\" region = \"x\" rate = "
+	    "\"fast\" }\n", MS_CONFIG, "rate = \"fast\"" },
+	{ "negative size", "max_message_size = -5\n", MS_CONFIG,
+	    "must not be negative" },
+	{ "duplicate relay", "relay \"c\" { type = \"maildir\" path = \"/m\" }\n"
+	    "relay \"c\" { type = \"maildir\" path = \"/n\" }\n", MS_CONFIG,
+	    NULL },
+	{ "syntax", "relay \"c\" { type = \n", MS_CONFIG, NULL },
+};
+
+static void
+test_cases(void)
+{
+	for (size_t i = 0; i < MS_ARRAY_LEN(cases); i++) {
+		char path[] = "/tmp/test_conf_XXXXXX";
+		int fd = mkstemp(path);
+		struct ms_conf conf;
+		struct ms_err err = { "" };
+		enum ms_status st;
+		size_t len = strlen(cases[i].text);
+
+		CHECK(fd >= 0 && write(fd, cases[i].text, len) == (ssize_t)len,
+		    "temp file");
+		close(fd);
+		st = conf_load(&conf, path, true, &err);
+		unlink(path);
+		CHECK(st == cases[i].want, "%s: status %d (%s)", cases[i].name,
+		    st, err.msg);
+		if (st == MS_OK)
+			conf_free(&conf);
+		if (cases[i].want_msg != NULL)
+			CHECK(strstr(err.msg, cases[i].want_msg) != NULL,
+			    "%s: message \"%s\" lacks \"%s\"", cases[i].name,
+			    err.msg, cases[i].want_msg);
+		if (st != MS_OK)
+			CHECK(strstr(err.msg, path) != NULL || strstr(err.msg,
+			    "/tmp/test_conf_") != NULL, "%s: file not named "
+			    "in \"%s\"", cases[i].name, err.msg);
+		CHECK(strchr(err.msg, '\n') == NULL, "%s: multi-line message",
+		    cases[i].name);
+	}
+}
+
+static void
+test_defaults(void)
+{
+	struct ms_conf conf;
+	struct ms_err err;
+
+	CHECK(conf_load(&conf, "/nonexistent/mailshim.conf", true, &err) ==
+	    MS_CONFIG, "missing explicit file accepted");
+	/* A missing default file gives the built-in capture setup. */
+	CHECK(conf_load(&conf, "/nonexistent/mailshim.conf", false, &err) ==
+	    MS_OK, "%s", err.msg);
+	CHECK(conf.nrelays == 1 && conf.relays[0].type == RELAY_MAILDIR,
+	    "built-in capture relay");
+	CHECK(conf.nroutes == 1 && conf.routes[0].nsenders == 0,
+	    "built-in default route");
+	CHECK(conf.retry_first == 300 && conf.retry_max == 67 * 60 &&
+	    conf.give_up == 5 * 86400, "retry defaults");
+	CHECK(conf.hostname != NULL && conf.domain != NULL, "host defaults");
+	conf_free(&conf);
+}
+
+int
+main(void)
+{
+	test_cases();
+	test_defaults();
+	return tap_done();
+}
