@@ -364,24 +364,15 @@ ensure_session(struct relay *r, struct ses_priv *p, struct ms_err *err)
 		snprintf(why, sizeof(why), "%s", err->msg);
 		return ms_err_set(err, st, "relay %s: %s", rc->name, why);
 	}
-	memset(&sp, 0, sizeof(sp));
-	sp.name = rc->name;
+	/* The region's settings decide where and how; the rest is the
+	 * relay's own configuration, as for any smtp relay. */
+	smtp_params_from_conf(&sp, rc, r->global);
 	sp.host = p->set.host;
 	sp.port = p->set.port;
 	sp.tls = p->set.tls;
-	sp.tls_verify = rc->tls_verify;
-	sp.ca_file = rc->ca_file;
 	sp.tls_name = p->set.tls_name[0] != '\0' ? p->set.tls_name : NULL;
 	sp.username = c.username;
 	sp.password = c.password;
-	sp.helo = rc->helo != NULL
-	    ? rc->helo
-	    : (r->global != NULL ? r->global->hostname : NULL);
-	sp.connect_timeout = rc->connect_timeout;
-	sp.timeout = rc->timeout;
-	sp.max_time = rc->max_time;
-	sp.proxy = rc->proxy;
-	sp.ipv6 = rc->ipv6;
 	sp.max_per_connection = p->set.max_per_connection;
 	sp.max_recipients = p->set.max_recipients;
 	sp.classify = ses_classify_hook;

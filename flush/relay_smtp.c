@@ -49,26 +49,7 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 		*out = sr->sess;
 		return MS_OK;
 	}
-	memset(&p, 0, sizeof(p));
-	p.name = c->name;
-	p.host = c->host;
-	p.port = c->port;
-	p.tls = c->tls;
-	p.tls_verify = c->tls_verify;
-	p.ca_file = c->ca_file;
-	p.tls_name = c->tls_name;
-	p.username = c->username;
-	p.helo = c->helo
-	    ? c->helo
-	    : (r->global && r->global->hostname ? r->global->hostname
-						: "localhost");
-	p.connect_timeout = c->connect_timeout;
-	p.timeout = c->timeout;
-	p.max_time = c->max_time;
-	p.proxy = c->proxy;
-	p.ipv6 = c->ipv6;
-	p.max_per_connection = c->max_per_connection;
-	p.max_recipients = c->max_recipients;
+	smtp_params_from_conf(&p, c, r->global);
 	if (c->password != NULL) {
 		if (c->username == NULL)
 			return ms_err_set(err, MS_CONFIG,

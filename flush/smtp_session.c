@@ -114,6 +114,31 @@ log_hook(char dir, const char *line, void *arg)
 		log_verbose("%s: %c %s", s->name, dir, line);
 }
 
+void
+smtp_params_from_conf(struct smtp_params *p, const struct relay_conf *rc,
+    const struct ms_conf *global)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = rc->name;
+	p->host = rc->host;
+	p->port = rc->port;
+	p->tls = rc->tls;
+	p->tls_verify = rc->tls_verify;
+	p->ca_file = rc->ca_file;
+	p->tls_name = rc->tls_name;
+	p->username = rc->username;
+	p->helo = rc->helo != NULL			 ? rc->helo
+	    : global != NULL && global->hostname != NULL ? global->hostname
+							 : "localhost";
+	p->connect_timeout = rc->connect_timeout;
+	p->timeout = rc->timeout;
+	p->max_time = rc->max_time;
+	p->proxy = rc->proxy;
+	p->ipv6 = rc->ipv6;
+	p->max_per_connection = rc->max_per_connection;
+	p->max_recipients = rc->max_recipients;
+}
+
 enum ms_status
 smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
     struct ms_err *err)

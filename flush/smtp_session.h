@@ -44,6 +44,13 @@ struct smtp_params {
 	void *classify_arg;
 };
 
+/* Fills p from a relay's configuration (host, port, tls, certificate
+ * checks, username, EHLO name (default: the global hostname), timeouts,
+ * proxy, ipv6, per-connection and per-transaction limits). The password
+ * and the classifier are left for the caller. */
+void smtp_params_from_conf(struct smtp_params *p, const struct relay_conf *rc,
+    const struct ms_conf *global);
+
 struct smtp_session;
 
 /* Copies params (strings included); does not touch the network.
