@@ -104,6 +104,10 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		st =
 		    spool_claim(ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err);
+		/* Delivered (and removed) by another worker since the
+		 * listing: nothing to do, and nothing wrong. */
+		if (st == MS_USAGE)
+			continue;
 		if (st == MS_DATA) {
 			spool_quarantine(
 			    ctx->spool, AREA_QUEUE, e->id, err.msg);

@@ -18,16 +18,20 @@ check_once() {
 	[ "$n" = "$1" ] && [ "$dups" = 0 ] && t_ok "$2: $n delivered, no duplicates" || t_fail "$2: $n delivered (want $1), $dups duplicates"
 }
 
+# Both must exit 0: a message the other one took is not an error.
 enqueue a
-mailshim flush 2>/dev/null & p1=$!
-mailshim flush 2>/dev/null & p2=$!
-wait $p1; wait $p2
+"$MAILSHIM" flush 2> "$T/f1.log" & p1=$!
+"$MAILSHIM" flush 2> "$T/f2.log" & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
 check_once 200 "two flushers"
+[ "$r1" = 0 ] && [ "$r2" = 0 ] && t_ok "both flushers exit 0" || t_fail "flusher exits $r1 $r2: $(grep -h -v status=sent "$T"/f?.log | head -5)"
 [ "$(mailshim queue | grep -c '^[0-9A-F]\{22\} ')" = 0 ] || t_fail "queue not empty"
 
 enqueue b
-mailshim flush --workers 4 2>/dev/null & p1=$!
-mailshim flush --workers 4 2>/dev/null & p2=$!
-wait $p1; wait $p2
+"$MAILSHIM" flush --workers 4 2> "$T/f1.log" & p1=$!
+"$MAILSHIM" flush --workers 4 2> "$T/f2.log" & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
 check_once 400 "2 flushers x 4 workers"
+[ "$r1" = 0 ] && [ "$r2" = 0 ] && t_ok "parallel workers exit 0" || t_fail "worker exits $r1 $r2: $(grep -h -v status=sent "$T"/f?.log | head -5)"
+grep -q 'no message' "$T/f1.log" "$T/f2.log" && t_fail "a taken message was logged as an error"
 t_done
