@@ -32,7 +32,7 @@ refill(struct rl_state *st, double now, double rate)
 	if (st->last <= 0 || !(st->factor > 0) || st->factor > 1 ||
 	    !isfinite(st->tokens)) {
 		st->factor = 1.0;
-		st->tokens = rate > 1 ? rate : 1;
+		st->tokens = 1;
 		st->last = now;
 		st->adjust = now;
 	}
@@ -51,7 +51,11 @@ refill(struct rl_state *st, double now, double rate)
 		st->adjust += steps * RATELIMIT_RECOVER_EVERY;
 	}
 	eff = rate * st->factor;
-	cap = eff > 1 ? eff : 1;
+	/* At most one token saved up: sends are paced 1/rate apart and no
+	 * sliding second ever sees more than rate + 1 (a bucket holding a
+	 * second's worth allowed twice the rate in one window, which SES,
+	 * counting per second, answers with 454). */
+	cap = 1;
 	st->tokens += (now - st->last) * eff;
 	if (st->tokens > cap)
 		st->tokens = cap;

@@ -13,13 +13,15 @@
  *         replaced by '_'.
  *
  * The bucket: rate is in recipients per second and is charged per
- * recipient (SES counts recipients, not messages). It holds at most one
- * second of tokens (at least 1). A caller reserves n tokens at once (the
- * count may go negative) and sleeps until its reservation is covered, so
- * any number of processes together send at the configured rate, not
- * faster, and a 50-recipient message at 10/s waits 4-5 s instead of
- * starving. Configure about 80% of SES's MaxSendRate: SES measures over
- * short windows and refuses bursts right at the limit.
+ * recipient (SES counts recipients, not messages). It saves up at most
+ * one token, so sends are paced 1/rate apart and no sliding second sees
+ * more than rate + 1 (a bucket holding a second of tokens let twice the
+ * rate through one window: bench/RESULTS.md). A caller reserves n tokens at
+ * once (the count may go negative) and sleeps until its reservation is covered,
+ * so any number of processes together send at the configured rate, not faster,
+ * and a 50-recipient message at 10/s waits 4-5 s instead of starving. Configure
+ * about 80% of SES's MaxSendRate: SES measures over short windows and refuses
+ * bursts right at the limit.
  *
  * After a throttling reply ratelimit_slow() halves the effective rate (to
  * at least 5% of the configured one) and empties the bucket; the rate then

@@ -34,8 +34,8 @@ def two_flushers():
                   "%s)" % sorted(conns))
         times = sorted(t["time"] for t in tx)
         span = times[-1] - times[0] if times else 0
-        # Bucket: 4 at once, then 4/s: 12 more take 3 s. Two separate
-        # buckets would finish in about 1.5 s.
+        # Paced 0.25 s apart: 15 gaps take 3.75 s. Two separate
+        # buckets would finish in about 1.75 s.
         print("# 16 recipients at rate 4 by two flushers took %.2f s" % span)
         env.check(span >= 2.6, "shared rate held (span %.2f s >= 2.6)"
                   % span)
