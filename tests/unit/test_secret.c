@@ -171,7 +171,7 @@ main(void)
 		printf("# running as root: ownership checks see uid 0\n");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i], i);
-	/* clean up without system(): files then the directory */
+	/* clean up: the files, then the directory */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(cmd, sizeof(cmd), "%s/secret%zu", dir, i);
 		if (unlink(cmd) != 0)
