@@ -309,6 +309,36 @@ open_source(struct spool_msg *m, struct msg_source *src,
 	    rc->type != RELAY_MAILDIR, err);
 }
 
+/* Writes each recipient's outcome into the state and the relay's
+ * counters; a deferral counts as an attempt unless the relay said it was
+ * not the message's fault (throttling). */
+static void
+record_results(struct deliver_ctx *ctx, struct spool_msg *m,
+    const struct relay_conf *rc, struct attempt *at, const struct relay_msg *rm,
+    long long now)
+{
+	struct relay_counts *c = &ctx->counts[rc - ctx->conf->relays];
+	struct ms_err err;
+
+	for (size_t i = 0; i < at->n; i++) {
+		const struct relay_rcpt *rr = &at->rcpts[i];
+		enum rcpt_status s = rr->result == MS_OK ? RCPT_SENT
+		    : rr->result == MS_PERM		 ? RCPT_DEAD
+							 : RCPT_DEFERRED;
+
+		state_set(
+		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
+		if (s == RCPT_SENT)
+			c->sent++;
+		else if (s == RCPT_DEAD)
+			c->dead++;
+		else
+			c->deferred++;
+		if (s == RCPT_DEFERRED && !rm->no_count)
+			at->counted = true;
+	}
+}
+
 /* Sends the open recipients through relay r; records outcomes. */
 static void
 try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
@@ -328,7 +358,6 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		    : rc->configuration_set,
 	};
 	struct ms_err err;
-	double t0 = now_precise();
 
 	if (open_source(m, &src, rc, at, &err) != MS_OK) {
 		for (size_t i = 0; i < at->n; i++) {
@@ -348,27 +377,8 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		    LOG_WARNING, "relay %s: rate limit: %s", rc->name, err.msg);
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
-	log_results(m, rc, &rm, t0 - (double)m->env.arrival);
-	(void)t0;
-	for (size_t i = 0; i < at->n; i++) {
-		struct relay_rcpt *rr = &at->rcpts[i];
-		enum rcpt_status s = rr->result == MS_OK ? RCPT_SENT
-		    : rr->result == MS_PERM		 ? RCPT_DEAD
-							 : RCPT_DEFERRED;
-
-		struct relay_counts *c = &ctx->counts[rc - ctx->conf->relays];
-
-		state_set(
-		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
-		if (s == RCPT_SENT)
-			c->sent++;
-		else if (s == RCPT_DEAD)
-			c->dead++;
-		else
-			c->deferred++;
-		if (s == RCPT_DEFERRED && !rm.no_count)
-			at->counted = true;
-	}
+	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
+	record_results(ctx, m, rc, at, &rm, now);
 	if (rm.no_count) {
 		if (rc->type != RELAY_SES)
 			ratelimit_slow(ctx->spool->runfd, rc->name,
