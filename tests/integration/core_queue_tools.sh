@@ -8,8 +8,8 @@ t_setup
 # is deferred; later a give-up age of 1 s (read at flush time) makes it
 # dead.
 : > "$T/notadir"
-broken() {
-	T_NO_DEFAULT=1 t_conf "give_up = \"$1\"
+broken() {	# retries an hour apart: nothing is due unless made so
+	T_RETRY_FIRST=1h T_RETRY_MAX=2h T_NO_DEFAULT=1 t_conf "give_up = \"$1\"
 relay \"broken\" { type = \"maildir\" path = \"$T/notadir/box\" }
 route \"default\" { relays = {\"broken\"} }"
 }
