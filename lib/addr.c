@@ -176,6 +176,24 @@ bad_element(const struct lexer *lx, size_t start, struct ms_err *err)
 	return ms_err_set(err, MS_DATA, "invalid address: %s", q);
 }
 
+/* Copies "word.word..." into b: atoms, and quoted strings when
+ * quoted_ok (a local part); false when a word is missing. */
+static bool
+parse_dotted(struct lexer *lx, struct abuf *b, bool quoted_ok)
+{
+	for (;;) {
+		if (lx->cur.type != TOK_ATOM &&
+		    !(quoted_ok && lx->cur.type == TOK_QSTR))
+			return false;
+		abuf_add(b, lx->cur.p, lx->cur.len);
+		lex_next(lx);
+		if (!is_special(&lx->cur, '.'))
+			return true;
+		abuf_add(b, ".", 1);
+		lex_next(lx);
+	}
+}
+
 /* Reads an addr-spec (word *("." word) ["@" domain]) from the current
  * token on, stopping at the first token that cannot continue it. */
 static bool
@@ -184,33 +202,16 @@ parse_addr_spec(struct lexer *lx, struct abuf *b)
 	b->len = 0;
 	b->s[0] = '\0';
 	b->overflow = false;
-	for (;;) { /* local part */
-		if (lx->cur.type != TOK_ATOM && lx->cur.type != TOK_QSTR)
-			return false;
-		abuf_add(b, lx->cur.p, lx->cur.len);
-		lex_next(lx);
-		if (!is_special(&lx->cur, '.'))
-			break;
-		abuf_add(b, ".", 1);
-		lex_next(lx);
-	}
+	if (!parse_dotted(lx, b, true)) /* local part */
+		return false;
 	if (is_special(&lx->cur, '@')) {
 		abuf_add(b, "@", 1);
 		lex_next(lx);
 		if (lx->cur.type == TOK_DLIT) {
 			abuf_add(b, lx->cur.p, lx->cur.len);
 			lex_next(lx);
-		} else {
-			for (;;) {
-				if (lx->cur.type != TOK_ATOM)
-					return false;
-				abuf_add(b, lx->cur.p, lx->cur.len);
-				lex_next(lx);
-				if (!is_special(&lx->cur, '.'))
-					break;
-				abuf_add(b, ".", 1);
-				lex_next(lx);
-			}
+		} else if (!parse_dotted(lx, b, false)) {
+			return false;
 		}
 	}
 	return !b->overflow && addr_valid(b->s);
