@@ -1,10 +1,8 @@
 /*
  * aws_error.h - AWS error answers: the error name and message from the
- *               x-amzn-ErrorType header or the JSON body, and what an
- *               SES v2 error means for the message and the relay.
+ *               x-amzn-ErrorType header or the JSON body.
  *
- * API:    aws_error_parse(), aws_error_is_auth(), ses_error_classify(),
- *         ses_transport_classify().
+ * API:    aws_error_parse(), aws_error_is_auth(), aws_error_name_in().
  * Errors: none; these are pure functions over their inputs.
  */
 #ifndef MS_AWS_ERROR_H
@@ -14,7 +12,6 @@
 #include <stddef.h>
 
 #include "ms.h"
-#include "relay.h"
 
 struct aws_error {
 	char name[128];	   /* "MessageRejected", "" when unknown */
@@ -34,32 +31,7 @@ void aws_error_parse(
  * fresh credentials do not fix a missing permission). */
 bool aws_error_is_auth(const char *name);
 
-struct ses_outcome {
-	enum ms_status status; /* MS_OK, MS_TEMP or MS_PERM */
-	enum relay_health health;
-	long hold_seconds;  /* with RELAY_FAILED / RELAY_HOLD */
-	bool no_count;	    /* not the message's fault: retry soon */
-	bool refresh_creds; /* invalidate credentials, retry once */
-	const char *why;    /* short class name for the reply */
-};
-
-/* Hold times (seconds) used by the table below. */
-#define SES_HOLD_THROTTLE 10
-#define SES_HOLD_QUOTA	  1800
-#define SES_HOLD_PAUSED	  3600
-#define SES_HOLD_CONFIG	  600
-#define SES_HOLD_AUTH	  300
-#define SES_HOLD_SERVER	  60
-
-/* Classifies an SES v2 SendEmail answer (domain.md 5.3): http_status
- * with the parsed error name and message. 2xx gives MS_OK. */
-void ses_error_classify(long http_status, const char *name, const char *message,
-    struct ses_outcome *out);
-
-/* Classifies a transport failure (no HTTP answer): always MS_TEMP +
- * RELAY_FAILED. When the API was never reached (timed out connecting),
- * *hint is set to advice for the reply ("no route to SES API; ..."). */
-void ses_transport_classify(
-    bool reached, bool timed_out, struct ses_outcome *out, const char **hint);
+/* True when name is one of list (NULL-terminated). */
+bool aws_error_name_in(const char *name, const char *const *list);
 
 #endif

@@ -5,6 +5,11 @@
  *
  * API:    aws_request(), aws_http_plain(), aws_resp_free(), aws_endpoint(),
  *         aws_url_host().
+ * Owns:   aws/: an AWS client and nothing more - requests (this file),
+ *         the credential chain (aws_creds.c, one provider per
+ *         aws_creds_*.c), secrets (aws_secret.c), error answers
+ *         (aws_error.c). Knows nothing about mail.
+ * Calls:  spool/ and lib/ only; never relay/, flush/ or admin/.
  * Trust:  flusher only. Signing is libcurl's CURLOPT_AWS_SIGV4 with an
  *         explicit "aws:amz:REGION:SERVICE"; the key id and secret go in
  *         CURLOPT_USERNAME / CURLOPT_PASSWORD (a ':' in either is safe).

@@ -28,13 +28,13 @@ route "default" { relays = {"capture"} }
 CONF
 MAILSHIM_CONFIG="$demo/mailshim.conf"
 export MAILSHIM_CONFIG
-./flush/mailshim init
+./admin/mailshim init
 printf 'To: ops@example.com\nSubject: hello from mailshim\n\nIt works.\n' |
 	./sendmail/sendmail -t -i
 echo "--- queue before the flush:"
-./flush/mailshim queue
+./admin/mailshim queue
 echo "--- flush:"
-MAILSHIM_LOG_STDERR=1 ./flush/mailshim flush
+MAILSHIM_LOG_STDERR=1 ./admin/mailshim flush
 f=$(find "$demo/capture/new" -type f | head -n 1)
 echo "--- delivered to $f:"
 cat "$f"

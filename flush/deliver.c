@@ -38,6 +38,7 @@ deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->conf = conf;
 	ctx->spool = spool;
+	ratelimit_pacer(&ctx->pacer, &spool->runfd);
 	ctx->relays = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->relays));
 	ctx->counts = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->counts));
 	if (ctx->relays == NULL || ctx->counts == NULL)
@@ -86,9 +87,11 @@ relay_get(
 {
 	int i = (int)(rc - ctx->conf->relays);
 
-	if (ctx->relays[i] == NULL &&
-	    relay_new(&ctx->relays[i], rc, ctx->conf, err) != MS_OK)
-		return NULL;
+	if (ctx->relays[i] == NULL) {
+		if (relay_new(&ctx->relays[i], rc, ctx->conf, err) != MS_OK)
+			return NULL;
+		ctx->relays[i]->pacer = &ctx->pacer;
+	}
 	return ctx->relays[i];
 }
 

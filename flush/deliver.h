@@ -4,6 +4,12 @@
  *             outcome, then finish, defer or bury the message.
  *
  * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
+ *
+ * Owns:   flush/: the delivery engine - passes, workers and --watch
+ *         (run.c), one message's delivery (deliver.c), routes, backoff,
+ *         pacing and relay holds (ratelimit.c), delivery counters.
+ * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
+ *         flush/ includes a header from admin/.
  */
 #ifndef MS_DELIVER_H
 #define MS_DELIVER_H
@@ -24,6 +30,7 @@ struct deliver_ctx {
 	struct aliases *aliases;
 	bool aliases_broken;	     /* unreadable file: defer local names */
 	struct relay_counts *counts; /* per relay, since the last flush */
+	struct relay_pacer pacer;    /* run/ buckets and holds, for relays */
 };
 
 enum deliver_outcome {

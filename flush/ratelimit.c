@@ -407,3 +407,44 @@ relay_hold_clear(int runfd, const char *relay)
 	    state_path(name, sizeof(name), "hold-", relay, &err) == MS_OK)
 		(void)unlinkat(runfd, name, 0);
 }
+
+/* ---- the relay hooks ---- */
+
+static enum ms_status
+pacer_acquire(
+    void *ctx, const char *relay, double rate, unsigned n, struct ms_err *err)
+{
+	return ratelimit_acquire(*(int *)ctx, relay, rate, n, err);
+}
+
+static void
+pacer_slow(void *ctx, const char *relay, double rate)
+{
+	struct ms_err err;
+
+	(void)ratelimit_slow(*(int *)ctx, relay, rate, &err);
+}
+
+static enum ms_status
+pacer_hold_set(void *ctx, const char *relay, long long until,
+    const char *reason, bool *first, struct ms_err *err)
+{
+	return relay_hold_set(*(int *)ctx, relay, until, reason, first, err);
+}
+
+static enum ms_status
+pacer_hold_get(void *ctx, const char *relay, long long *until, char *reason,
+    size_t len, struct ms_err *err)
+{
+	return relay_hold_get(*(int *)ctx, relay, until, reason, len, err);
+}
+
+void
+ratelimit_pacer(struct relay_pacer *pc, int *runfd)
+{
+	pc->ctx = runfd;
+	pc->acquire = pacer_acquire;
+	pc->slow = pacer_slow;
+	pc->hold_set = pacer_hold_set;
+	pc->hold_get = pacer_hold_get;
+}

@@ -5,7 +5,7 @@
  *
  * API:    ratelimit_acquire(), ratelimit_slow(), ratelimit_step(),
  *         ratelimit_slow_step(), relay_hold_set(), relay_hold_get(),
- *         relay_hold_clear().
+ *         relay_hold_clear(), ratelimit_pacer().
  * Files:  run/rate-RELAY  "rl1 TOKENS LAST FACTOR ADJUST\n" (monotonic
  *                          clock seconds), flock'ed while read+written;
  *         run/hold-RELAY  "UNTIL REASON\n" (unix seconds), same locking.
@@ -35,6 +35,7 @@
 #include <stddef.h>
 
 #include "ms.h"
+#include "relay.h"
 
 #define RATELIMIT_MAX_WAIT	300.0 /* seconds one caller may sleep */
 #define RATELIMIT_MIN_FACTOR	0.05
@@ -84,5 +85,9 @@ enum ms_status relay_hold_get(int runfd, const char *relay, long long *until,
 
 /* Removes a hold (operator's `mailshim retry`). */
 void relay_hold_clear(int runfd, const char *relay);
+
+/* Fills pc with the relay hooks (relay.h) backed by the files above in the
+ * run/ directory *runfd, which must stay open while relays use pc. */
+void ratelimit_pacer(struct relay_pacer *pc, int *runfd);
 
 #endif

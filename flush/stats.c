@@ -1,11 +1,8 @@
 /*
- * stats.c - delivery counters per relay and the queue's shape, for
- *           operators (`mailshim stats`) and for alerting (node_exporter
- *           textfile format with --prometheus).
+ * stats.c - delivery counters per relay in the spool's run/ directory,
+ *           added to by every flusher and read by `mailshim stats`.
  *
- * API:    stats_add(), stats_read(), cmd_stats().
- * Cost:   the queue figures come from one directory listing: a queue id
- *         starts with its arrival time, so no message is opened.
+ * API:    stats_add(), stats_read(), stats_reset().  Documented in stats.h.
  */
 #include "config.h"
 
@@ -126,186 +123,11 @@ stats_read(int runfd, const char *relay, struct relay_counts *out,
 	return MS_OK;
 }
 
-/* Arrival (unix seconds) encoded in a queue id's first 14 hex digits. */
-static long long
-id_arrival(const char *id)
+void
+stats_reset(int runfd, const char *relay)
 {
-	char usec[15];
+	char name[300];
 
-	memcpy(usec, id, 14);
-	usec[14] = '\0';
-	return (long long)(strtoull(usec, NULL, 16) / 1000000ULL);
-}
-
-struct queue_shape {
-	size_t queued, deferred, dead;
-	long long oldest; /* arrival of the oldest queued message */
-};
-
-static enum ms_status
-queue_shape(struct spool *s, struct queue_shape *q, struct ms_err *err)
-{
-	struct spool_entry *v = NULL;
-	size_t n = 0;
-	enum ms_status st;
-
-	memset(q, 0, sizeof(*q));
-	if ((st = spool_list(s, AREA_QUEUE, &v, &n, err)) != MS_OK)
-		return st;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].has_state)
-			q->deferred++;
-		else
-			q->queued++;
-		if (q->oldest == 0 || id_arrival(v[i].id) < q->oldest)
-			q->oldest = id_arrival(v[i].id);
-	}
-	free(v);
-	v = NULL;
-	if ((st = spool_list(s, AREA_DEAD, &v, &n, err)) != MS_OK)
-		return st;
-	q->dead = n;
-	free(v);
-	return MS_OK;
-}
-
-static void
-print_text(FILE *fp, const struct ms_conf *conf, struct spool *s,
-    const struct queue_shape *q, long long now)
-{
-	fprintf(fp, "queued    %zu\ndeferred  %zu\ndead      %zu\n", q->queued,
-	    q->deferred, q->dead);
-	fprintf(fp, "oldest    %llds\n", q->oldest ? now - q->oldest : 0);
-	fprintf(fp, "\n%-20s %10s %10s %10s  since\n", "relay", "sent",
-	    "deferred", "dead");
-	for (int i = 0; i < conf->nrelays; i++) {
-		struct relay_counts c;
-		long long since;
-		struct ms_err err;
-		char when[64] = "-";
-		time_t t;
-
-		if (stats_read(s->runfd, conf->relays[i].name, &c, &since,
-			&err) != MS_OK)
-			continue;
-		t = (time_t)since;
-		if (since > 0)
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
-			    localtime(&t));
-		fprintf(fp, "%-20s %10lu %10lu %10lu  %s\n",
-		    conf->relays[i].name, c.sent, c.deferred, c.dead, when);
-	}
-}
-
-static void
-print_prometheus(FILE *fp, const struct ms_conf *conf, struct spool *s,
-    const struct queue_shape *q, long long now)
-{
-	fprintf(fp,
-	    "# HELP mailshim_queue_messages Messages in the spool.\n"
-	    "# TYPE mailshim_queue_messages gauge\n"
-	    "mailshim_queue_messages{state=\"queued\"} %zu\n"
-	    "mailshim_queue_messages{state=\"deferred\"} %zu\n"
-	    "mailshim_queue_messages{state=\"dead\"} %zu\n",
-	    q->queued, q->deferred, q->dead);
-	fprintf(fp,
-	    "# HELP mailshim_queue_oldest_seconds Age of the oldest "
-	    "queued message.\n# TYPE mailshim_queue_oldest_seconds gauge\n"
-	    "mailshim_queue_oldest_seconds %lld\n",
-	    q->oldest ? now - q->oldest : 0);
-	fprintf(fp,
-	    "# HELP mailshim_relay_recipients_total Recipients per "
-	    "relay and outcome.\n# TYPE mailshim_relay_recipients_total "
-	    "counter\n");
-	for (int i = 0; i < conf->nrelays; i++) {
-		struct relay_counts c;
-		long long since;
-		struct ms_err err;
-		const char *name = conf->relays[i].name;
-
-		if (stats_read(s->runfd, name, &c, &since, &err) != MS_OK)
-			continue;
-		fprintf(fp,
-		    "mailshim_relay_recipients_total{relay=\"%s\","
-		    "status=\"sent\"} %lu\n",
-		    name, c.sent);
-		fprintf(fp,
-		    "mailshim_relay_recipients_total{relay=\"%s\","
-		    "status=\"deferred\"} %lu\n",
-		    name, c.deferred);
-		fprintf(fp,
-		    "mailshim_relay_recipients_total{relay=\"%s\","
-		    "status=\"dead\"} %lu\n",
-		    name, c.dead);
-	}
-}
-
-/* Writes through FILE.tmp + rename, so node_exporter never reads half. */
-static int
-write_prom_file(const char *path, const struct ms_conf *conf, struct spool *s,
-    const struct queue_shape *q, long long now)
-{
-	char tmp[4200];
-	FILE *fp;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		log_err("cannot write %s: %s", tmp, strerror(errno));
-		return 73;
-	}
-	print_prometheus(fp, conf, s, q, now);
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		log_err("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return 73;
-	}
-	return 0;
-}
-
-int
-cmd_stats(const struct ms_conf *conf, int argc, char **argv)
-{
-	bool prom = false, reset = false;
-	const char *file = NULL;
-	struct queue_shape q;
-	struct spool s;
-	struct ms_err err;
-	long long now = (long long)time(NULL);
-	int rc = 0;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--prometheus") == 0) {
-			prom = true;
-			if (i + 1 < argc && argv[i + 1][0] != '-')
-				file = argv[++i];
-		} else if (strcmp(argv[i], "--reset") == 0) {
-			reset = true;
-		} else {
-			log_err("usage: mailshim stats [--prometheus [FILE]] "
-				"[--reset]");
-			return 64;
-		}
-	}
-	if (spool_open(&s, conf->spool, &err) != MS_OK ||
-	    queue_shape(&s, &q, &err) != MS_OK) {
-		log_err("%s", err.msg);
-		spool_close(&s);
-		return ms_exitcode(MS_TEMP);
-	}
-	if (reset) {
-		for (int i = 0; i < conf->nrelays; i++) {
-			char name[300];
-
-			stats_name(name, sizeof(name), conf->relays[i].name);
-			unlinkat(s.runfd, name, 0);
-		}
-	} else if (prom && file != NULL) {
-		rc = write_prom_file(file, conf, &s, &q, now);
-	} else if (prom) {
-		print_prometheus(stdout, conf, &s, &q, now);
-	} else {
-		print_text(stdout, conf, &s, &q, now);
-	}
-	spool_close(&s);
-	return rc;
+	stats_name(name, sizeof(name), relay);
+	unlinkat(runfd, name, 0);
 }

@@ -1,8 +1,8 @@
 /*
  * stats.h - per-relay delivery counters kept in the spool's run/
- *           directory, and `mailshim stats` (text or Prometheus textfile).
+ *           directory (shown by `mailshim stats`, admin/cmd_stats.h).
  *
- * API:    stats_note(), stats_flush(), cmd_stats().
+ * API:    stats_add(), stats_read(), stats_reset().
  * Files:  run/stats-RELAY: "since T\nsent N\ndeferred N\ndead N\n",
  *         updated under flock by every flusher; counters only grow (reset
  *         with `mailshim stats --reset`), as Prometheus counters should.
@@ -12,7 +12,6 @@
 
 #include <stdbool.h>
 
-#include "conf.h"
 #include "ms.h"
 
 struct relay_counts {
@@ -27,7 +26,7 @@ enum ms_status stats_add(int runfd, const char *relay,
 enum ms_status stats_read(int runfd, const char *relay,
     struct relay_counts *out, long long *since, struct ms_err *err);
 
-/* `mailshim stats [--prometheus [FILE]] [--reset]`. */
-int cmd_stats(const struct ms_conf *conf, int argc, char **argv);
+/* Removes relay's counters (they start again from zero). */
+void stats_reset(int runfd, const char *relay);
 
 #endif

@@ -4,6 +4,11 @@
  *
  * API:    enum ms_status, struct ms_err, ms_err_set(), ms_exitcode(),
  *         ms_status_name().
+ * Owns:   lib/: small pieces both programs share - status and errors
+ *         (ms.c), logging, configuration, addresses, aliases,
+ *         masquerading, durations.
+ * Calls:  libconfuse and the C library only; includes nothing from the
+ *         other folders (the front end links lib/libms.a).
  * Errors: library code returns an ms_status and writes one human sentence
  *         into the caller's struct ms_err; only main() exits.
  */

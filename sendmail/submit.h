@@ -4,6 +4,10 @@
  * API:    submit_init(), submit_sender(), submit_rcpt_arg(),
  *         submit_rcpt(), submit_opt(), submit_message(), submit_reset(),
  *         submit_free().
+ * Owns:   sendmail/: the front end - options (options.c), reading the
+ *         message (reader.c, message.c), header fix-ups (headers.c),
+ *         the -bs dialogue (smtpd.c), one submission (this file).
+ * Calls:  spool/ and lib/ only; never the network, never libcurl.
  * Trust:  runs in the set-gid front end; writes only through spool/.
  */
 #ifndef SM_SUBMIT_H

@@ -9,6 +9,9 @@
  *   dead/   dead letters; ID + ID.state                     0700
  *   run/    locks and shared relay state                    0700
  *
+ * Owns:   spool/: the writer (writer.c), the reader, claims and state
+ *         (queue.c), the envelope and state file format (envelope.c).
+ * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches
  *         only tmp/ and new/. The reader side trusts nothing it finds.
  * Errors: MS_TEMP for anything that may work later (ENOSPC, EDQUOT, EIO

@@ -3,7 +3,7 @@
 check_PROGRAMS += tests/unit/test_aliases tests/unit/test_masq \
 	tests/fuzz/replay_aliases
 tests_unit_test_aliases_SOURCES = tests/unit/test_aliases.c \
-	flush/cmd_newaliases.c flush/cmd_newaliases.h
+	admin/cmd_newaliases.c admin/cmd_newaliases.h
 tests_unit_test_aliases_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_test_aliases_LDADD = lib/libms.a $(CONFUSE_LIBS)
 tests_unit_test_masq_SOURCES = tests/unit/test_masq.c
@@ -18,7 +18,8 @@ if FUZZERS
 # libFuzzer sees their coverage.
 noinst_PROGRAMS += tests/fuzz/fuzz_aliases
 tests_fuzz_fuzz_aliases_SOURCES = tests/fuzz/fuzz_aliases.c \
-	lib/aliases.c lib/masq.c lib/addr.c lib/ms.c lib/log.c
+	lib/aliases_parse.c lib/aliases_resolve.c lib/strset.c lib/masq.c \
+	lib/addr.c lib/ms.c lib/log.c
 tests_fuzz_fuzz_aliases_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_aliases_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif

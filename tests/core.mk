@@ -1,7 +1,6 @@
 # Spool, envelope, routing, backoff and the whole sendmail -> flush ->
 # Maildir path.
-test_ldadd = flush/libflush.a aws/libaws.a spool/libspool.a lib/libms.a \
-	$(CURL_LIBS) $(CRYPTO_LIBS) $(JANSSON_LIBS) $(CONFUSE_LIBS)
+test_ldadd = $(mailshim_libs)
 
 check_PROGRAMS += tests/unit/test_envelope tests/unit/test_route \
 	tests/unit/test_conf tests/unit/test_msgsource

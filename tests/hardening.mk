@@ -38,7 +38,7 @@ tests_fuzz_replay_spool_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"spool"'
 tests_fuzz_replay_spool_LDADD = $(hard_fuzz_ldadd)
 tests_fuzz_replay_reply_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_reply.c \
-	flush/smtp_reply.c
+	relay/smtp_reply.c
 tests_fuzz_replay_reply_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"reply"'
 tests_fuzz_replay_reply_LDADD = $(hard_fuzz_ldadd)
@@ -83,7 +83,7 @@ tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c spool/envelope.c \
 tests_fuzz_fuzz_spool_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_spool_LDFLAGS = $(hard_fuzz_flags)
-tests_fuzz_fuzz_reply_SOURCES = tests/fuzz/fuzz_reply.c flush/smtp_reply.c \
+tests_fuzz_fuzz_reply_SOURCES = tests/fuzz/fuzz_reply.c relay/smtp_reply.c \
 	$(hard_fuzz_lib)
 tests_fuzz_fuzz_reply_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_reply_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)

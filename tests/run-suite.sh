@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/run-suite.sh - the whole test suite, the second command of the
 # README and what CI runs:
-#   1. static checks (front end links nothing heavy, no banned functions,
-#      clang-format clean);
+#   1. static checks (includes only point down, front end links nothing
+#      heavy, no banned functions, clang-format clean);
 #   2. a gcc build with -Werror and `make check`;
 #   3. a build with ASan+UBSan (-fno-sanitize-recover) and `make check`,
 #      then each libFuzzer target for 10 s (MAILSHIM_FUZZ_SECONDS);
@@ -56,10 +56,11 @@ mkdir -p _build
 # 2. -Werror build and the suite.
 W="$top/_build/werror"
 build "$W" --enable-werror
+check include-order sh "$top/tests/static/include-order.sh" "$top"
 check front-end-links-no-curl-or-ssl sh -c "! ldd '$W/sendmail/sendmail' | grep -E 'libcurl|libssl|libcrypto|jansson'"
 check no-banned-functions sh -c "! grep -nE '\\b(gets|sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|atol|system|popen|mktemp|tmpnam)\\(' \$(git -C '$top' ls-files '*.c' '*.h' 2>/dev/null || find '$top' -name '*.[ch]' -not -path '*/_build/*')"
 if command -v clang-format >/dev/null; then
-	check clang-format sh -c "cd '$top' && clang-format --dry-run -Werror \$(git ls-files 'lib/*.[ch]' 'spool/*.[ch]' 'sendmail/*.[ch]' 'flush/*.[ch]' 'aws/*.[ch]')"
+	check clang-format sh -c "cd '$top' && clang-format --dry-run -Werror \$(git ls-files 'lib/*.[ch]' 'spool/*.[ch]' 'sendmail/*.[ch]' 'aws/*.[ch]' 'relay/*.[ch]' 'flush/*.[ch]' 'admin/*.[ch]')"
 fi
 suite "$W"
 

@@ -2,34 +2,33 @@
 # reply classification, the shared rate limiter (unit), and mailshim
 # against tests/servers/ses_smtpd.py (integration).
 #
-# The unit tests link only the sources they test (plus lib/libms.a), so
-# they build even while other parts of flush/ are being written.
+# The unit tests link only the sources they test (plus lib/libms.a).
 ses_test_cppflags = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS)
 ses_test_ldadd = lib/libms.a $(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/unit/test_ses_password tests/unit/test_ses_region \
-	tests/unit/test_ses_reply tests/unit/test_ses_ratelimit \
+	tests/unit/test_ses_reply tests/unit/test_ratelimit \
 	tests/unit/test_ses_creds
 tests_unit_test_ses_password_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ses_password_SOURCES = tests/unit/test_ses_password.c \
-	tests/unit/ses_check.h flush/ses_password.c flush/ses_region.c
+	tests/unit/ses_check.h relay/ses_password.c relay/ses_region.c
 tests_unit_test_ses_password_LDADD = $(ses_test_ldadd)
 tests_unit_test_ses_region_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ses_region_SOURCES = tests/unit/test_ses_region.c \
-	tests/unit/ses_check.h flush/ses_region.c
+	tests/unit/ses_check.h relay/ses_region.c
 tests_unit_test_ses_region_LDADD = $(ses_test_ldadd)
 tests_unit_test_ses_reply_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ses_reply_SOURCES = tests/unit/test_ses_reply.c \
-	tests/unit/ses_check.h flush/ses_reply.c
+	tests/unit/ses_check.h relay/ses_reply.c
 tests_unit_test_ses_reply_LDADD = $(ses_test_ldadd)
-tests_unit_test_ses_ratelimit_CPPFLAGS = $(ses_test_cppflags)
-tests_unit_test_ses_ratelimit_SOURCES = tests/unit/test_ses_ratelimit.c \
+tests_unit_test_ratelimit_CPPFLAGS = $(ses_test_cppflags)
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c \
 	tests/unit/ses_check.h flush/ratelimit.c
-tests_unit_test_ses_ratelimit_LDADD = $(ses_test_ldadd)
+tests_unit_test_ratelimit_LDADD = $(ses_test_ldadd)
 tests_unit_test_ses_creds_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ses_creds_SOURCES = tests/unit/test_ses_creds.c \
-	tests/unit/ses_check.h flush/ses_creds.c flush/ses_password.c \
-	flush/ses_region.c
+	tests/unit/ses_check.h relay/ses_creds.c relay/ses_password.c \
+	relay/ses_region.c
 tests_unit_test_ses_creds_LDADD = $(ses_test_ldadd)
 
 ses_integration_tests = \
@@ -39,7 +38,7 @@ ses_integration_tests = \
 	tests/integration/ses_failover.py
 
 TESTS += tests/unit/test_ses_password tests/unit/test_ses_region \
-	tests/unit/test_ses_reply tests/unit/test_ses_ratelimit \
+	tests/unit/test_ses_reply tests/unit/test_ratelimit \
 	tests/unit/test_ses_creds $(ses_integration_tests)
 EXTRA_DIST += $(ses_integration_tests) tests/integration/ses_lib.py \
 	tests/servers/ses_smtpd.py tests/servers/ses_mkcert.sh

@@ -2,24 +2,23 @@
 # (unit), and the transport against tests/servers/smtpd.py through the
 # tests/unit/smtp_drive driver (integration).
 #
-# These programs link only the sources they test plus lib/libms.a, so they
-# build while other parts of flush/ are being written.
+# These programs link only the sources they test plus lib/libms.a.
 smtp_test_cppflags = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CONFUSE_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_smtp_reply tests/unit/test_secret \
 	tests/unit/smtp_drive
 tests_unit_test_smtp_reply_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_smtp_reply_SOURCES = tests/unit/test_smtp_reply.c \
-	flush/smtp_reply.c flush/smtp_reply.h
+	relay/smtp_reply.c relay/smtp_reply.h
 tests_unit_test_smtp_reply_LDADD = lib/libms.a $(CONFUSE_LIBS)
 tests_unit_test_secret_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_secret_SOURCES = tests/unit/test_secret.c \
-	flush/secret.c flush/secret.h
+	relay/secret.c relay/secret.h
 tests_unit_test_secret_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 	$(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS)
 tests_unit_smtp_drive_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_smtp_drive_SOURCES = tests/unit/smtp_drive.c \
-	flush/msgsource.c $(flush_smtp_sources)
+	relay/msgsource.c $(relay_smtp_sources)
 tests_unit_smtp_drive_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 	$(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS)
 

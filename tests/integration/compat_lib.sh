@@ -14,7 +14,7 @@
 : "${top_builddir:?}" "${top_srcdir:?}"
 PYTHON3=${PYTHON3:-/usr/bin/python3}
 SM="$top_builddir/sendmail/sendmail"
-MS="$top_builddir/flush/mailshim"
+MS="$top_builddir/admin/mailshim"
 failures=0
 srv_pid=
 

@@ -13,7 +13,7 @@ set -u
 : "${top_srcdir:=$top_builddir}"
 : "${PYTHON3:=/usr/bin/python3}"
 SENDMAIL="$top_builddir/sendmail/sendmail"
-MAILSHIM="$top_builddir/flush/mailshim"
+MAILSHIM="$top_builddir/admin/mailshim"
 MAILSHIM_FLUSHER="$MAILSHIM"
 export MAILSHIM_FLUSHER
 t_failures=0

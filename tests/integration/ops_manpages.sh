@@ -71,7 +71,7 @@ fi
 # The sample parses; so does every example in it once uncommented.
 sed -e 's/^#\(relay\|route\|	\|}\)/\1/' -e 's/^	#/	/' \
     -e 's/^#\([a-z_]* *= \)/\1/' "$sample" > "$tmp/all.conf"
-flusher=$top_builddir/flush/mailshim
+flusher=$top_builddir/admin/mailshim
 if [ -x "$flusher" ]; then
 	for c in "$sample" "$tmp/all.conf"; do
 		rc=0

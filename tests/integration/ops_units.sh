@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
 
-bin=$top_builddir/flush/mailshim
+bin=$top_builddir/admin/mailshim
 if [ ! -x "$bin" ]; then
 	echo "note: $bin not built; verifying against a stand-in"
 	bin=$tmp/mailshim

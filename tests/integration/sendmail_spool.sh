@@ -20,8 +20,8 @@ fail() {
 }
 
 make_spool() {	# make_spool DIR CONF
-	if test -x "$top_builddir/flush/mailshim" &&
-	    "$top_builddir/flush/mailshim" -C "$2" init >/dev/null 2>&1 &&
+	if test -x "$top_builddir/admin/mailshim" &&
+	    "$top_builddir/admin/mailshim" -C "$2" init >/dev/null 2>&1 &&
 	    test -d "$1/new"; then
 		return 0
 	fi

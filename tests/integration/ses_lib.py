@@ -13,7 +13,7 @@ import time
 TOP_BUILD = os.environ.get("top_builddir", ".")
 TOP_SRC = os.environ.get("top_srcdir", ".")
 PY = os.environ.get("PYTHON3", "/usr/bin/python3")
-MAILSHIM = os.path.join(TOP_BUILD, "flush", "mailshim")
+MAILSHIM = os.path.join(TOP_BUILD, "admin", "mailshim")
 SENDMAIL = os.path.join(TOP_BUILD, "sendmail", "sendmail")
 SERVER = os.path.join(TOP_SRC, "tests", "servers", "ses_smtpd.py")
 MKCERT = os.path.join(TOP_SRC, "tests", "servers", "ses_mkcert.sh")

@@ -5,7 +5,7 @@
 # and that the secret is never echoed.
 set -u
 : "${top_builddir:?}"
-MS="$top_builddir/flush/mailshim"
+MS="$top_builddir/admin/mailshim"
 test -x "$MS" || { echo "SKIP: $MS is not built"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ses-pw.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM

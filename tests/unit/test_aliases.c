@@ -1,5 +1,5 @@
 /*
- * test_aliases.c - table tests for lib/aliases.c and `mailshim newaliases`.
+ * test_aliases.c - table tests for lib/aliases_*.c and `mailshim newaliases`.
  *
  * Each parse case gives the text of an aliases file, the problems wanted
  * ("LINE:E:words" or "LINE:W:words", in order) and the number of aliases

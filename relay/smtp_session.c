@@ -26,6 +26,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "smtp_results.h"
 #include "smtp_session.h"
 
 #if LIBCURL_VERSION_NUM >= 0x080200
@@ -509,115 +510,28 @@ describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 	}
 }
 
-static bool
-failing(const struct smtp_reply *r)
-{
-	return r->code != 0 && (r->code < 200 || r->code >= 400);
-}
-
-static void
-merge_health(struct relay_msg *msg, const struct smtp_class *c)
-{
-	if (c->health > msg->health)
-		msg->health = c->health;
-	if (c->hold_seconds > msg->hold_seconds)
-		msg->hold_seconds = c->hold_seconds;
-	if (c->no_count)
-		msg->no_count = true;
-}
-
-static void
-set_rcpt(struct relay_rcpt *rc, enum ms_status result, const char *text)
-{
-	size_t n = strnlen(text, sizeof(rc->reply) - 1);
-
-	rc->result = result;
-	memmove(rc->reply, text, n); /* text may be another reply */
-	rc->reply[n] = '\0';
-}
-
 /* Turns one transaction's transcript and libcurl code into results for
- * recipients [first, first + n). */
+ * recipients [first, first + n) and remembers the final reply. */
 static void
 judge(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
     CURLcode rc)
 {
-	const struct smtp_transcript *t = &s->tr;
-	const struct smtp_reply *g = NULL;
-	struct smtp_class c;
-	char why[SMTP_TEXT_MAX];
+	struct smtp_outcome o = {
+		.tr = &s->tr,
+		.auth_missing = s->auth_missing,
+		.read_failed = s->read_failed,
+		.read_errno = s->read_errno,
+		.classify = s->p.classify,
+		.classify_arg = s->p.classify_arg,
+	};
 
-	why[0] = '\0';
-	if (failing(&t->dot))
-		g = &t->dot;
-	else if (failing(&t->data))
-		g = &t->data;
-	else if (failing(&t->mail))
-		g = &t->mail;
-	else if (failing(&t->fail) && t->fail.stage != SMTP_STAGE_RCPT)
-		g = &t->fail;
-
-	if (s->auth_missing)
-		snprintf(why, sizeof(why),
-		    "relay offered no AUTH although a "
-		    "username is configured; refusing to send unauthenticated");
-	else if (s->read_failed)
-		snprintf(why, sizeof(why), "cannot read the queued message: %s",
-		    strerror(s->read_errno));
-	else if (rc != CURLE_OK)
-		describe_curl(s, rc, why, sizeof(why));
-
-	for (size_t i = 0; i < n; i++) {
-		struct relay_rcpt *rr = &msg->rcpts[first + i];
-		const struct smtp_reply *r = smtp_transcript_rcpt(t, i);
-
-		if (r != NULL && failing(r)) {
-			s->p.classify(r->code, r->text, SMTP_STAGE_RCPT, &c,
-			    s->p.classify_arg);
-			set_rcpt(rr, c.result == MS_OK ? MS_TEMP : c.result,
-			    r->text);
-		} else if (s->auth_missing || s->read_failed) {
-			c.result = MS_TEMP;
-			c.health = s->read_failed ? RELAY_FINE : RELAY_FAILED;
-			c.hold_seconds = 0;
-			c.no_count = false;
-			set_rcpt(rr, MS_TEMP, why);
-		} else if (r == NULL && t->dot.code / 100 == 2) {
-			/* its RCPT reply was not recorded: a duplicate is
-			 * better than a loss */
-			c.result = MS_TEMP;
-			c.health = RELAY_FINE;
-			c.hold_seconds = 0;
-			c.no_count = false;
-			set_rcpt(rr, MS_TEMP, "no RCPT reply recorded");
-		} else if (t->dot.code / 100 == 2) {
-			s->p.classify(t->dot.code, t->dot.text, SMTP_STAGE_DOT,
-			    &c, s->p.classify_arg);
-			set_rcpt(rr, c.result, t->dot.text);
-		} else if (g != NULL) {
-			s->p.classify(
-			    g->code, g->text, g->stage, &c, s->p.classify_arg);
-			set_rcpt(rr, c.result == MS_OK ? MS_TEMP : c.result,
-			    g->text);
-		} else {
-			c.result = MS_TEMP;
-			c.health = RELAY_FAILED;
-			c.hold_seconds = 0;
-			c.no_count = false;
-			set_rcpt(rr, MS_TEMP,
-			    why[0] ? why : "no reply from the server");
-		}
-		merge_health(msg, &c);
-	}
-	if (t->dot.code != 0) {
-		const char *id = t->dot.text;
-
-		snprintf(s->last_reply, sizeof(s->last_reply), "%s", id);
-		id += strlen(id) >= 4 ? 4 : strlen(id);
-		if (t->dot.code / 100 == 2)
-			snprintf(
-			    msg->remote_id, sizeof(msg->remote_id), "%s", id);
-	}
+	o.why[0] = '\0';
+	if (!s->auth_missing && !s->read_failed && rc != CURLE_OK)
+		describe_curl(s, rc, o.why, sizeof(o.why));
+	smtp_results(&o, msg, first, n);
+	if (s->tr.dot.code != 0)
+		snprintf(
+		    s->last_reply, sizeof(s->last_reply), "%s", s->tr.dot.text);
 }
 
 /* Runs one transaction for recipients [first, first + n). */
@@ -751,7 +665,7 @@ smtp_session_send(
 			/* The relay is failing: do not hammer it for the
 			 * rest; they stay queued with the same reason. */
 			for (size_t k = i + n; k < msg->nrcpt; k++)
-				set_rcpt(&msg->rcpts[k], MS_TEMP,
+				smtp_rcpt_set(&msg->rcpts[k], MS_TEMP,
 				    msg->rcpts[i].reply);
 			break;
 		}
@@ -794,9 +708,9 @@ smtp_session_probe(struct smtp_session *s, struct ms_err *err)
 	curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	if (rc != CURLE_OK)
 		describe_curl(s, rc, why, sizeof(why));
-	if (rc != CURLE_OK || failing(&s->tr.fail))
+	if (rc != CURLE_OK || smtp_reply_failing(&s->tr.fail))
 		drop_connection(s);
-	if (failing(&s->tr.fail)) {
+	if (smtp_reply_failing(&s->tr.fail)) {
 		struct smtp_reply *f = &s->tr.fail;
 
 		return ms_err_set(err,

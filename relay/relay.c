@@ -3,7 +3,8 @@
  *           every caller relies on: after relay_send() each recipient has
  *           a result and a reply.
  *
- * API:    relay_new(), relay_send(), relay_close(), relay_free().
+ * API:    relay_new(), relay_send(), relay_close(), relay_free(),
+ *         relay_pace(), relay_slow(), relay_hold(), relay_held().
  */
 #include "config.h"
 
@@ -12,6 +13,49 @@
 #include <string.h>
 
 #include "relay.h"
+
+/* The hooks a relay has until the flusher gives it the shared ones:
+ * `mailshim check` probes relays and never paces or holds them. */
+static enum ms_status
+no_acquire(
+    void *ctx, const char *relay, double rate, unsigned n, struct ms_err *err)
+{
+	(void)ctx, (void)relay, (void)rate, (void)n, (void)err;
+	return MS_OK;
+}
+
+static void
+no_slow(void *ctx, const char *relay, double rate)
+{
+	(void)ctx, (void)relay, (void)rate;
+}
+
+static enum ms_status
+no_hold_set(void *ctx, const char *relay, long long until, const char *reason,
+    bool *first, struct ms_err *err)
+{
+	(void)ctx, (void)relay, (void)until, (void)reason, (void)err;
+	*first = true;
+	return MS_OK;
+}
+
+static enum ms_status
+no_hold_get(void *ctx, const char *relay, long long *until, char *reason,
+    size_t len, struct ms_err *err)
+{
+	(void)ctx, (void)relay, (void)err;
+	*until = 0;
+	if (reason != NULL && len > 0)
+		reason[0] = '\0';
+	return MS_OK;
+}
+
+static const struct relay_pacer no_pacer = {
+	.acquire = no_acquire,
+	.slow = no_slow,
+	.hold_set = no_hold_set,
+	.hold_get = no_hold_get,
+};
 
 static const struct relay_ops *
 ops_for(enum relay_type type)
@@ -35,6 +79,7 @@ relay_new(struct relay **out, const struct relay_conf *conf,
 		return ms_err_set(err, MS_TEMP, "out of memory");
 	r->conf = conf;
 	r->global = global;
+	r->pacer = &no_pacer;
 	r->ops = ops_for(conf->type);
 	if (r->ops == NULL) {
 		free(r);
@@ -94,4 +139,32 @@ relay_free(struct relay *r)
 	if (r->ops->destroy != NULL)
 		r->ops->destroy(r);
 	free(r);
+}
+
+enum ms_status
+relay_pace(struct relay *r, double rate, unsigned n, struct ms_err *err)
+{
+	return r->pacer->acquire(r->pacer->ctx, r->conf->name, rate, n, err);
+}
+
+void
+relay_slow(struct relay *r, double rate)
+{
+	r->pacer->slow(r->pacer->ctx, r->conf->name, rate);
+}
+
+enum ms_status
+relay_hold(struct relay *r, long long until, const char *reason, bool *first,
+    struct ms_err *err)
+{
+	return r->pacer->hold_set(
+	    r->pacer->ctx, r->conf->name, until, reason, first, err);
+}
+
+enum ms_status
+relay_held(struct relay *r, long long *until, char *reason, size_t len,
+    struct ms_err *err)
+{
+	return r->pacer->hold_get(
+	    r->pacer->ctx, r->conf->name, until, reason, len, err);
 }

@@ -21,11 +21,10 @@
 
 #include <openssl/crypto.h>
 
+#include "admin.h"
 #include "ms.h"
 #include "ses_password.h"
 #include "ses_region.h"
-
-int cmd_ses_password(int argc, char **argv);
 
 #define SES_SECRET_LINE_MAX 1024
 

@@ -1,13 +1,12 @@
 /*
- * aliases.c - the /etc/aliases table: parsing, validation and expansion of
- *             local recipients.
+ * aliases_parse.c - reading the /etc/aliases table: lines, continuations,
+ *                   quoting, comments, and what is refused (:include:,
+ *                   |pipe, /file) with the line it is on.
  *
  * API:    aliases_parse_buf(), aliases_load_report(), aliases_load(),
- *         aliases_resolve_host(), aliases_resolve(), aliases_check(),
  *         aliases_count(), aliases_free().  Documented in aliases.h.
  * Trust:  the text is parsed as untrusted: lines, names and targets are
- *         bounded, expansion is bounded in depth and size, nothing is
- *         executed or opened except the aliases file itself.
+ *         bounded; nothing is executed or opened except the file itself.
  * Errors: problems in the file go to a callback with their line; the
  *         functions return MS_OK, MS_CONFIG, MS_DATA or MS_TEMP.
  */
@@ -24,130 +23,8 @@
 #include <unistd.h>
 
 #include "aliases.h"
+#include "aliases_table.h"
 #include "log.h"
-
-struct alias {
-	char *name;	/* lower case */
-	int line;	/* where it was defined */
-	char **targets; /* addresses; "\name" = name's own mailbox */
-	size_t ntargets;
-};
-
-/* Open-addressing set of strings; used for the table index and for the
- * sets one expansion keeps. */
-struct strset {
-	char **slot; /* NULL = empty */
-	size_t *val; /* per slot: a caller's number */
-	size_t cap, n;
-};
-
-struct aliases {
-	char *file;
-	struct alias *v;
-	size_t n, cap;
-	struct strset index; /* name -> position in v */
-};
-
-/* ---- small helpers ---------------------------------------------------- */
-
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static size_t
-strset_pos(const struct strset *set, const char *s)
-{
-	size_t i = (size_t)hash_str(s) & (set->cap - 1);
-
-	while (set->slot[i] != NULL && strcmp(set->slot[i], s) != 0)
-		i = (i + 1) & (set->cap - 1);
-	return i;
-}
-
-/* The value stored with s, or SIZE_MAX when s is not in the set. */
-static size_t
-strset_get(const struct strset *set, const char *s)
-{
-	size_t i;
-
-	if (set->cap == 0)
-		return SIZE_MAX;
-	i = strset_pos(set, s);
-	return set->slot[i] != NULL ? set->val[i] : SIZE_MAX;
-}
-
-static bool
-strset_grow(struct strset *set)
-{
-	struct strset bigger;
-
-	bigger.cap = set->cap == 0 ? 64 : set->cap * 2;
-	bigger.n = set->n;
-	bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
-	bigger.val = calloc(bigger.cap, sizeof(*bigger.val));
-	if (bigger.slot == NULL || bigger.val == NULL) {
-		free(bigger.slot);
-		free(bigger.val);
-		return false;
-	}
-	for (size_t i = 0; i < set->cap; i++) {
-		if (set->slot[i] != NULL) {
-			size_t j = strset_pos(&bigger, set->slot[i]);
-
-			bigger.slot[j] = set->slot[i];
-			bigger.val[j] = set->val[i];
-		}
-	}
-	free(set->slot);
-	free(set->val);
-	*set = bigger;
-	return true;
-}
-
-/* Adds a copy of s with value val (s must not be in the set yet). */
-static bool
-strset_add(struct strset *set, const char *s, size_t val)
-{
-	size_t i;
-	char *copy;
-
-	if ((set->n + 1) * 2 > set->cap && !strset_grow(set))
-		return false;
-	copy = strdup(s);
-	if (copy == NULL)
-		return false;
-	i = strset_pos(set, s);
-	set->slot[i] = copy;
-	set->val[i] = val;
-	set->n++;
-	return true;
-}
-
-static void
-strset_free(struct strset *set)
-{
-	for (size_t i = 0; i < set->cap; i++)
-		free(set->slot[i]);
-	free(set->slot);
-	free(set->val);
-	memset(set, 0, sizeof(*set));
-}
-
-static void
-lower_ascii(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s = (char)(*s - 'A' + 'a');
-}
 
 static bool
 is_blank(char c)
@@ -182,13 +59,6 @@ problem(struct parser *ps, bool error, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ps->pcb(ps->a->file, ps->line, error, msg, ps->parg);
-}
-
-/* Quotes untrusted text for a problem message. */
-static const char *
-q(char *buf, size_t size, const char *s, size_t len)
-{
-	return ms_quote(buf, size, s, len);
 }
 
 /* Reads a quoted name starting at s[*pos] == '"' into name (size cap).
@@ -243,24 +113,24 @@ add_target(struct parser *ps, struct alias *al, const char *name, char *tok,
 		problem(ps, false,
 		    "warning: alias \"%s\": pipe target %s "
 		    "refused (mailshim delivers nothing on this host); dropped",
-		    q(qn, sizeof(qn), name, strlen(name)),
-		    q(qb, sizeof(qb), tok, len));
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
 		return MS_OK;
 	}
 	if (starts_icase(in, inlen, ":include:")) {
 		problem(ps, false,
 		    "warning: alias \"%s\": include target %s "
 		    "refused (mailshim reads no other files); dropped",
-		    q(qn, sizeof(qn), name, strlen(name)),
-		    q(qb, sizeof(qb), tok, len));
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
 		return MS_OK;
 	}
 	if (inlen > 0 && in[0] == '/') {
 		problem(ps, false,
 		    "warning: alias \"%s\": file target %s "
 		    "refused (mailshim delivers nothing on this host); dropped",
-		    q(qn, sizeof(qn), name, strlen(name)),
-		    q(qb, sizeof(qb), tok, len));
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
 		return MS_OK;
 	}
 
@@ -283,8 +153,8 @@ add_target(struct parser *ps, struct alias *al, const char *name, char *tok,
 			problem(ps, true,
 			    "alias \"%s\": unterminated '<' in "
 			    "target %s; target dropped",
-			    q(qn, sizeof(qn), name, strlen(name)),
-			    q(qb, sizeof(qb), tok, len));
+			    ms_quote(qn, sizeof(qn), name, strlen(name)),
+			    ms_quote(qb, sizeof(qb), tok, len));
 			return MS_OK;
 		}
 		*gt = '\0';
@@ -303,23 +173,24 @@ add_target(struct parser *ps, struct alias *al, const char *name, char *tok,
 			problem(ps, true,
 			    "alias \"%s\": invalid local name %s; "
 			    "target dropped",
-			    q(qn, sizeof(qn), name, strlen(name)),
-			    q(qb, sizeof(qb), t, strlen(t)));
+			    ms_quote(qn, sizeof(qn), name, strlen(name)),
+			    ms_quote(qb, sizeof(qb), t, strlen(t)));
 			return MS_OK;
 		}
 	} else if (!addr_valid(t)) {
 		problem(ps, true,
 		    "alias \"%s\": invalid address %s; target "
 		    "dropped",
-		    q(qn, sizeof(qn), name, strlen(name)),
-		    q(qb, sizeof(qb), t, strlen(t)));
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), t, strlen(t)));
 		return MS_OK;
 	}
 	if (al->ntargets >= ALIASES_MAX_RESULT) {
 		problem(ps, true,
 		    "alias \"%s\": more than %d targets; the "
 		    "rest dropped",
-		    q(qn, sizeof(qn), name, strlen(name)), ALIASES_MAX_RESULT);
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ALIASES_MAX_RESULT);
 		return MS_OK;
 	}
 	/* The same target twice in one alias is kept once. */
@@ -417,7 +288,7 @@ parse_targets(struct parser *ps, struct alias *al, const char *name,
 		problem(ps, true,
 		    "alias \"%s\": unterminated %s in the target "
 		    "list",
-		    q(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
 		    inq ? "quote" : "comment");
 	}
 	free(tok);
@@ -464,7 +335,7 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 		problem(ps, true,
 		    "expected \"name: target, ...\", found %s; "
 		    "line ignored",
-		    q(qb, sizeof(qb), s, len));
+		    ms_quote(qb, sizeof(qb), s, len));
 		return MS_OK;
 	}
 	pos++;
@@ -477,11 +348,11 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 			problem(ps, true,
 			    "alias name %s must be a local name "
 			    "(no '@' or control characters); line ignored",
-			    q(qb, sizeof(qb), name, strlen(name)));
+			    ms_quote(qb, sizeof(qb), name, strlen(name)));
 			return MS_OK;
 		}
 	}
-	lower_ascii(name);
+	aliases_lower(name);
 
 	al.name = strdup(name);
 	if (al.name == NULL)
@@ -492,7 +363,7 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 		goto out;
 	if (seen == 0) {
 		problem(ps, true, "alias \"%s\" has no targets; line ignored",
-		    q(qb, sizeof(qb), name, strlen(name)));
+		    ms_quote(qb, sizeof(qb), name, strlen(name)));
 		goto out;
 	}
 	if (al.ntargets == 0) {
@@ -500,7 +371,7 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 		    "warning: alias \"%s\" has no usable "
 		    "target; ignored (mail to it is treated as if it had no "
 		    "alias)",
-		    q(qb, sizeof(qb), name, strlen(name)));
+		    ms_quote(qb, sizeof(qb), name, strlen(name)));
 		goto out;
 	}
 	size_t first = strset_get(&ps->a->index, name);
@@ -508,7 +379,7 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 		problem(ps, false,
 		    "warning: duplicate alias \"%s\" ignored "
 		    "(first defined at line %d)",
-		    q(qb, sizeof(qb), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), name, strlen(name)),
 		    ps->a->v[first].line);
 		goto out;
 	}
@@ -728,246 +599,4 @@ aliases_free(struct aliases *a)
 	strset_free(&a->index);
 	free(a->file);
 	free(a);
-}
-
-/* ---- expansion -------------------------------------------------------- */
-
-enum kind { K_LOCAL, K_DOMAIN, K_OTHER };
-
-struct resolver {
-	const struct aliases *a;
-	const char *domain, *hostname, *catchall;
-	size_t shortlen; /* length of hostname's first label */
-	addr_cb cb;
-	void *arg;
-	struct strset seen; /* addresses already passed to cb */
-	struct strset done; /* aliases already expanded */
-	const struct alias *chain[ALIASES_MAX_DEPTH];
-	size_t depth;
-};
-
-static bool
-local_host(const struct resolver *rs, const char *dom)
-{
-	if (strcasecmp(dom, "localhost") == 0 ||
-	    strcasecmp(dom, "localhost.localdomain") == 0)
-		return true;
-	if (rs->hostname == NULL || rs->hostname[0] == '\0')
-		return false;
-	if (strcasecmp(dom, rs->hostname) == 0)
-		return true;
-	return strlen(dom) == rs->shortlen &&
-	    strncasecmp(dom, rs->hostname, rs->shortlen) == 0;
-}
-
-/* Splits addr into its local part (copied, lower case, into key) and a
- * kind. */
-static enum kind
-classify(const struct resolver *rs, const char *addr, char *key, size_t keysize,
-    size_t *locallen)
-{
-	const char *dom = addr_domain(addr);
-	size_t n = dom != NULL ? (size_t)(dom - 1 - addr) : strlen(addr);
-
-	*locallen = n;
-	if (n >= keysize)
-		n = keysize - 1;
-	memcpy(key, addr, n);
-	key[n] = '\0';
-	lower_ascii(key);
-	if (dom == NULL || local_host(rs, dom))
-		return K_LOCAL;
-	if (rs->domain != NULL && strcasecmp(dom, rs->domain) == 0)
-		return K_DOMAIN;
-	return K_OTHER;
-}
-
-static enum ms_status
-emit(struct resolver *rs, const char *addr, struct ms_err *err)
-{
-	if (strset_get(&rs->seen, addr) != SIZE_MAX)
-		return MS_OK;
-	if (rs->seen.n >= ALIASES_MAX_RESULT)
-		return ms_err_set(err, MS_CONFIG,
-		    "alias expansion gives more "
-		    "than %d addresses",
-		    ALIASES_MAX_RESULT);
-	if (!strset_add(&rs->seen, addr, 0))
-		return ms_err_set(err, MS_TEMP,
-		    "out of memory expanding "
-		    "aliases");
-	return rs->cb(addr, rs->arg, err);
-}
-
-/* A local name with no alias: the catch-all address, or name@domain. */
-static enum ms_status
-emit_mailbox(
-    struct resolver *rs, const char *addr, size_t locallen, struct ms_err *err)
-{
-	const char *base = rs->catchall != NULL && rs->catchall[0] != '\0'
-	    ? rs->catchall
-	    : NULL;
-	size_t dlen = rs->domain != NULL ? strlen(rs->domain) : 0;
-	enum ms_status st;
-	char *full;
-
-	if (base != NULL) {
-		full = addr_qualify(base, rs->domain);
-	} else {
-		full = malloc(locallen + dlen + 2);
-		if (full != NULL) {
-			memcpy(full, addr, locallen);
-			full[locallen] = '\0';
-			if (dlen > 0) {
-				full[locallen] = '@';
-				memcpy(
-				    full + locallen + 1, rs->domain, dlen + 1);
-			}
-		}
-	}
-	if (full == NULL)
-		return ms_err_set(err, MS_TEMP,
-		    "out of memory expanding "
-		    "aliases");
-	st = emit(rs, full, err);
-	free(full);
-	return st;
-}
-
-/* Writes "a -> b -> ... -> last" into err with the given lead text. */
-static enum ms_status
-chain_error(const struct resolver *rs, const char *lead, const char *last,
-    struct ms_err *err)
-{
-	char qb[220];
-	size_t n;
-	int w;
-
-	if (err == NULL)
-		return MS_CONFIG;
-	w = snprintf(err->msg, sizeof(err->msg), "%s: ", lead);
-	n = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i <= rs->depth && n < sizeof(err->msg); i++) {
-		const char *name = i < rs->depth ? rs->chain[i]->name : last;
-
-		w = snprintf(err->msg + n, sizeof(err->msg) - n, "%s%s",
-		    i > 0 ? " -> " : "", q(qb, sizeof(qb), name, strlen(name)));
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
-	return MS_CONFIG;
-}
-
-static enum ms_status
-expand(struct resolver *rs, const char *addr, bool noexpand, struct ms_err *err)
-{
-	char key[ADDR_MAX + 1];
-	size_t locallen, pos;
-	enum kind kind;
-	const struct alias *al;
-	enum ms_status st;
-
-	kind = classify(rs, addr, key, sizeof(key), &locallen);
-	if (kind == K_OTHER)
-		return emit(rs, addr, err);
-	pos = noexpand || rs->a == NULL ? SIZE_MAX
-					: strset_get(&rs->a->index, key);
-	if (pos == SIZE_MAX)
-		return kind == K_LOCAL ? emit_mailbox(rs, addr, locallen, err)
-				       : emit(rs, addr, err);
-	al = &rs->a->v[pos];
-	/* "root: root, ops": the name itself means its own mailbox. */
-	if (rs->depth > 0 && rs->chain[rs->depth - 1] == al)
-		return kind == K_LOCAL ? emit_mailbox(rs, addr, locallen, err)
-				       : emit(rs, addr, err);
-	for (size_t i = 0; i < rs->depth; i++)
-		if (rs->chain[i] == al)
-			return chain_error(rs, "alias loop", al->name, err);
-	if (strset_get(&rs->done, al->name) != SIZE_MAX)
-		return MS_OK; /* expanded already; its addresses are out */
-	if (rs->depth == ALIASES_MAX_DEPTH)
-		return chain_error(
-		    rs, "aliases nested too deep", al->name, err);
-	rs->chain[rs->depth++] = al;
-	for (size_t i = 0; i < al->ntargets; i++) {
-		const char *t = al->targets[i];
-
-		st = t[0] == '\\' ? expand(rs, t + 1, true, err)
-				  : expand(rs, t, false, err);
-		if (st != MS_OK)
-			return st;
-	}
-	rs->depth--;
-	if (!strset_add(&rs->done, al->name, 0))
-		return ms_err_set(err, MS_TEMP,
-		    "out of memory expanding "
-		    "aliases");
-	return MS_OK;
-}
-
-enum ms_status
-aliases_resolve_host(const struct aliases *a, const char *addr,
-    const char *domain, const char *hostname, const char *catchall, addr_cb cb,
-    void *arg, struct ms_err *err)
-{
-	struct resolver rs = { 0 };
-	enum ms_status st;
-
-	if (addr == NULL || addr[0] == '\0')
-		return ms_err_set(err, MS_DATA, "empty recipient address");
-	rs.a = a;
-	rs.domain = domain != NULL && domain[0] != '\0' ? domain : NULL;
-	rs.hostname = hostname;
-	rs.catchall = catchall;
-	if (hostname != NULL)
-		rs.shortlen = strcspn(hostname, ".");
-	rs.cb = cb;
-	rs.arg = arg;
-	st = expand(&rs, addr, false, err);
-	strset_free(&rs.seen);
-	strset_free(&rs.done);
-	return st;
-}
-
-enum ms_status
-aliases_resolve(const struct aliases *a, const char *addr, const char *domain,
-    const char *catchall, addr_cb cb, void *arg, struct ms_err *err)
-{
-	char host[256];
-
-	if (gethostname(host, sizeof(host)) != 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	return aliases_resolve_host(
-	    a, addr, domain, host, catchall, cb, arg, err);
-}
-
-static enum ms_status
-discard(const char *addr, void *arg, struct ms_err *err)
-{
-	(void)addr;
-	(void)arg;
-	(void)err;
-	return MS_OK;
-}
-
-int
-aliases_check(const struct aliases *a, const char *domain, const char *hostname,
-    const char *catchall, aliases_problem_cb pcb, void *parg)
-{
-	struct ms_err err;
-	int bad = 0;
-
-	for (size_t i = 0; i < aliases_count(a); i++) {
-		enum ms_status st = aliases_resolve_host(a, a->v[i].name,
-		    domain, hostname, catchall, discard, NULL, &err);
-
-		if (st == MS_OK)
-			continue;
-		bad++;
-		if (pcb != NULL)
-			pcb(a->file, a->v[i].line, true, err.msg, parg);
-	}
-	return bad;
 }

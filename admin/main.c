@@ -1,6 +1,7 @@
 /*
  * main.c - `mailshim`: the flusher and admin tool. Parses the global
- *          options, loads the configuration, runs one subcommand.
+ *          options, loads the configuration, runs one subcommand (one
+ *          file per command beside this one, declared in admin.h).
  *
  * Usage:  mailshim [-C FILE] [-v] COMMAND [ARGS]   (see usage() below and
  *         mailshim(8)).
@@ -17,16 +18,9 @@
 
 #include <curl/curl.h>
 
-#include "cmd_queue.h"
+#include "admin.h"
 #include "conf.h"
 #include "log.h"
-#include "run.h"
-#include "spool.h"
-#include "stats.h"
-
-int cmd_ses_password(int argc, char **argv);
-int cmd_newaliases(const struct ms_conf *conf, int argc, char **argv);
-int cmd_check(const struct ms_conf *conf, int argc, char **argv);
 
 static const char usage_text[] =
     "usage: mailshim [-C FILE] [-v] COMMAND [ARGS]\n"
@@ -69,42 +63,6 @@ fail(enum ms_status st, const struct ms_err *err)
 	if (st != MS_OK)
 		log_err("%s", err->msg);
 	return ms_exitcode(st);
-}
-
-static int
-cmd_init(const struct ms_conf *conf)
-{
-	struct ms_err err;
-	enum ms_status st =
-	    spool_init(conf->spool, MS_USER, MS_DROP_GROUP, &err);
-
-	if (st == MS_OK)
-		printf("spool %s ready\n", conf->spool);
-	return fail(st, &err);
-}
-
-static int
-cmd_flush(const struct ms_conf *conf, int argc, char **argv)
-{
-	struct run_opts opts = { 0 };
-	struct ms_err err;
-	enum ms_status st;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--watch") == 0)
-			opts.watch = true;
-		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
-			opts.workers = (int)strtol(argv[++i], NULL, 10);
-		else
-			return usage(stderr, 64);
-	}
-	st = run_flush(conf, &opts, &err);
-	/* A deferral is an ordinary outcome: say it only with -v. */
-	if (st == MS_TEMP && strstr(err.msg, "deferred") != NULL) {
-		log_verbose("%s", err.msg);
-		return ms_exitcode(st);
-	}
-	return fail(st, &err);
 }
 
 static bool

@@ -2,7 +2,9 @@
  * ses_creds.h - the SMTP user name and password of an ses relay, from the
  *               content of its `credentials` secret.
  *
- * API:    ses_creds_parse(), ses_creds_wipe().
+ * API:    ses_creds_parse(), ses_creds_wipe(); ses_creds_load() (in
+ *         ses_creds_load.c: it needs secrets and the AWS chain, while
+ *         ses_creds.c stays a pure parser).
  *
  * Format of the secret (a file, an environment variable, ...): lines of
  * `key = value` (or `key=value`); blank lines, `# comments` and
@@ -25,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "ms.h"
 
 struct ses_creds {
@@ -41,5 +44,15 @@ enum ms_status ses_creds_parse(const char *text, size_t len, const char *region,
 int ses_key_is_temporary(const char *key_id);
 
 void ses_creds_wipe(struct ses_creds *c);
+
+/* The SMTP user name and password of relay rc: username + password, a
+ * secret reference in the format above or as a JSON object
+ * ("smtp_username"/"smtp_password" or "aws_access_key_id"/
+ * "aws_secret_access_key", names compared without case, '_' and '-'), or
+ * the AWS credential sources (chain, env:, profile:NAME, imds,
+ * container), whose long-term key derives the password for rc->region.
+ * MS_CONFIG when unusable (temporary keys, empty or too long values). */
+enum ms_status ses_creds_load(
+    const struct relay_conf *rc, struct ses_creds *c, struct ms_err *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "aws_error.h"
+#include "ses_api_error.h"
 #include "aws_request.h"
 #include "log.h"
 #include "msgsource.h"
@@ -272,7 +273,7 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		ses_transport_classify(resp.reached, resp.timed_out, &o, &hint);
 		if (st == MS_CONFIG) {
 			o.health = RELAY_HOLD;
-			o.hold_seconds = SES_HOLD_CONFIG;
+			o.hold_seconds = SES_API_HOLD_CONFIG;
 		}
 		snprintf(reply, sizeof(reply), "%.400s%s%s", cerr.msg,
 		    hint ? "; " : "", hint ? hint : "");
@@ -332,7 +333,7 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		 err)) != MS_OK) {
 		results_set(msg, 0, msg->nrcpt, MS_TEMP, err->msg);
 		msg->health = RELAY_HOLD;
-		msg->hold_seconds = SES_HOLD_CONFIG;
+		msg->hold_seconds = SES_API_HOLD_CONFIG;
 		return MS_OK;
 	}
 	aws_url_host(url, msg->peer, sizeof(msg->peer));

@@ -3,7 +3,14 @@
  *           v2 API) offers the flusher: send one message to a list of
  *           recipients and say, per recipient, what happened.
  *
- * API:    relay_new(), relay_send(), relay_close(), relay_free().
+ * API:    relay_new(), relay_send(), relay_close(), relay_free(), and
+ *         for transports relay_pace(), relay_slow(), relay_hold(),
+ *         relay_held().
+ * Owns:   relay/: every transport (maildir, smtp, ses over SMTP and the
+ *         API), the message source they read (CRLF stream, header
+ *         edits) and secret references.
+ * Calls:  the AWS client (aws/), spool/ and lib/ only; never flush/ or
+ *         admin/ (pacing and holds come in through struct relay_pacer).
  * Errors: relay_send() fills every recipient's result (MS_OK sent,
  *         MS_TEMP try later, MS_PERM never) and reply; it sets
  *         msg->health when the fault is the relay's rather than the
@@ -54,6 +61,30 @@ struct relay_msg {
 	char remote_id[128]; /* id the server gave, e.g. SES's */
 };
 
+/* Pacing and holds belong to the delivery engine (flush/ratelimit.h). A
+ * transport that must pace inside one message (SES takes at most 50
+ * recipients a transaction, each charged to the relay's shared bucket)
+ * or hold its relay for a reason only it can read (SES's quota and pause
+ * replies) asks through these hooks, so relay/ never calls up into
+ * flush/. relay_new() installs hooks that never wait and hold nothing;
+ * the flusher replaces them with the spool-wide ones. */
+struct relay_pacer {
+	void *ctx;
+	/* Blocks until n recipients may go at rate per second. */
+	enum ms_status (*acquire)(void *ctx, const char *relay, double rate,
+	    unsigned n, struct ms_err *err);
+	/* A throttling reply: slow the relay down for a while. */
+	void (*slow)(void *ctx, const char *relay, double rate);
+	/* Holds the relay until unix time until; *first is set when it was
+	 * not held before (log the cause once). */
+	enum ms_status (*hold_set)(void *ctx, const char *relay,
+	    long long until, const char *reason, bool *first,
+	    struct ms_err *err);
+	/* *until = end of the relay's active hold, 0 when none. */
+	enum ms_status (*hold_get)(void *ctx, const char *relay,
+	    long long *until, char *reason, size_t len, struct ms_err *err);
+};
+
 struct relay;
 
 struct relay_ops {
@@ -78,6 +109,7 @@ struct relay {
 	const struct relay_conf *conf;
 	const struct ms_conf *global;
 	const struct relay_ops *ops;
+	const struct relay_pacer *pacer; /* never NULL */
 	void *priv;
 	long long cool_until; /* skip until then (unix seconds) */
 };
@@ -92,6 +124,15 @@ relay_send(struct relay *r, struct relay_msg *msg, struct ms_err *err);
 
 void relay_close(struct relay *r);
 void relay_free(struct relay *r);
+
+/* For transports: the relay's pacer hooks (see struct relay_pacer). */
+enum ms_status
+relay_pace(struct relay *r, double rate, unsigned n, struct ms_err *err);
+void relay_slow(struct relay *r, double rate);
+enum ms_status relay_hold(struct relay *r, long long until, const char *reason,
+    bool *first, struct ms_err *err);
+enum ms_status relay_held(struct relay *r, long long *until, char *reason,
+    size_t len, struct ms_err *err);
 
 /* The ops of each transport (one file each). */
 extern const struct relay_ops relay_maildir_ops;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "aliases.h"
 #include "conf.h"
 #include "log.h"
@@ -28,8 +29,6 @@
 #include "relay_ses.h"
 #include "secret.h"
 #include "spool.h"
-
-int cmd_check(const struct ms_conf *conf, int argc, char **argv);
 
 struct tally {
 	int fails, warns;

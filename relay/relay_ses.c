@@ -3,7 +3,9 @@
  *               interface (through smtp_session, with SES's defaults,
  *               credentials and reply classification) or the v2 API.
  *
- * API:    relay_ses_ops (relay.h), relay_ses_account() (relay_ses.h).
+ * API:    relay_ses_ops (relay.h); ses_set_all(), ses_rest_temp(),
+ *         ses_alert() (ses_priv.h). The v2 API half, GetAccount and
+ *         rate = auto are in relay_ses_api.c.
  * Flow:   hold check (run/hold-RELAY) -> size check (40 MB, no network)
  *         -> per batch of at most 50 recipients: shared rate limit
  *         (run/rate-RELAY, charged per recipient) -> smtp_session_send
@@ -34,7 +36,6 @@
 #include "aws_creds.h"
 #include "aws_secret.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "relay.h"
 #include "relay_ses.h"
 #include "secret.h"
@@ -44,24 +45,7 @@
 #include "ses_region.h"
 #include "ses_reply.h"
 #include "smtp_session.h"
-
-#define AUTO_RATE_SHARE	   0.8 /* rate = auto: 80% of MaxSendRate */
-#define AUTO_RATE_FALLBACK 1.0 /* ... or the sandbox rate */
-
-struct ses_priv {
-	struct ses_smtp_settings set;
-	int runfd;		       /* spool run/ or -1 */
-	struct smtp_session *sess;     /* SMTP transport, after creds */
-	struct aws_creds_provider *cp; /* API transport / rate = auto */
-	double rate;		       /* resolved recipients per second */
-	bool rate_resolved;
-	bool auth_logged;
-	/* set by the classify hook during one smtp_session_send */
-	bool saw_reconnect;
-	bool saw_throttle;
-	enum ses_kind alert_kind;
-	char alert_text[RELAY_REPLY_MAX];
-};
+#include "ses_priv.h"
 
 /* ---- setup ---- */
 
@@ -113,12 +97,10 @@ ses_init(struct relay *r, struct ms_err *err)
 	const struct relay_conf *rc = r->conf;
 	struct ses_priv *p;
 	enum ms_status st;
-	char path[4096];
 
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return ms_err_set(err, MS_TEMP, "out of memory");
-	p->runfd = -1;
 	if (rc->transport == SES_API) {
 		/* The API takes `endpoint` as a URL (ses_api.h) and has no
 		 * SMTP port or TLS mode: the SMTP settings (limits) must
@@ -143,208 +125,10 @@ ses_init(struct relay *r, struct ms_err *err)
 	for (int i = 0; i < p->set.nwarn; i++)
 		log_msg(LOG_WARNING, "relay %s (region %s): %s", rc->name,
 		    rc->region, p->set.warn[i]);
-	if (r->global != NULL && r->global->spool != NULL &&
-	    snprintf(path, sizeof(path), "%s/run", r->global->spool) <
-		(int)sizeof(path))
-		p->runfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (p->runfd < 0)
-		log_verbose("relay %s: no spool run/ directory; rate limit "
-			    "and holds are kept in this process only",
-		    rc->name);
 	p->rate = rc->rate;
 	p->rate_resolved = rc->rate >= 0;
 	r->priv = p;
 	return MS_OK;
-}
-
-/* Key id + secret from the AWS credential sources (chain, profile:,
- * env:, imds, container). */
-static enum ms_status
-creds_from_aws(const char *source, const char *region, struct ses_creds *c,
-    struct ms_err *err)
-{
-	struct aws_creds ac;
-	enum ms_status st;
-
-	memset(&ac, 0, sizeof(ac));
-	memset(c, 0, sizeof(*c));
-	st = aws_creds_load(source, 0, &ac, err);
-	if (st != MS_OK)
-		return st;
-	if (ac.token != NULL || ses_key_is_temporary(ac.key_id)) {
-		st = ms_err_set(err, MS_CONFIG,
-		    "credentials \"%s\" are "
-		    "temporary AWS keys (a role or SSO session); SES SMTP "
-		    "needs "
-		    "a long-term IAM user key (or use transport = \"api\")",
-		    source);
-	} else if (strlen(ac.key_id) >= sizeof(c->username)) {
-		st = ms_err_set(err, MS_CONFIG, "access key id too long");
-	} else {
-		snprintf(c->username, sizeof(c->username), "%s", ac.key_id);
-		st = ses_password_derive(ac.secret, strlen(ac.secret), region,
-		    c->password, NULL, err);
-	}
-	aws_creds_free(&ac);
-	if (st != MS_OK)
-		ses_creds_wipe(c);
-	return st;
-}
-
-/* A JSON object secret (Secrets Manager, SSM) as ses_creds.h text:
- * "smtp_username"/"smtp_password" (also "username"/"user",
- * "password"/"pass") or "aws_access_key_id"/"aws_secret_access_key"
- * (also "AccessKeyId"/"SecretAccessKey"), names compared without case,
- * '_' and '-'. Anything else is returned as is. The result is wiped
- * and freed by the caller (secret_free). */
-static const struct {
-	const char *json, *line;
-} json_keys[] = {
-	{ "smtpusername", "smtp_username" },
-	{ "smtpuser", "smtp_username" },
-	{ "username", "smtp_username" },
-	{ "user", "smtp_username" },
-	{ "smtppassword", "smtp_password" },
-	{ "smtppass", "smtp_password" },
-	{ "password", "smtp_password" },
-	{ "pass", "smtp_password" },
-	{ "awsaccesskeyid", "aws_access_key_id" },
-	{ "accesskeyid", "aws_access_key_id" },
-	{ "awssecretaccesskey", "aws_secret_access_key" },
-	{ "secretaccesskey", "aws_secret_access_key" },
-	{ "awssessiontoken", "aws_session_token" },
-	{ "sessiontoken", "aws_session_token" },
-};
-
-static const char *
-json_key_line(const char *k)
-{
-	char norm[64];
-	size_t n = 0;
-
-	for (; *k != '\0' && n + 1 < sizeof(norm); k++)
-		if (*k != '_' && *k != '-')
-			norm[n++] = (char)tolower((unsigned char)*k);
-	norm[n] = '\0';
-	for (size_t i = 0; i < sizeof(json_keys) / sizeof(json_keys[0]); i++)
-		if (strcmp(norm, json_keys[i].json) == 0)
-			return json_keys[i].line;
-	return NULL;
-}
-
-static enum ms_status
-json_creds_text(struct secret *sec, struct ms_err *err)
-{
-	json_t *root, *v;
-	const char *k;
-	char *text = NULL;
-	size_t len = 0, cap;
-	enum ms_status st = MS_OK;
-
-	if (sec->len == 0 || sec->value[0] != '{')
-		return MS_OK;
-	root = json_loadb(sec->value, sec->len, 0, NULL);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return ms_err_set(err, MS_CONFIG,
-		    "credentials secret starts with '{' but is not a JSON "
-		    "object");
-	}
-	cap = sec->len + 256;
-	if ((text = malloc(cap)) == NULL) {
-		st = ms_err_set(err, MS_TEMP, "out of memory");
-		goto out;
-	}
-	json_object_foreach(root, k, v)
-	{
-		const char *line = json_key_line(k), *s = json_string_value(v);
-		int n;
-
-		if (line == NULL || s == NULL)
-			continue;
-		if (strpbrk(s, "\r\n") != NULL) {
-			st = ms_err_set(err, MS_CONFIG,
-			    "credentials secret: value of %s holds a line "
-			    "break",
-			    line);
-			goto out;
-		}
-		n = snprintf(text + len, cap - len, "%s = %s\n", line, s);
-		if (n < 0 || (size_t)n >= cap - len) {
-			st = ms_err_set(
-			    err, MS_CONFIG, "credentials secret is too long");
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	secret_free(sec);
-	sec->value = text;
-	sec->len = len;
-	text = NULL;
-out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, cap);
-		free(text);
-	}
-	json_decref(root); /* jansson frees its strings unwiped; the
-			      caller's copy is wiped */
-	return st;
-}
-
-/* The SMTP user name and password of this relay (ses_creds.h). */
-static enum ms_status
-load_smtp_creds(
-    const struct relay_conf *rc, struct ses_creds *c, struct ms_err *err)
-{
-	struct secret sec;
-	enum ms_status st;
-	const char *spec = rc->credentials;
-
-	memset(c, 0, sizeof(*c));
-	if (spec == NULL && rc->username != NULL && rc->password != NULL) {
-		/* username + password, as in an smtp relay. */
-		st = secret_load(rc->password, &sec, err);
-		if (st != MS_OK)
-			return st;
-		while (sec.len > 0 &&
-		    (sec.value[sec.len - 1] == '\n' ||
-			sec.value[sec.len - 1] == '\r'))
-			sec.value[--sec.len] = '\0';
-		if (strlen(rc->username) >= sizeof(c->username) ||
-		    sec.len >= sizeof(c->password) || sec.len == 0)
-			st = ms_err_set(err, MS_CONFIG,
-			    "username or password "
-			    "is empty or too long");
-		else if (ses_key_is_temporary(rc->username))
-			st = ms_err_set(err, MS_CONFIG,
-			    "username is a "
-			    "temporary (ASIA...) key id; SES SMTP needs a "
-			    "long-term IAM user key");
-		else {
-			snprintf(c->username, sizeof(c->username), "%s",
-			    rc->username);
-			memcpy(c->password, sec.value, sec.len);
-		}
-		secret_free(&sec);
-		return st;
-	}
-	if (spec != NULL &&
-	    (strncmp(spec, "file:", 5) == 0 ||
-		strncmp(spec, "secretsmanager:", 15) == 0 ||
-		strncmp(spec, "ssm:", 4) == 0 ||
-		(strncmp(spec, "env:", 4) == 0 && spec[4] != '\0'))) {
-		st = secret_load(spec, &sec, err);
-		if (st != MS_OK)
-			return st;
-		st = json_creds_text(&sec, err);
-		if (st == MS_OK)
-			st = ses_creds_parse(
-			    sec.value, sec.len, rc->region, c, err);
-		secret_free(&sec);
-		return st;
-	}
-	/* chain, "", env:, profile:NAME, imds, container. */
-	return creds_from_aws(spec, rc->region, c, err);
 }
 
 static enum ms_status
@@ -357,7 +141,7 @@ ensure_session(struct relay *r, struct ses_priv *p, struct ms_err *err)
 
 	if (p->sess != NULL)
 		return MS_OK;
-	st = load_smtp_creds(rc, &c, err);
+	st = ses_creds_load(rc, &c, err);
 	if (st != MS_OK) {
 		char why[sizeof(err->msg)];
 
@@ -382,76 +166,10 @@ ensure_session(struct relay *r, struct ses_priv *p, struct ms_err *err)
 	return st;
 }
 
-static void
-api_params(const struct relay_conf *rc, struct ses_api_params *ap)
-{
-	memset(ap, 0, sizeof(*ap));
-	ap->region = rc->region;
-	/* An SMTP relay's endpoint and ca_file are its SMTP server's; its
-	 * GetAccount calls (rate = auto, check) go to the regional API
-	 * (or AWS_ENDPOINT_URL_SES) with AWS_CA_BUNDLE. */
-	ap->endpoint = rc->transport == SES_API ? rc->endpoint : NULL;
-	ap->ca_file = rc->transport == SES_API ? rc->ca_file : NULL;
-	ap->proxy = rc->proxy;
-	ap->connect_timeout = rc->connect_timeout;
-	ap->timeout = rc->timeout;
-	ap->max_time = rc->max_time;
-}
-
-static enum ms_status
-ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err)
-{
-	if (p->cp != NULL)
-		return MS_OK;
-	return aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
-}
-
-/* rate = auto: 80% of GetAccount's MaxSendRate when the credentials may
- * ask, else 1/s (the sandbox rate). Asked once per process. The daily
- * quota is only reported: SES itself refuses past it (and the relay is
- * then held), and SentLast24Hours lags behind. */
-static void
-resolve_rate(struct relay *r, struct ses_priv *p)
-{
-	const struct relay_conf *rc = r->conf;
-	struct ses_account acct;
-	struct ms_err err = { "" };
-	enum ms_status st;
-
-	if (p->rate_resolved)
-		return;
-	p->rate_resolved = true;
-	p->rate = AUTO_RATE_FALLBACK;
-	st = relay_ses_account(r, &acct, &err);
-	if (st == MS_OK && acct.max_rate <= 0)
-		snprintf(err.msg, sizeof(err.msg), "MaxSendRate is %.2f",
-		    acct.max_rate);
-	if (st == MS_OK && acct.max_rate > 0) {
-		p->rate = acct.max_rate * AUTO_RATE_SHARE;
-		log_msg(LOG_INFO,
-		    "relay %s: rate = auto: %.2f recipients/s "
-		    "(80%% of SES MaxSendRate %.2f in %s; %.0f of %.0f sent "
-		    "in the last 24 hours)",
-		    rc->name, p->rate, acct.max_rate, rc->region, acct.sent_24h,
-		    acct.max_24h);
-		if (acct.max_24h >= 0 && acct.sent_24h >= acct.max_24h)
-			log_msg(LOG_WARNING,
-			    "relay %s: the SES 24-hour quota in %s is used "
-			    "up (%.0f of %.0f); SES will refuse until it "
-			    "frees",
-			    rc->name, rc->region, acct.sent_24h, acct.max_24h);
-		return;
-	}
-	log_msg(LOG_INFO,
-	    "relay %s: rate = auto: SES quota unknown (%s); "
-	    "using %.0f recipient/s",
-	    rc->name, err.msg, p->rate);
-}
-
 /* ---- sending ---- */
 
-static void
-set_all(
+void
+ses_set_all(
     struct relay_rcpt *rc, size_t n, enum ms_status result, const char *reply)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -570,8 +288,8 @@ explain(struct relay *r, struct relay_msg *msg, const char **addrs)
 
 /* Logs what needs an operator, once: credentials (once per process),
  * holds (once per hold, through run/hold-RELAY). */
-static void
-alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part)
+void
+ses_alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part)
 {
 	const struct relay_conf *rc = r->conf;
 	char q[210];
@@ -609,7 +327,7 @@ alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part)
 	case SES_K_QUOTA:
 	case SES_K_PAUSED:
 	case SES_K_ACCESS:
-		if (relay_hold_set(p->runfd, rc->name,
+		if (relay_hold(r,
 			now +
 			    (part->hold_seconds > 0 ? part->hold_seconds
 						    : SES_HOLD_QUOTA),
@@ -626,66 +344,15 @@ alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part)
 	}
 }
 
-static void
-rest_temp(struct relay_msg *msg, size_t from, const char *why)
+void
+ses_rest_temp(struct relay_msg *msg, size_t from, const char *why)
 {
 	char reply[RELAY_REPLY_MAX];
 
 	snprintf(reply, sizeof(reply), "not attempted: %s", why);
 	if (from < msg->nrcpt)
-		set_all(msg->rcpts + from, msg->nrcpt - from, MS_TEMP, reply);
-}
-
-static enum ms_status
-send_api(struct relay *r, struct ses_priv *p, struct relay_msg *msg,
-    struct ms_err *err)
-{
-	struct ses_api_params ap;
-	enum ms_status st;
-
-	st = ensure_provider(r, p, err);
-	if (st != MS_OK)
-		return st;
-	st = ratelimit_acquire(
-	    p->runfd, r->conf->name, p->rate, (unsigned)msg->nrcpt, err);
-	if (st != MS_OK) {
-		rest_temp(msg, 0, err->msg);
-		msg->no_count = true;
-		return MS_OK;
-	}
-	api_params(r->conf, &ap);
-	st = ses_api_send(&ap, p->cp, msg, err);
-	if (st != MS_OK && st != MS_PERM)
-		return st;
-	for (size_t i = 0; i < msg->nrcpt; i++) {
-		struct ses_class c;
-
-		ses_reply_classify(msg->rcpts[i].result == MS_TEMP ? 454 : 250,
-		    msg->rcpts[i].reply, SES_STAGE_DATA, &c);
-		if (c.slow) {
-			(void)ratelimit_slow(
-			    p->runfd, r->conf->name, p->rate, err);
-			break;
-		}
-	}
-	if (msg->health == RELAY_HOLD && msg->nrcpt > 0) {
-		struct ses_class c;
-
-		/* The API's error texts carry SES's wording: find which
-		 * hold it is (quota, paused, IAM); quota when unsure. */
-		ses_reply_classify(
-		    454, msg->rcpts[0].reply, SES_STAGE_DATA, &c);
-		if (c.kind != SES_K_QUOTA)
-			ses_reply_classify(
-			    554, msg->rcpts[0].reply, SES_STAGE_DATA, &c);
-		p->alert_kind = c.kind == SES_K_PAUSED || c.kind == SES_K_ACCESS
-		    ? c.kind
-		    : SES_K_QUOTA;
-		snprintf(p->alert_text, sizeof(p->alert_text), "%s",
-		    msg->rcpts[0].reply);
-		alert(r, p, msg);
-	}
-	return MS_OK;
+		ses_set_all(
+		    msg->rcpts + from, msg->nrcpt - from, MS_TEMP, reply);
 }
 
 static enum ms_status
@@ -708,12 +375,11 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	    p->set.port);
 
 	/* Held (quota, paused, IAM): no network at all. */
-	if (relay_hold_get(p->runfd, rc->name, &until, reason, sizeof(reason),
-		err) == MS_OK &&
+	if (relay_held(r, &until, reason, sizeof(reason), err) == MS_OK &&
 	    until > now) {
 		snprintf(reply, sizeof(reply), "relay %s is held for %llds: %s",
 		    rc->name, until - now, reason);
-		set_all(msg->rcpts, msg->nrcpt, MS_TEMP, reply);
+		ses_set_all(msg->rcpts, msg->nrcpt, MS_TEMP, reply);
 		msg->health = RELAY_HOLD;
 		msg->hold_seconds = (long)(until - now);
 		msg->no_count = true;
@@ -731,12 +397,12 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		    "accepts at most %s",
 		    (long long)size,
 		    p->set.max_size == SES_MAX_SIZE ? "40 MB" : "max_size");
-		set_all(msg->rcpts, msg->nrcpt, MS_PERM, reply);
+		ses_set_all(msg->rcpts, msg->nrcpt, MS_PERM, reply);
 		return MS_OK;
 	}
-	resolve_rate(r, p);
+	ses_resolve_rate(r, p);
 	if (rc->transport == SES_API)
-		return send_api(r, p, msg, err);
+		return ses_send_api(r, p, msg, err);
 
 	st = ensure_session(r, p, err);
 	if (st != MS_OK) {
@@ -756,10 +422,9 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		size_t n = msg->nrcpt - i < batch ? msg->nrcpt - i : batch;
 		struct relay_msg part;
 
-		st = ratelimit_acquire(
-		    p->runfd, rc->name, p->rate, (unsigned)n, err);
+		st = relay_pace(r, p->rate, (unsigned)n, err);
 		if (st != MS_OK) {
-			rest_temp(msg, i, err->msg);
+			ses_rest_temp(msg, i, err->msg);
 			msg->no_count = true;
 			break;
 		}
@@ -772,7 +437,7 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		if (st == MS_OK && p->saw_reconnect)
 			st = resend_once(r, p, &part, err);
 		if (st != MS_OK) {
-			rest_temp(msg, i, err->msg);
+			ses_rest_temp(msg, i, err->msg);
 			msg->health = RELAY_FAILED;
 			break;
 		}
@@ -780,12 +445,12 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 			log_verbose("relay %s: SES throttled; halving the "
 				    "sending rate for a while",
 			    rc->name);
-			(void)ratelimit_slow(p->runfd, rc->name, p->rate, err);
+			relay_slow(r, p->rate);
 		}
-		alert(r, p, &part);
+		ses_alert(r, p, &part);
 		merge(msg, &part);
 		if (part.health != RELAY_FINE) {
-			rest_temp(msg, i + n, part.rcpts[0].reply);
+			ses_rest_temp(msg, i + n, part.rcpts[0].reply);
 			break;
 		}
 	}
@@ -803,10 +468,10 @@ ses_probe(struct relay *r, struct ms_err *err)
 	enum ms_status st;
 
 	if (r->conf->transport == SES_API) {
-		st = ensure_provider(r, p, err);
+		st = ses_ensure_provider(r, p, err);
 		if (st != MS_OK)
 			return st;
-		api_params(r->conf, &ap);
+		ses_api_params_of(r->conf, &ap);
 		return ses_api_get_account(&ap, p->cp, &acct, err);
 	}
 	st = ensure_session(r, p, err);
@@ -816,49 +481,6 @@ ses_probe(struct relay *r, struct ms_err *err)
 }
 
 /* True when spec names AWS keys a credentials provider can sign with. */
-static bool
-spec_is_aws_keys(const char *spec)
-{
-	return spec == NULL || spec[0] == '\0' || strcmp(spec, "chain") == 0 ||
-	    strcmp(spec, "env:") == 0 || strcmp(spec, "imds") == 0 ||
-	    strcmp(spec, "container") == 0 ||
-	    strncmp(spec, "profile:", 8) == 0 || strncmp(spec, "file:", 5) == 0;
-}
-
-enum ms_status
-relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
-{
-	const struct relay_conf *rc = r->conf;
-	struct ses_priv *p = r->priv;
-	struct ses_api_params ap;
-	enum ms_status st;
-
-	memset(acct, 0, sizeof(*acct));
-	if (p == NULL || r->ops != &relay_ses_ops)
-		return ms_err_set(err, MS_CONFIG, "not an ses relay");
-	if (rc->transport == SES_SMTP &&
-	    ((rc->credentials == NULL && rc->username != NULL) ||
-		!spec_is_aws_keys(rc->credentials)))
-		return ms_err_set(err, MS_CONFIG,
-		    "GetAccount needs AWS keys from the credential chain, "
-		    "profile: or file: (this relay's credentials are SMTP "
-		    "ones or kept in a secret)");
-	st = ensure_provider(r, p, err);
-	if (st != MS_OK)
-		return st;
-	api_params(rc, &ap);
-	st = ses_api_get_account(&ap, p->cp, acct, err);
-	if (st != MS_TEMP)
-		return st;
-	/* "ses: GetAccount answered 403 NAME: ..." (AccessDenied is
-	 * MS_NOPERM already) after the one retry with fresh credentials:
-	 * rejected credentials are the operator's to fix. */
-	if (strstr(err->msg, " answered 403 ") != NULL ||
-	    strstr(err->msg, " answered 401 ") != NULL)
-		return MS_PERM;
-	return st;
-}
-
 static void
 ses_close(struct relay *r)
 {
@@ -878,8 +500,6 @@ ses_destroy(struct relay *r)
 	smtp_session_free(p->sess);
 	if (p->cp != NULL)
 		aws_creds_provider_free(p->cp);
-	if (p->runfd >= 0)
-		close(p->runfd);
 	free(p);
 	r->priv = NULL;
 }

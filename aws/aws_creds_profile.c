@@ -1,0 +1,324 @@
+/*
+ * aws_creds_profile.c - the shared credentials and config files
+ *                       ($HOME/.aws, AWS_SHARED_CREDENTIALS_FILE,
+ *                       AWS_CONFIG_FILE), and explicit "file:" key files.
+ *
+ * API:    aws_ini_lookup() (aws_creds.h); aws_file_slurp(),
+ *         aws_file_slurp_free(), aws_creds_from_profile(),
+ *         aws_creds_from_file() (aws_provider.h).
+ * Trust:  flusher only. Secrets are wiped before free and never
+ *         formatted into a message.
+ * Errors: returns an ms_status; the reason goes into the caller's ms_err.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "aws_creds.h"
+#include "aws_provider.h"
+#include "aws_request.h"
+#include "log.h"
+
+/* ---- INI ---- */
+
+static void
+trim(const char **b, const char **e)
+{
+	while (*b < *e && isspace((unsigned char)**b))
+		(*b)++;
+	while (*e > *b && isspace((unsigned char)(*e)[-1]))
+		(*e)--;
+}
+
+int
+aws_ini_lookup(const char *text, size_t len, const char *section,
+    const char *key, char *out, size_t outlen)
+{
+	const char *p = text, *end = text + len;
+	bool in = section == NULL;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *b = p, *e = nl ? nl : end, *eq;
+
+		p = nl ? nl + 1 : end;
+		trim(&b, &e);
+		if (b == e || *b == '#' || *b == ';')
+			continue;
+		if (*b == '[') {
+			const char *sb = b + 1, *se = e;
+
+			if (se[-1] != ']' || se - 1 < sb) {
+				in = false;
+				continue;
+			}
+			se--;
+			trim(&sb, &se);
+			in = section != NULL &&
+			    (size_t)(se - sb) == strlen(section) &&
+			    memcmp(sb, section, (size_t)(se - sb)) == 0;
+			continue;
+		}
+		if (!in || (eq = memchr(b, '=', (size_t)(e - b))) == NULL)
+			continue;
+		{
+			const char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
+
+			trim(&kb, &ke);
+			trim(&vb, &ve);
+			if ((size_t)(ke - kb) != strlen(key) ||
+			    memcmp(kb, key, (size_t)(ke - kb)) != 0)
+				continue;
+			if ((size_t)(ve - vb) + 1 > outlen)
+				return -1;
+			memcpy(out, vb, (size_t)(ve - vb));
+			out[ve - vb] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- files ---- */
+
+/* Reads a small file; *buf is NUL-terminated; wipe it after use.
+ * Returns MS_OK, or MS_CONFIG with errno-style text (missing counts). */
+enum ms_status
+aws_file_slurp(const char *path, char **buf, size_t *len, struct ms_err *err)
+{
+	char q[256];
+	struct stat sb;
+	ssize_t n;
+	size_t got = 0;
+	int fd, e;
+
+	*buf = NULL;
+	*len = 0;
+	ms_quote(q, sizeof(q), path, strlen(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return ms_err_set(
+		    err, MS_CONFIG, "cannot open %s: %s", q, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > AWS_SMALL_FILE_MAX) {
+		close(fd);
+		return ms_err_set(err, MS_CONFIG,
+		    "%s: not a regular file of at most %d bytes", q,
+		    AWS_SMALL_FILE_MAX);
+	}
+	if ((*buf = malloc((size_t)sb.st_size + 1)) == NULL) {
+		close(fd);
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	}
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, *buf + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	e = errno;
+	close(fd);
+	(*buf)[got] = '\0';
+	*len = got;
+	if (got != (size_t)sb.st_size) {
+		OPENSSL_cleanse(*buf, got);
+		free(*buf);
+		*buf = NULL;
+		return ms_err_set(
+		    err, MS_CONFIG, "cannot read %s: %s", q, strerror(e));
+	}
+	return MS_OK;
+}
+
+void
+aws_file_slurp_free(char *buf, size_t len)
+{
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+}
+
+/* The name of the first [section] header, trimmed. */
+static bool
+first_section(const char *buf, size_t len, char *out, size_t outlen)
+{
+	for (const char *p = buf; p < buf + len;) {
+		const char *e = memchr(p, '\n', len - (size_t)(p - buf));
+		const char *s = p, *t = e ? e : buf + len;
+
+		p = e ? e + 1 : buf + len;
+		trim(&s, &t);
+		if (s == t || *s != '[')
+			continue;
+		if (t[-1] != ']' || t - s < 2)
+			return false;
+		s++;
+		t--;
+		trim(&s, &t);
+		if ((size_t)(t - s) >= outlen)
+			return false;
+		memcpy(out, s, (size_t)(t - s));
+		out[t - s] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* "file:PATH": key = value lines, or two bare lines (id, secret). */
+enum ms_status
+aws_creds_from_file(const char *path, struct aws_creds *out, struct ms_err *err)
+{
+	char *buf = NULL, id[256], secret[256], token[4096], q[256];
+	char sect[128];
+	const char *lines[2] = { NULL, NULL }, *sp = NULL;
+	size_t lens[2] = { 0, 0 }, len, nl = 0;
+	enum ms_status st;
+	int a, b, c;
+
+	if ((st = aws_file_slurp(path, &buf, &len, err)) != MS_OK)
+		return st;
+	ms_quote(q, sizeof(q), path, strlen(path));
+	a = aws_ini_lookup(buf, len, NULL, "aws_access_key_id", id, sizeof(id));
+	if (a == 0 && first_section(buf, len, sect, sizeof(sect)))
+		sp = sect; /* "[default]" or any one header: ignored */
+	a = aws_ini_lookup(buf, len, sp, "aws_access_key_id", id, sizeof(id));
+	b = aws_ini_lookup(
+	    buf, len, sp, "aws_secret_access_key", secret, sizeof(secret));
+	c = aws_ini_lookup(
+	    buf, len, sp, "aws_session_token", token, sizeof(token));
+	if (a == 0 && b == 0) {
+		/* Sections are allowed: look in the first one too. */
+		for (const char *p = buf; p < buf + len;) {
+			const char *e =
+			    memchr(p, '\n', len - (size_t)(p - buf));
+			const char *s = p, *t = e ? e : buf + len;
+
+			p = e ? e + 1 : buf + len;
+			trim(&s, &t);
+			if (s == t || *s == '#' || *s == ';' || *s == '[')
+				continue;
+			if (memchr(s, '=', (size_t)(t - s)) != NULL)
+				break;
+			if (nl < 2) {
+				lines[nl] = s;
+				lens[nl] = (size_t)(t - s);
+			}
+			nl++;
+		}
+		if (nl == 2 && lens[0] < sizeof(id) &&
+		    lens[1] < sizeof(secret)) {
+			memcpy(id, lines[0], lens[0]);
+			id[lens[0]] = '\0';
+			memcpy(secret, lines[1], lens[1]);
+			secret[lens[1]] = '\0';
+			a = b = 1;
+			c = 0;
+		}
+	}
+	if (a != 1 || b != 1 || c < 0)
+		st = ms_err_set(err, MS_CONFIG,
+		    "%s: expected aws_access_key_id and aws_secret_access_key "
+		    "lines, or two lines: key id, secret",
+		    q);
+	else
+		st = aws_creds_set(
+		    out, id, secret, c == 1 ? token : NULL, 0, err);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(token, sizeof(token));
+	aws_file_slurp_free(buf, len);
+	return st;
+}
+
+static const char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && h[0] != '\0')
+		return h;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_dir : NULL;
+}
+
+/* Looks for profile in one shared file. Returns MS_OK with *found. */
+static enum ms_status
+profile_from(const char *path, const char *section, bool *found,
+    struct aws_creds *out, struct ms_err *err)
+{
+	char *buf = NULL, id[256], secret[256], token[4096];
+	size_t len;
+	enum ms_status st = MS_OK;
+	int a, b, c;
+
+	*found = false;
+	if (access(path, F_OK) != 0)
+		return MS_OK;
+	if ((st = aws_file_slurp(path, &buf, &len, err)) != MS_OK)
+		return st;
+	a = aws_ini_lookup(
+	    buf, len, section, "aws_access_key_id", id, sizeof(id));
+	b = aws_ini_lookup(
+	    buf, len, section, "aws_secret_access_key", secret, sizeof(secret));
+	c = aws_ini_lookup(
+	    buf, len, section, "aws_session_token", token, sizeof(token));
+	if (a == 1 && b == 1 && c >= 0) {
+		*found = true;
+		st = aws_creds_set(
+		    out, id, secret, c == 1 ? token : NULL, 0, err);
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(token, sizeof(token));
+	aws_file_slurp_free(buf, len);
+	return st;
+}
+
+/* Shared credentials file [name], then config file [profile name]. */
+enum ms_status
+aws_creds_from_profile(
+    const char *name, bool *found, struct aws_creds *out, struct ms_err *err)
+{
+	char path[4096], section[300];
+	const char *f, *home = home_dir();
+	enum ms_status st;
+	int n;
+
+	*found = false;
+	if ((f = getenv("AWS_SHARED_CREDENTIALS_FILE")) != NULL && f[0])
+		n = snprintf(path, sizeof(path), "%s", f);
+	else
+		n = snprintf(path, sizeof(path), "%s/.aws/credentials",
+		    home ? home : "/nonexistent");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ms_err_set(err, MS_CONFIG, "aws: path too long");
+	if ((st = profile_from(path, name, found, out, err)) != MS_OK || *found)
+		return st;
+	if ((f = getenv("AWS_CONFIG_FILE")) != NULL && f[0])
+		n = snprintf(path, sizeof(path), "%s", f);
+	else
+		n = snprintf(path, sizeof(path), "%s/.aws/config",
+		    home ? home : "/nonexistent");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return ms_err_set(err, MS_CONFIG, "aws: path too long");
+	if (strcmp(name, "default") == 0)
+		n = snprintf(section, sizeof(section), "default");
+	else
+		n = snprintf(section, sizeof(section), "profile %s", name);
+	if (n < 0 || (size_t)n >= sizeof(section))
+		return ms_err_set(err, MS_CONFIG, "aws: profile name too long");
+	return profile_from(path, section, found, out, err);
+}

@@ -1,0 +1,182 @@
+/*
+ * relay_ses_api.c - the ses relay's v2 API half: sending with SendEmail
+ *                   (paced per call through the relay's pacer), SES
+ *                   account state with GetAccount, and rate = auto.
+ *
+ * API:    relay_ses_account() (relay_ses.h); ses_send_api(),
+ *         ses_resolve_rate(), ses_ensure_provider(), ses_api_params_of()
+ *         (ses_priv.h).
+ * Trust:  credentials come from the AWS chain or the relay's source and
+ *         are never printed.
+ * Errors: as relay_ses.h; sending gives results, not a status.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "relay_ses.h"
+#include "ses_priv.h"
+
+#define AUTO_RATE_SHARE	   0.8 /* rate = auto: 80% of MaxSendRate */
+#define AUTO_RATE_FALLBACK 1.0 /* ... or the sandbox rate */
+
+void
+ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap)
+{
+	memset(ap, 0, sizeof(*ap));
+	ap->region = rc->region;
+	/* An SMTP relay's endpoint and ca_file are its SMTP server's; its
+	 * GetAccount calls (rate = auto, check) go to the regional API
+	 * (or AWS_ENDPOINT_URL_SES) with AWS_CA_BUNDLE. */
+	ap->endpoint = rc->transport == SES_API ? rc->endpoint : NULL;
+	ap->ca_file = rc->transport == SES_API ? rc->ca_file : NULL;
+	ap->proxy = rc->proxy;
+	ap->connect_timeout = rc->connect_timeout;
+	ap->timeout = rc->timeout;
+	ap->max_time = rc->max_time;
+}
+
+enum ms_status
+ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err)
+{
+	if (p->cp != NULL)
+		return MS_OK;
+	return aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
+}
+
+/* rate = auto: 80% of GetAccount's MaxSendRate when the credentials may
+ * ask, else 1/s (the sandbox rate). Asked once per process. The daily
+ * quota is only reported: SES itself refuses past it (and the relay is
+ * then held), and SentLast24Hours lags behind. */
+void
+ses_resolve_rate(struct relay *r, struct ses_priv *p)
+{
+	const struct relay_conf *rc = r->conf;
+	struct ses_account acct;
+	struct ms_err err = { "" };
+	enum ms_status st;
+
+	if (p->rate_resolved)
+		return;
+	p->rate_resolved = true;
+	p->rate = AUTO_RATE_FALLBACK;
+	st = relay_ses_account(r, &acct, &err);
+	if (st == MS_OK && acct.max_rate <= 0)
+		snprintf(err.msg, sizeof(err.msg), "MaxSendRate is %.2f",
+		    acct.max_rate);
+	if (st == MS_OK && acct.max_rate > 0) {
+		p->rate = acct.max_rate * AUTO_RATE_SHARE;
+		log_msg(LOG_INFO,
+		    "relay %s: rate = auto: %.2f recipients/s "
+		    "(80%% of SES MaxSendRate %.2f in %s; %.0f of %.0f sent "
+		    "in the last 24 hours)",
+		    rc->name, p->rate, acct.max_rate, rc->region, acct.sent_24h,
+		    acct.max_24h);
+		if (acct.max_24h >= 0 && acct.sent_24h >= acct.max_24h)
+			log_msg(LOG_WARNING,
+			    "relay %s: the SES 24-hour quota in %s is used "
+			    "up (%.0f of %.0f); SES will refuse until it "
+			    "frees",
+			    rc->name, rc->region, acct.sent_24h, acct.max_24h);
+		return;
+	}
+	log_msg(LOG_INFO,
+	    "relay %s: rate = auto: SES quota unknown (%s); "
+	    "using %.0f recipient/s",
+	    rc->name, err.msg, p->rate);
+}
+
+static bool
+spec_is_aws_keys(const char *spec)
+{
+	return spec == NULL || spec[0] == '\0' || strcmp(spec, "chain") == 0 ||
+	    strcmp(spec, "env:") == 0 || strcmp(spec, "imds") == 0 ||
+	    strcmp(spec, "container") == 0 ||
+	    strncmp(spec, "profile:", 8) == 0 || strncmp(spec, "file:", 5) == 0;
+}
+
+enum ms_status
+relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
+{
+	const struct relay_conf *rc = r->conf;
+	struct ses_priv *p = r->priv;
+	struct ses_api_params ap;
+	enum ms_status st;
+
+	memset(acct, 0, sizeof(*acct));
+	if (p == NULL || r->ops != &relay_ses_ops)
+		return ms_err_set(err, MS_CONFIG, "not an ses relay");
+	if (rc->transport == SES_SMTP &&
+	    ((rc->credentials == NULL && rc->username != NULL) ||
+		!spec_is_aws_keys(rc->credentials)))
+		return ms_err_set(err, MS_CONFIG,
+		    "GetAccount needs AWS keys from the credential chain, "
+		    "profile: or file: (this relay's credentials are SMTP "
+		    "ones or kept in a secret)");
+	st = ses_ensure_provider(r, p, err);
+	if (st != MS_OK)
+		return st;
+	ses_api_params_of(rc, &ap);
+	st = ses_api_get_account(&ap, p->cp, acct, err);
+	if (st != MS_TEMP)
+		return st;
+	/* "ses: GetAccount answered 403 NAME: ..." (AccessDenied is
+	 * MS_NOPERM already) after the one retry with fresh credentials:
+	 * rejected credentials are the operator's to fix. */
+	if (strstr(err->msg, " answered 403 ") != NULL ||
+	    strstr(err->msg, " answered 401 ") != NULL)
+		return MS_PERM;
+	return st;
+}
+
+enum ms_status
+ses_send_api(struct relay *r, struct ses_priv *p, struct relay_msg *msg,
+    struct ms_err *err)
+{
+	struct ses_api_params ap;
+	enum ms_status st;
+
+	st = ses_ensure_provider(r, p, err);
+	if (st != MS_OK)
+		return st;
+	st = relay_pace(r, p->rate, (unsigned)msg->nrcpt, err);
+	if (st != MS_OK) {
+		ses_rest_temp(msg, 0, err->msg);
+		msg->no_count = true;
+		return MS_OK;
+	}
+	ses_api_params_of(r->conf, &ap);
+	st = ses_api_send(&ap, p->cp, msg, err);
+	if (st != MS_OK && st != MS_PERM)
+		return st;
+	for (size_t i = 0; i < msg->nrcpt; i++) {
+		struct ses_class c;
+
+		ses_reply_classify(msg->rcpts[i].result == MS_TEMP ? 454 : 250,
+		    msg->rcpts[i].reply, SES_STAGE_DATA, &c);
+		if (c.slow) {
+			relay_slow(r, p->rate);
+			break;
+		}
+	}
+	if (msg->health == RELAY_HOLD && msg->nrcpt > 0) {
+		struct ses_class c;
+
+		/* The API's error texts carry SES's wording: find which
+		 * hold it is (quota, paused, IAM); quota when unsure. */
+		ses_reply_classify(
+		    454, msg->rcpts[0].reply, SES_STAGE_DATA, &c);
+		if (c.kind != SES_K_QUOTA)
+			ses_reply_classify(
+			    554, msg->rcpts[0].reply, SES_STAGE_DATA, &c);
+		p->alert_kind = c.kind == SES_K_PAUSED || c.kind == SES_K_ACCESS
+		    ? c.kind
+		    : SES_K_QUOTA;
+		snprintf(p->alert_text, sizeof(p->alert_text), "%s",
+		    msg->rcpts[0].reply);
+		ses_alert(r, p, msg);
+	}
+	return MS_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * ses_priv.h - the state an ses relay keeps between messages, shared by
+ *              its two halves: relay_ses.c (setup, SMTP transport, holds
+ *              and alerts) and relay_ses_api.c (the v2 API transport,
+ *              GetAccount, rate = auto). Internal to relay/.
+ */
+#ifndef MS_SES_PRIV_H
+#define MS_SES_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws_creds.h"
+#include "relay.h"
+#include "ses_api.h"
+#include "ses_region.h"
+#include "ses_reply.h"
+#include "smtp_session.h"
+
+struct ses_priv {
+	struct ses_smtp_settings set;
+	struct smtp_session *sess;     /* SMTP transport, after creds */
+	struct aws_creds_provider *cp; /* API transport / rate = auto */
+	double rate;		       /* resolved recipients per second */
+	bool rate_resolved;
+	bool auth_logged;
+	/* set by the classify hook during one smtp_session_send */
+	bool saw_reconnect;
+	bool saw_throttle;
+	enum ses_kind alert_kind;
+	char alert_text[RELAY_REPLY_MAX];
+};
+
+/* relay_ses.c */
+
+/* Gives n recipients the same result and reply. */
+void ses_set_all(
+    struct relay_rcpt *rc, size_t n, enum ms_status result, const char *reply);
+
+/* Recipients from index from on stay queued: "not attempted: why". */
+void ses_rest_temp(struct relay_msg *msg, size_t from, const char *why);
+
+/* Logs what needs an operator once, and holds the relay for quota,
+ * pause or IAM denial (p->alert_kind says which). */
+void
+ses_alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part);
+
+/* relay_ses_api.c */
+
+/* The API parameters of relay rc (its endpoint only with transport api). */
+void ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap);
+
+/* Makes the relay's AWS credential provider on first use. */
+enum ms_status
+ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err);
+
+/* Settles p->rate once per process (rate = auto asks GetAccount). */
+void ses_resolve_rate(struct relay *r, struct ses_priv *p);
+
+/* Sends msg through the v2 API, paced per call. MS_OK with results. */
+enum ms_status ses_send_api(struct relay *r, struct ses_priv *p,
+    struct relay_msg *msg, struct ms_err *err);
+
+#endif
