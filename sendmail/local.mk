@@ -7,6 +7,7 @@ sendmail_sendmail_SOURCES = \
 	sendmail/reader.c sendmail/reader.h \
 	sendmail/headers.c sendmail/headers.h \
 	sendmail/message.c sendmail/message.h \
+	sendmail/qualify.c sendmail/qualify.h \
 	sendmail/submit.c sendmail/submit.h \
 	sendmail/smtpd.c sendmail/smtpd.h
 sendmail_sendmail_LDADD = spool/libspool.a lib/libms.a $(CONFUSE_LIBS)

@@ -1,6 +1,7 @@
 /*
  * message.c - the message pipeline: line ends, dots, the leading "From "
- *             line, the header section and the streamed body.
+ *             line, the header section and the streamed body; what it
+ *             hands on is safe for any SMTP wire (see message.h).
  *
  * API:    msg_read().  Documented in message.h.
  * Trust:  input is untrusted; the header section is bounded by
@@ -14,6 +15,7 @@
 
 #include "headers.h"
 #include "message.h"
+#include "qualify.h"
 
 enum phase { PH_FIRST, PH_HEADER, PH_BODY };
 
@@ -27,6 +29,7 @@ struct pipe {
 	char *hdr;
 	size_t hdrlen;
 	size_t line_off; /* where the current header line starts */
+	size_t col;	 /* body: octets on the current stored line */
 };
 
 /* Hands bytes to the sink, counting them against the limit. */
@@ -44,15 +47,103 @@ emit(struct pipe *pp, const void *data, size_t len, struct ms_err *err)
 	return pp->s->write(pp->s->ctx, data, len, err);
 }
 
+/* Writes a header block (every line ending in LF) with each line over
+ * MSG_LINE_MAX folded: before the last white space that fits (RFC 5322
+ * 2.2.3: unfolding gives back the same field), or, when there is none,
+ * broken with LF SPACE after MSG_LINE_MAX octets as Postfix does. */
+static enum ms_status
+emit_folded(struct pipe *pp, const char *h, size_t len, struct ms_err *err)
+{
+	enum ms_status st = MS_OK;
+	size_t pos = 0;
+
+	while (pos < len && st == MS_OK) {
+		const char *nl = memchr(h + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - h) : len;
+		size_t lead = 0; /* a space we add in front of this piece */
+
+		while (st == MS_OK && lead + (end - pos) > MSG_LINE_MAX) {
+			size_t limit = MSG_LINE_MAX - lead, fn = pos, k;
+
+			while (fn < end && (h[fn] == ' ' || h[fn] == '\t'))
+				fn++;
+			for (k = pos + limit; k > fn; k--)
+				if (h[k] == ' ' || h[k] == '\t')
+					break;
+			if (k > fn) { /* fold before the white space at k */
+				st = emit(pp, h + pos, k - pos, err);
+				if (st == MS_OK)
+					st = emit(pp, "\n", 1, err);
+				pos = k;
+				lead = 0;
+			} else {
+				st = emit(pp, h + pos, limit, err);
+				if (st == MS_OK)
+					st = emit(pp, "\n ", 2, err);
+				pos += limit;
+				lead = 1;
+			}
+		}
+		if (st == MS_OK)
+			st = emit(pp, h + pos, end - pos, err);
+		if (st == MS_OK && nl != NULL)
+			st = emit(pp, "\n", 1, err);
+		pos = nl != NULL ? end + 1 : len;
+	}
+	return st;
+}
+
+/* Body bytes: NUL dropped, a CR is a line end, lines over MSG_LINE_MAX
+ * broken with LF SPACE (the space keeps a piece from looking like a "."
+ * line or a header). Line ends arrive here as LF. */
+static enum ms_status
+emit_body(struct pipe *pp, const char *p, size_t len, struct ms_err *err)
+{
+	char out[4096];
+	size_t n = 0;
+	enum ms_status st;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (n + 2 > sizeof(out)) {
+			if ((st = emit(pp, out, n, err)) != MS_OK)
+				return st;
+			n = 0;
+		}
+		if (c == '\0')
+			continue;
+		if (c == '\r' || c == '\n') {
+			out[n++] = '\n';
+			pp->col = 0;
+			continue;
+		}
+		if (pp->col >= MSG_LINE_MAX) {
+			out[n++] = '\n';
+			out[n++] = ' ';
+			pp->col = 1;
+			if (n + 2 > sizeof(out)) {
+				if ((st = emit(pp, out, n, err)) != MS_OK)
+					return st;
+				n = 0;
+			}
+		}
+		out[n++] = c;
+		pp->col++;
+	}
+	return emit(pp, out, n, err);
+}
+
 /* The header section hdr[0..len) is complete: let the sink begin, drop
- * Bcc, add what is missing, write it out. */
+ * Bcc, qualify bare addresses, add what is missing, write it out. */
 static enum ms_status
 finish_headers(struct pipe *pp, size_t len, struct ms_err *err)
 {
 	struct hdr_info info;
 	struct hdr_fill fill;
 	char extra[2048];
-	size_t n = 0;
+	size_t n = 0, qlen = 0;
+	char *q = NULL;
 	const char *id = NULL;
 	enum ms_status st;
 
@@ -69,9 +160,21 @@ finish_headers(struct pipe *pp, size_t len, struct ms_err *err)
 	st = hdr_missing(&info, &fill, extra, sizeof(extra), &n, err);
 	if (st != MS_OK)
 		return st;
-	st = emit(pp, pp->hdr, len, err);
+	if (pp->p->domain != NULL && pp->p->domain[0] != '\0') {
+		st =
+		    qualify_header(pp->hdr, len, pp->p->domain, &q, &qlen, err);
+		if (st != MS_OK)
+			return st;
+	}
+	if (pp->p->received != NULL)
+		st = emit_folded(
+		    pp, pp->p->received, strlen(pp->p->received), err);
 	if (st == MS_OK)
-		st = emit(pp, extra, n, err);
+		st = q != NULL ? emit_folded(pp, q, qlen, err)
+			       : emit_folded(pp, pp->hdr, len, err);
+	if (st == MS_OK)
+		st = emit_folded(pp, extra, n, err);
+	free(q);
 	pp->phase = PH_BODY;
 	return st;
 }
@@ -86,9 +189,6 @@ header_line(struct pipe *pp, bool at_end, struct ms_err *err)
 	size_t start = pp->line_off;
 	enum ms_status st;
 
-	if (memchr(line, '\0', len) != NULL)
-		return ms_err_set(
-		    err, MS_DATA, "NUL byte in the message header");
 	if (len == 1 && line[0] == '\n') { /* the empty line */
 		st = finish_headers(pp, start, err);
 		if (st == MS_OK)
@@ -104,6 +204,12 @@ header_line(struct pipe *pp, bool at_end, struct ms_err *err)
 	if (len > 0 &&
 	    (hdr_is_field(line, len) ||
 		(pp->seen_field && (line[0] == ' ' || line[0] == '\t')))) {
+		if (memchr(line, '\0', len) != NULL)
+			return ms_err_set(
+			    err, MS_DATA, "NUL byte in the message header");
+		if (memchr(line, '\r', len) != NULL)
+			return ms_err_set(
+			    err, MS_DATA, "bare CR in the message header");
 		pp->phase = PH_HEADER;
 		pp->seen_field = true;
 		if (at_end && line[len - 1] != '\n') {
@@ -122,20 +228,20 @@ header_line(struct pipe *pp, bool at_end, struct ms_err *err)
 	if (st == MS_OK)
 		st = emit(pp, "\n", 1, err);
 	if (st == MS_OK)
-		st = emit(pp, line, len, err);
+		st = emit_body(pp, line, len, err);
 	return st;
 toobig:
 	return ms_err_set(
 	    err, MS_DATA, "message header exceeds %d bytes", HDR_MAX_SECTION);
 }
 
-/* One normalised piece of a line (CR of CRLF already dropped). */
+/* One piece of a line (the CRs of its line end already dropped). */
 static enum ms_status
 take(struct pipe *pp, const char *p, size_t len, bool complete,
     struct ms_err *err)
 {
 	if (pp->phase == PH_BODY)
-		return emit(pp, p, len, err);
+		return emit_body(pp, p, len, err);
 	if (pp->hdrlen + len > HDR_MAX_SECTION)
 		return ms_err_set(err, MS_DATA,
 		    "message header exceeds %d bytes", HDR_MAX_SECTION);
@@ -161,7 +267,7 @@ msg_read(struct rd *r, const struct msg_params *p, const struct msg_sink *s,
 	struct pipe pp = { .p = p, .s = s, .res = res, .phase = PH_FIRST };
 	enum ms_status st = MS_OK, first = MS_OK;
 	struct ms_err tmp;
-	bool line_start = true;
+	bool line_start = true, after_crlf = true;
 
 	memset(res, 0, sizeof(*res));
 	pp.hdr = malloc(HDR_MAX_SECTION + 1);
@@ -170,7 +276,9 @@ msg_read(struct rd *r, const struct msg_params *p, const struct msg_sink *s,
 	for (;;) {
 		const char *line;
 		size_t len;
-		bool complete, was_start = line_start;
+		bool complete, ends, was_start = line_start,
+				     was_crlf = after_crlf;
+		size_t n;
 
 		st = rd_line(r, &line, &len, &complete, &tmp);
 		if (st != MS_OK)
@@ -184,21 +292,35 @@ msg_read(struct rd *r, const struct msg_params *p, const struct msg_sink *s,
 			break;
 		}
 		line_start = complete;
-		if (was_start && p->end != MSG_EOF && is_dot_line(line, len))
+		after_crlf = complete && len >= 2 && line[len - 2] == '\r';
+		if (p->end == MSG_SMTP) {
+			/* RFC 5321 4.1.1.4: only CRLF "." CRLF ends DATA. */
+			if (was_start && was_crlf && len == 3 &&
+			    memcmp(line, ".\r\n", 3) == 0)
+				break;
+			if (was_start && was_crlf && line[0] == '.') {
+				line++;
+				len--;
+			}
+		} else if (p->end == MSG_DOT && was_start &&
+		    is_dot_line(line, len)) {
 			break;
-		if (was_start && p->end == MSG_SMTP && line[0] == '.') {
-			line++;
-			len--;
 		}
 		if (first != MS_OK)
 			continue; /* SMTP: drain to the dot */
-		if (complete && len >= 2 && line[len - 2] == '\r') {
-			st = take(&pp, line, len - 2, false, &tmp);
-			if (st == MS_OK)
-				st = take(&pp, "\n", 1, true, &tmp);
+		/* A line end is LF with any CRs before it; so are CRs that
+		 * end the last piece of the input. */
+		n = complete ? len - 1 : len;
+		if (complete || (r->eof && r->start == r->end)) {
+			while (n > 0 && line[n - 1] == '\r')
+				n--;
+			ends = complete || n < len;
 		} else {
-			st = take(&pp, line, len, complete, &tmp);
+			ends = false;
 		}
+		st = take(&pp, line, n, false, &tmp);
+		if (st == MS_OK && ends)
+			st = take(&pp, "\n", 1, true, &tmp);
 		if (st != MS_OK) {
 			first = st;
 			*err = tmp;

@@ -11,12 +11,14 @@ tests_unit_test_sm_options_LDADD = lib/libms.a
 tests_unit_test_sm_headers_SOURCES = tests/unit/test_sm_headers.c \
 	sendmail/headers.c sendmail/headers.h \
 	sendmail/message.c sendmail/message.h \
+	sendmail/qualify.c sendmail/qualify.h \
 	sendmail/reader.c sendmail/reader.h
 tests_unit_test_sm_headers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sendmail
 tests_unit_test_sm_headers_LDADD = lib/libms.a
 
 TESTS += tests/unit/test_addr tests/unit/test_sm_options \
 	tests/unit/test_sm_headers \
-	tests/integration/sendmail_spool.sh tests/integration/sendmail_bs.sh
+	tests/integration/sendmail_spool.sh tests/integration/sendmail_bs.sh \
+	tests/integration/sendmail_smuggle.sh
 EXTRA_DIST += tests/integration/sendmail_spool.sh \
-	tests/integration/sendmail_bs.sh
+	tests/integration/sendmail_bs.sh tests/integration/sendmail_smuggle.sh

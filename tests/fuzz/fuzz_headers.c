@@ -2,8 +2,11 @@
  * fuzz_headers.c - libFuzzer target for the front end's message pipeline:
  *                  the line reader, msg_read() in its three end modes,
  *                  and the header helpers (inspect, Bcc removal, -t
- *                  recipients, added fields).
+ *                  recipients, added fields, bare addresses
+ *                  qualified).
  *
+ * Asserts: what msg_read() stores is wire-safe (no CR, no NUL, no line
+ *         over MSG_LINE_MAX octets); qualify_list() is idempotent.
  * API:    LLVMFuzzerTestOneInput().
  * Input:  a message as a caller would pipe it to sendmail; the first byte
  *         also picks the reader's chunk size, so short reads are covered.
@@ -18,6 +21,7 @@
 
 #include "headers.h"
 #include "message.h"
+#include "qualify.h"
 #include "reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +35,7 @@ struct sink {
 	size_t bytes;
 	bool begun;
 	size_t limit;
+	size_t col; /* octets on the current stored line */
 };
 
 static ssize_t
@@ -82,9 +87,17 @@ sink_write(void *ctx, const void *data, size_t len, struct ms_err *err)
 	struct sink *s = ctx;
 
 	(void)err;
-	(void)data;
 	if (!s->begun)
 		abort(); /* bytes only after the header section began */
+	for (size_t i = 0; i < len; i++) {
+		char c = ((const char *)data)[i];
+
+		if (c == '\r' || c == '\0')
+			abort(); /* would be bare on the wire */
+		s->col = c == '\n' ? 0 : s->col + 1;
+		if (s->col > MSG_LINE_MAX)
+			abort(); /* line too long for SMTP */
+	}
 	s->bytes += len;
 	return MS_OK;
 }
@@ -123,6 +136,19 @@ header_helpers(const uint8_t *data, size_t size)
 	if (left > size)
 		abort(); /* removal never grows the header */
 	free(hdr);
+	{
+		char *q1 = NULL, *q2 = NULL;
+		size_t l1 = 0, l2 = 0;
+
+		if (qualify_list((const char *)data, size, "example.com", &q1,
+			&l1, &err) == MS_OK &&
+		    qualify_list(q1, l1, "example.com", &q2, &l2, &err) ==
+			MS_OK &&
+		    (l1 < size || l1 != l2 || memcmp(q1, q2, l1) != 0))
+			abort(); /* only grows, and qualifying twice is once */
+		free(q1);
+		free(q2);
+	}
 }
 
 int
@@ -135,12 +161,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t k = 0; k < MS_ARRAY_LEN(ends); k++) {
 		struct feed f = { data, size, 0,
 			size > 0 ? (size_t)data[0] % 97 + 1 : 1 };
-		struct sink s = { 0, false, 0 };
+		struct sink s = { 0, false, 0, 0 };
 		struct msg_params p = { .end = ends[k],
 			.limit = k == 1 ? 300 : 0,
 			.hostname = "h.example.com",
 			.from_addr = "u@example.com",
 			.from_name = "U",
+			.domain = k == 2 ? "example.com" : NULL,
 			.now = 1795424400 };
 		struct msg_sink sk = { sink_begin, sink_write, &s };
 		struct msg_result res;

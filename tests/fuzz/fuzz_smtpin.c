@@ -7,6 +7,15 @@
  *
  * API:    LLVMFuzzerTestOneInput().
  * Input:  what a client writes on stdin; replies go to /dev/null.
+ * Asserts (abort(), so the fuzzer reports a crash):
+ *   - one DATA => at most one message: every DATA ends exactly where an
+ *     independent reading of RFC 5321 4.1.1.4 says it does (the first
+ *     CRLF "." CRLF, or "." CRLF right after the DATA line), whether the
+ *     message was accepted or refused, so nothing of it is ever run as
+ *     a command (SMTP smuggling);
+ *   - at most one message is begun per DATA;
+ *   - the stored bytes are wire-safe: no CR, no NUL, no line over 998
+ *     octets.
  * Build:  with --enable-fuzzers (clang); tests/fuzz/replay_smtpin feeds
  *         the seed corpus to the same function under `make check`.
  */
@@ -41,6 +50,31 @@ feed_fill(void *ctx, char *buf, size_t len)
 	memcpy(buf, f->data + f->off, n);
 	f->off += n;
 	return (ssize_t)n;
+}
+
+static const struct feed *cur_feed;
+static const struct rd *cur_rd;
+static int begun;  /* messages begun in this DATA */
+static size_t col; /* octets on the current stored line */
+
+/* Input bytes consumed by the session so far. */
+static size_t
+consumed(void)
+{
+	return cur_feed->off - (cur_rd->end - cur_rd->start);
+}
+
+/* Where DATA whose content starts at start must end (just past the
+ * final CRLF), or 0 when the input holds no end. */
+static size_t
+data_end(const uint8_t *d, size_t size, size_t start)
+{
+	if (size - start >= 3 && memcmp(d + start, ".\r\n", 3) == 0)
+		return start + 3;
+	for (size_t i = start; i + 5 <= size; i++)
+		if (memcmp(d + i, "\r\n.\r\n", 5) == 0)
+			return i + 5;
+	return 0;
 }
 
 /* --- submit_*() doubles: no spool, same validation ---------------- */
@@ -95,6 +129,9 @@ sink_begin(
 	(void)err;
 	if (s->env.nrcpt == 0)
 		abort(); /* DATA is accepted only after a RCPT */
+	if (++begun > 1)
+		abort(); /* two messages from one DATA */
+	col = 0;
 	*id = "0123456789ABCDEF012345";
 	s->open = true;
 	return MS_OK;
@@ -103,10 +140,18 @@ sink_begin(
 static enum ms_status
 sink_write(void *ctx, const void *data, size_t len, struct ms_err *err)
 {
+	const uint8_t *p = data;
+
 	(void)ctx;
-	(void)data;
-	(void)len;
 	(void)err;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\r' || p[i] == '\0')
+			abort(); /* would be bare on the wire */
+		if (p[i] == '\n')
+			col = 0;
+		else if (++col > 998)
+			abort(); /* line too long for SMTP */
+	}
 	return MS_OK;
 }
 
@@ -115,8 +160,15 @@ submit_message(struct submit *s, struct rd *r, const struct msg_params *p,
     struct msg_result *res, struct ms_err *err)
 {
 	struct msg_sink sk = { sink_begin, sink_write, s };
+	size_t start = consumed(), want;
+	enum ms_status st;
 
-	return msg_read(r, p, &sk, res, err);
+	begun = 0;
+	st = msg_read(r, p, &sk, res, err);
+	want = data_end(cur_feed->data, cur_feed->size, start);
+	if (res->eof ? want != 0 : consumed() != want)
+		abort(); /* DATA ended elsewhere: smuggling */
+	return st;
 }
 
 const char *
@@ -159,6 +211,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&s, 0, sizeof(s));
 	rd_init(&r, feed_fill, &f);
+	cur_feed = &f;
+	cur_rd = &r;
 	smtpd_run(&s, &r, &base, "u@example.com", &err);
 	submit_reset(&s);
 	clearerr(stdout);

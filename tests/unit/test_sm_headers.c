@@ -147,10 +147,25 @@ static const struct tcase cases[] = {
 	"j@x.org"},
     {"-t bad address", "To: John Smith\n\nb\n", 0, MSG_EOF, true, 0, MS_DATA,
 	NULL, NULL},
-    {"CRLF to LF, lone CR kept",
+    {"CRLF to LF, bare CR is a body line end",
 	"To: a@x.org\r\nSubject: s\r\n\r\nline1\r\nwith\rcr\r\nlast", 0,
 	MSG_EOF, false, 0, MS_OK,
-	"To: a@x.org\nSubject: s\n" ADDED "\nline1\nwith\rcr\nlast", NULL},
+	"To: a@x.org\nSubject: s\n" ADDED "\nline1\nwith\ncr\nlast", NULL},
+    {"CRs before LF are one line end",
+	"To: a@x.org\r\r\nSubject: s\r\r\r\n\r\nx\r\r\ny\n", 0, MSG_EOF,
+	false, 0, MS_OK, "To: a@x.org\nSubject: s\n" ADDED "\nx\ny\n", NULL},
+    {"CR at the very end is a line end", "To: a@x.org\n\nlast\r", 0,
+	MSG_EOF, false, 0, MS_OK, "To: a@x.org\n" ADDED "\nlast\n", NULL},
+    {"CR ending a header at EOF", "To: a@x.org\r", 0, MSG_EOF, false, 0,
+	MS_OK, "To: a@x.org\n" ADDED, NULL},
+    {"bare CR in a header refused", "To: a@x.org\nSubject: a\rBcc: x@y\n\nb\n",
+	0, MSG_EOF, true, 0, MS_DATA, NULL, NULL},
+    {"bare CR in a continuation refused",
+	"To: a@x.org\nSubject: a\n b\rc\n\nb\n", 0, MSG_EOF, false, 0,
+	MS_DATA, NULL, NULL},
+    {"progress meter (cron)", "To: a@x.org\n\n10%\r50%\r100%\ndone\n", 0,
+	MSG_EOF, false, 0, MS_OK, "To: a@x.org\n" ADDED "\n10%\n50%\n100%\ndone\n",
+	NULL},
     {"mixed line ends (PHP 8)", "To: a@x.org\r\nSubject: s\r\n\nbody\nmore\r\n",
 	0, MSG_EOF, false, 0, MS_OK,
 	"To: a@x.org\nSubject: s\n" ADDED "\nbody\nmore\n", NULL},
@@ -196,8 +211,51 @@ static const struct tcase cases[] = {
 	NULL},
     {"NUL in header", "To: a@x.org\nX: a\0b\n\nbody\n", 20, MSG_EOF, false, 0,
 	MS_DATA, NULL, NULL},
-    {"NUL in body kept", "To: a@x.org\n\na\0b\n", 17, MSG_EOF, false, 0, MS_OK,
-	"To: a@x.org\n" ADDED "\na\0b\n", NULL},
+    {"NUL in body dropped", "To: a@x.org\n\na\0b\0\n\0", 19, MSG_EOF, false,
+	0, MS_OK, "To: a@x.org\n" ADDED "\nab\n", NULL},
+    {"NUL in the first body line dropped", "a\0b\n", 4, MSG_EOF, false, 0,
+	MS_OK, ADDED "\nab\n", NULL},
+    /* SMTP smuggling: every published end-of-data variant other than
+     * CRLF "." CRLF is content of the same message. */
+    {"smuggling LF.LF",
+	"To: a@x.org\r\n\r\nA\n.\nMAIL FROM:<e@v.il>\r\nDATA\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n.\nMAIL FROM:<e@v.il>\nDATA\n", NULL},
+    {"smuggling LF.CRLF",
+	"To: a@x.org\r\n\r\nA\n.\r\nMAIL FROM:<e@v.il>\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n.\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CR.CR",
+	"To: a@x.org\r\n\r\nA\r.\rMAIL FROM:<e@v.il>\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n.\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CRLF.CR",
+	"To: a@x.org\r\n\r\nA\r\n.\rMAIL FROM:<e@v.il>\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CR.CRLF",
+	"To: a@x.org\r\n\r\nA\r.\r\nMAIL FROM:<e@v.il>\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n.\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CRLF NUL.CRLF",
+	"To: a@x.org\r\n\r\nA\r\n\0.\r\nMAIL FROM:<e@v.il>\r\n.\r\n", 45,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n.\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CRLF.NUL CRLF",
+	"To: a@x.org\r\n\r\nA\r\n.\0\r\nMAIL FROM:<e@v.il>\r\n.\r\n", 45,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n\nMAIL FROM:<e@v.il>\n", NULL},
+    {"smuggling CRLF.CRCRLF",
+	"To: a@x.org\r\n\r\nA\r\n.\r\r\nMAIL FROM:<e@v.il>\r\n.\r\n", 0,
+	MSG_SMTP, false, 0, MS_OK,
+	"To: a@x.org\n" ADDED "\nA\n\nMAIL FROM:<e@v.il>\n", NULL},
+    {"SMTP: dot right after DATA ends it", ".\r\nrest\r\n", 0, MSG_SMTP,
+	false, 0, MS_OK, ADDED, NULL},
+    {"SMTP: no unstuffing after a bare LF",
+	"To: a@x.org\r\n\r\nA\n..b\r\n..c\r\n.\r\n", 0, MSG_SMTP, false, 0,
+	MS_OK, "To: a@x.org\n" ADDED "\nA\n..b\n.c\n", NULL},
+    {"SMTP: LF-only input never ends", "To: a@x.org\n\nbody\n.\n", 0,
+	MSG_SMTP, false, 0, MS_IOERR, NULL, NULL},
     {"size limit", "To: a@x.org\n\nbody body body\n", 0, MSG_EOF, false, 100,
 	MS_DATA, NULL, NULL},
     {"size limit not reached",
@@ -233,10 +291,7 @@ run(const struct tcase *c, size_t chunk)
 		    chunk, st, c->want_status, err.msg);
 		bad = 1;
 	} else if (st == MS_OK) {
-		wlen = c->want == NULL ? 0
-		       : strcmp(c->name, "NUL in body kept") == 0
-			   ? strlen(c->want) + 3
-			   : strlen(c->want);
+		wlen = c->want == NULL ? 0 : strlen(c->want);
 		if (k.len != wlen || memcmp(k.out, c->want, wlen) != 0) {
 			printf("FAIL %s (chunk %zu): got\n[%.*s]\nwant\n[%s]\n",
 			    c->name, chunk, (int)k.len, k.out, c->want);
@@ -260,16 +315,37 @@ run(const struct tcase *c, size_t chunk)
 	return bad;
 }
 
+/* Appends line (n octets, no LF) to out broken the way Postfix's smtp
+ * client breaks lines over smtp_line_length_limit = 998: 998 octets,
+ * then LF SPACE and at most 997 more, and so on. Returns the length. */
+static size_t
+postfix_break(char *out, const char *line, size_t n)
+{
+	size_t o = 0, take = n < 998 ? n : 998;
+
+	memcpy(out, line, take);
+	o = take;
+	for (size_t pos = take; pos < n; pos += take) {
+		take = n - pos < 997 ? n - pos : 997;
+		out[o++] = '\n';
+		out[o++] = ' ';
+		memcpy(out + o, line + pos, take);
+		o += take;
+	}
+	return o;
+}
+
 /* A body line longer than the reader's buffer, its CRLF falling on the
- * buffer boundary: the CR must not be stored. */
+ * buffer boundary: the CR must not be stored, and the line is broken
+ * every 998 octets. */
 static int
 long_line(void)
 {
 	size_t n = RD_BUF_SIZE * 2 + 100;
-	char *in = malloc(n + 64), *want = malloc(n + 256);
+	char *in = malloc(n + 64), *want = malloc(n + 65536);
 	const char *hdr = "To: a@x.org\n\n";
-	size_t h = strlen(hdr), pos;
-	struct tcase c = {.name = "long line"};
+	size_t h = strlen(hdr), pos, w;
+	struct tcase c = { .name = "long line" };
 	int bad;
 
 	memcpy(in, hdr, h);
@@ -280,15 +356,126 @@ long_line(void)
 	memcpy(in + pos, "\r\nshort\r\n", 9);
 	pos += 9;
 	in[pos] = '\0';
-	snprintf(want, n + 256, "To: a@x.org\n" ADDED "\n%.*s\nshort\n",
-	    RD_BUF_SIZE - 1, in + h);
+	w = (size_t)snprintf(want, n, "To: a@x.org\n" ADDED "\n");
+	w += postfix_break(want + w, in + h, RD_BUF_SIZE - 1);
+	memcpy(want + w, "\nshort\n", 8);
 	c.in = in;
 	c.end = MSG_EOF;
 	c.want_status = MS_OK;
 	c.want = want;
 	bad = run(&c, RD_BUF_SIZE);
+	bad += run(&c, 7);
 	free(in);
 	free(want);
+	return bad;
+}
+
+/* Nothing bare on the wire: whatever the input, the stored bytes have no
+ * CR, no NUL, and no line over 998 octets; a header folded at white
+ * space unfolds (RFC 5322 2.2.3: remove each LF before WSP) to what was
+ * given. */
+static int
+wire_safe(void)
+{
+	static const size_t sizes[] = { 997, 998, 999, 1995, 1996, 2000, 5000 };
+	char *in = malloc(16384), *want = malloc(16384);
+	int bad = 0;
+
+	for (size_t k = 0; k < MS_ARRAY_LEN(sizes); k++) {
+		size_t n = sizes[k], pos, w;
+		struct tcase c = { .name = "body line",
+			.end = MSG_EOF,
+			.want_status = MS_OK };
+
+		/* body line of n octets, 8-bit and dots included */
+		pos = (size_t)snprintf(in, 64, "To: a@x.org\n\n");
+		for (size_t i = 0; i < n; i++)
+			in[pos + i] = i % 7 == 0 ? '.' : (char)('a' + i % 26);
+		pos += n;
+		memcpy(in + pos, "\nend\n", 6);
+		w = (size_t)snprintf(want, 256, "To: a@x.org\n" ADDED "\n");
+		w += postfix_break(want + w, in + 13, n);
+		memcpy(want + w, "\nend\n", 6);
+		c.in = in;
+		c.want = want;
+		bad += run(&c, 1 << 20);
+		bad += run(&c, 5);
+
+		/* header line without white space: broken like Postfix */
+		pos = (size_t)snprintf(in, 64, "To: a@x.org\nX-Long:");
+		for (size_t i = 0; i < n; i++)
+			in[pos + i] = (char)('A' + i % 26);
+		memcpy(in + pos + n, "\n\nb\n", 5);
+		w = (size_t)snprintf(want, 64, "To: a@x.org\n");
+		w += postfix_break(want + w, in + 12, 7 + n);
+		snprintf(want + w, 256, "\n" ADDED "\nb\n");
+		c.name = "header line without white space";
+		bad += run(&c, 1 << 20);
+	}
+	free(in);
+	free(want);
+	return bad;
+}
+
+/* A long To: is folded before white space only: no address is cut,
+ * every line fits, and unfolding gives back the field. */
+static int
+header_fold(void)
+{
+	static struct rd r;
+	char in[8192], unf[8192];
+	size_t pos = 0, u = 0;
+	struct src src;
+	struct sink k = { 0 };
+	struct msg_sink sink = { sink_begin, sink_write, &k };
+	struct msg_params p = { .end = MSG_EOF,
+		.hostname = "h.example",
+		.from_addr = "r@example.com",
+		.now = NOW };
+	struct msg_result res;
+	struct ms_err err = { "" };
+	size_t line = 0, fields = 0;
+	int bad = 0;
+
+	pos = (size_t)snprintf(in, sizeof(in), "To: ");
+	for (int i = 0; i < 200; i++)
+		pos += (size_t)snprintf(in + pos, sizeof(in) - pos,
+		    "%suser%03d@example.org", i ? ", " : "", i);
+	pos += (size_t)snprintf(in + pos, sizeof(in) - pos, "\n\nbody\n");
+	src = (struct src){ in, pos, 0, 1 << 20 };
+	rd_init(&r, mem_fill, &src);
+	if (msg_read(&r, &p, &sink, &res, &err) != MS_OK) {
+		printf("FAIL header fold: %s\n", err.msg);
+		free(k.out);
+		return 1;
+	}
+	for (size_t i = 0; i < k.len; i++) {
+		if (k.out[i] == '\n') {
+			if (line > 998) {
+				printf("FAIL header fold: line of %zu\n", line);
+				bad = 1;
+			}
+			line = 0;
+			if (i + 1 < k.len &&
+			    (k.out[i + 1] == ' ' || k.out[i + 1] == '\t'))
+				continue; /* unfold */
+			fields++;
+		} else {
+			line++;
+		}
+		if (u < sizeof(unf) - 1)
+			unf[u++] = k.out[i];
+	}
+	unf[u] = '\0';
+	if (strncmp(unf, in, strlen("To: ") + 200 * 17 + 199 * 2) != 0) {
+		printf("FAIL header fold: unfolded To: differs\n%.200s\n", unf);
+		bad = 1;
+	}
+	if (strstr(k.out, "\n ") == NULL) {
+		printf("FAIL header fold: not folded\n");
+		bad = 1;
+	}
+	free(k.out);
 	return bad;
 }
 
@@ -334,6 +521,8 @@ main(void)
 		failed += run(&cases[i], 3); /* input arriving in dribbles */
 	}
 	failed += long_line();
+	failed += wire_safe();
+	failed += header_fold();
 	failed += date_zone();
 	printf("%d failures\n", failed);
 	return failed == 0 ? 0 : 1;
