@@ -19,6 +19,8 @@ tests_unit_test_sm_headers_LDADD = lib/libms.a
 TESTS += tests/unit/test_addr tests/unit/test_sm_options \
 	tests/unit/test_sm_headers \
 	tests/integration/sendmail_spool.sh tests/integration/sendmail_bs.sh \
-	tests/integration/sendmail_smuggle.sh
+	tests/integration/sendmail_smuggle.sh \
+	tests/integration/sendmail_wire.sh
 EXTRA_DIST += tests/integration/sendmail_spool.sh \
-	tests/integration/sendmail_bs.sh tests/integration/sendmail_smuggle.sh
+	tests/integration/sendmail_bs.sh tests/integration/sendmail_smuggle.sh \
+	tests/integration/sendmail_wire.sh
