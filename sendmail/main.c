@@ -250,6 +250,7 @@ main(int argc, char **argv)
 	p.hostname = conf.hostname;
 	p.from_addr = dflt_from;
 	p.from_name = name;
+	p.domain = conf.domain;
 	p.now = time(NULL);
 	rd_init(&rd, NULL, (void *)(intptr_t)STDIN_FILENO);
 	if (o.mode == SM_SMTP)

@@ -90,7 +90,7 @@ grep -q 'alias loop' "$dir/dead.out" ||
 if m=$(subject_of masq); then
 	expect_eq "masq envelope sender" "$(cat "$m.from")" "root@example.com"
 	expect_header "$m" From '^root@example\.com \(Cron Daemon\)$' masq
-	expect_header "$m" To '^root$' "masq To kept"
+	expect_header "$m" To '^root@example\.com$' "masq To qualified"
 fi
 if m=$(subject_of to-root); then
 	expect_eq "to-root sender" "$(cat "$m.from")" "$(id -un)@example.com"

@@ -10,7 +10,9 @@
 # MAILTO="" (no mail), MAILFROM (Debian's cron writes it as the From:
 # header; the envelope sender stays the crontab owner), a user's crontab
 # without MAILTO (bare user name -> aliases), From: "root (Cron Daemon)"
-# masqueraded. Needs root (useradd, unshare, mount).
+# masqueraded, MAILTO=root (a bare name) arriving as "To:
+# root@example.com" (the config's domain: SES refuses header addresses
+# without one). Needs root (useradd, unshare, mount).
 set -u
 : "${top_srcdir:?}"
 . "$top_srcdir/tests/integration/compat_lib.sh"
@@ -55,6 +57,8 @@ MAILTO=a@example.org,b@example.org
 @reboot echo root-two-rcpts
 MAILTO=""
 @reboot echo root-silent
+MAILTO=root
+@reboot echo root-bare
 MAILTO=ops@example.org
 @reboot true
 MAILFROM=cron-sender@example.com
@@ -69,7 +73,7 @@ chmod 644 "$dir/etc-crontab"
 cp "$wrapper" "$dir/sbin/sendmail"
 chmod 755 "$dir/sbin/sendmail"
 
-want=4		# messages cron should queue
+want=5		# messages cron should queue
 cat >"$dir/inner.sh" <<EOF2
 set -e
 mount -t tmpfs -o mode=755 tmpfs /run
@@ -82,7 +86,7 @@ set +e
 /usr/sbin/cron -f -L 15 >'$dir/cron.log' 2>&1 &
 pid=\$!
 i=0
-# Bounded wait: every job mailed (4 files in new/), at most 60 s.
+# Bounded wait: every job mailed ($want files in new/), at most 60 s.
 while test "\$(ls '$spool/new' | wc -l)" -lt $want && test \$i -lt 600; do
 	kill -0 \$pid 2>/dev/null || break
 	sleep 0.1
@@ -136,6 +140,14 @@ else
 	fail "root-two-rcpts not delivered"
 fi
 by_body root-silent >/dev/null && fail "MAILTO=\"\" job was mailed"
+if m=$(by_body root-bare); then
+	expect_eq "bare: rcpts" "$(compat_rcpts "$m")" root@example.com
+	expect_header "$m" To '^root@example\.com$' "MAILTO=root: To qualified"
+	expect_header "$m" From '^root@example\.com \(Cron Daemon\)$' "bare From"
+	cron_headers "$m" bare
+else
+	fail "root-bare not delivered"
+fi
 if m=$(by_body root-mailfrom); then
 	expect_eq "mailfrom: rcpts" "$(compat_rcpts "$m")" ops@example.org
 	expect_header "$m" From '^cron-sender@example\.com$' "MAILFROM as From:"
@@ -149,7 +161,7 @@ if m=$(by_body user-job); then
 	expect_eq "user: sender" "$(cat "$m.from")" "$user@example.com"
 	compat_body "$m" | grep -qxF "$user" ||
 	    fail "user: job did not run as $user"
-	expect_header "$m" To "^$user\$" "user To"
+	expect_header "$m" To "^$user@example\\.com\$" "user To qualified"
 	cron_headers "$m" user
 else
 	fail "user-job not delivered"

@@ -73,6 +73,7 @@ run_sm() {
 has() { grep -qxF -- "$1" "$2" || fail "$3: no line '$1' in $(basename "$2")"; }
 
 # --- 1. cron: unqualified root, From present, no Date/Message-ID -------
+# (bare header addresses take the domain; the envelope keeps "root")
 before=$(count_new)
 if run_sm 0 cron 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\n\njob output\n' \
     -FCronDaemon -i -B8BITMIME -oem root; then
@@ -89,7 +90,7 @@ if run_sm 0 cron 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\
 	# the message after the envelope's blank line
 	sed '1,/^$/d' "$f" >"$dir/msg"
 	head -n 3 "$dir/msg" >"$dir/got"
-	printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\n' >"$dir/want"
+	printf 'From: root@example.com (Cron Daemon)\nTo: root@example.com\nSubject: Cron <root@h> ls\n' >"$dir/want"
 	cmp -s "$dir/got" "$dir/want" || fail "cron: header changed"
 	grep -qE '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}$' \
 	    "$dir/msg" || fail "cron: no valid Date"

@@ -15,6 +15,7 @@
 
 #include "headers.h"
 #include "message.h"
+#include "qualify.h"
 #include "reader.h"
 
 #define NOW 1795426481 /* Mon, 23 Nov 2026 09:34:41 UTC */
@@ -479,6 +480,126 @@ header_fold(void)
 	return bad;
 }
 
+/* Bare local addresses in address fields take the domain (Postfix's
+ * append_at_myorigin); every other byte stays (RFC 5322 3.4 forms). */
+static const struct {
+	const char *in, *want;
+} qcases[] = {
+    {" root", " root@example.com"},
+    {" root\n", " root@example.com\n"},
+    {" root@h.example.org", " root@h.example.org"},
+    {" root (Cron Daemon)", " root@example.com (Cron Daemon)"},
+    {" (c1) root (c2)", " (c1) root@example.com (c2)"},
+    {" Cron Daemon <root>", " Cron Daemon <root@example.com>"},
+    {" \"Doe, John\" <jdoe>", " \"Doe, John\" <jdoe@example.com>"},
+    {" <root>", " <root@example.com>"},
+    {" < root >", " < root@example.com >"},
+    {" <(c) root (d)>", " <(c) root@example.com (d)>"},
+    {" root, admin", " root@example.com, admin@example.com"},
+    {" root,admin@x.org,\n\tbob", " root@example.com,admin@x.org,\n\tbob@example.com"},
+    {" a@x.org, root", " a@x.org, root@example.com"},
+    {" first.last", " first.last@example.com"},
+    {" \"john doe\"", " \"john doe\"@example.com"},
+    {" \"a@b\"", " \"a@b\"@example.com"},
+    {" Team: root, bob@x.org;", " Team: root@example.com, bob@x.org;"},
+    {" Team: root, <admin>; , carol", " Team: root@example.com, <admin@example.com>; , carol@example.com"},
+    {" undisclosed-recipients:;", " undisclosed-recipients:;"},
+    {" John Smith", " John Smith"},
+    {" \"unterminated", " \"unterminated"},
+    {" (unterminated root", " (unterminated root"},
+    {" <root", " <root"},
+    {" <@relay.example:root>", " <@relay.example:root@example.com>"},
+    {" <@relay.example:root@x.org>", " <@relay.example:root@x.org>"},
+    {" a@[192.0.2.1]", " a@[192.0.2.1]"},
+    {" \"x, y\" (note, with comma) <x>", " \"x, y\" (note, with comma) <x@example.com>"},
+    {" =?UTF-8?Q?J=C3=B6rg?= <joerg>", " =?UTF-8?Q?J=C3=B6rg?= <joerg@example.com>"},
+    {"", ""},
+    {" ,, ,", " ,, ,"},
+    {" <>", " <>"},
+    {" bad\\x", " bad\\x"},
+    {" root@", " root@"},
+};
+
+static int
+qualify(void)
+{
+	static const char hdr[] =
+	    "From: root (Cron Daemon)\nTo: root, a@x.org\nCc: ops\n"
+	    "Subject: to root, for admin\nReply-To: <admin>\nSender: cron\n"
+	    "X-To: root\nResent-From: r\nResent-To: t1,\n t2\n"
+	    "Resent-Cc: c\nResent-Sender: s\nBcc: hidden\n"
+	    "In-Reply-To: <x@y>\nReferences: abc\nto : spaced\n";
+	static const char want[] =
+	    "From: root@example.com (Cron Daemon)\nTo: root@example.com, "
+	    "a@x.org\nCc: ops@example.com\n"
+	    "Subject: to root, for admin\nReply-To: <admin@example.com>\n"
+	    "Sender: cron@example.com\n"
+	    "X-To: root\nResent-From: r@example.com\n"
+	    "Resent-To: t1@example.com,\n t2@example.com\n"
+	    "Resent-Cc: c@example.com\nResent-Sender: s@example.com\n"
+	    "Bcc: hidden\nIn-Reply-To: <x@y>\nReferences: abc\n"
+	    "to : spaced@example.com\n";
+	struct ms_err err;
+	char *out;
+	size_t n;
+	int bad = 0;
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(qcases); i++) {
+		if (qualify_list(qcases[i].in, strlen(qcases[i].in),
+			"example.com", &out, &n, &err) != MS_OK ||
+		    n != strlen(qcases[i].want) ||
+		    memcmp(out, qcases[i].want, n) != 0) {
+			printf("FAIL qualify [%s]: got [%.*s] want [%s]\n",
+			    qcases[i].in, (int)n, out, qcases[i].want);
+			bad++;
+		}
+		free(out);
+	}
+	if (qualify_header(hdr, strlen(hdr), "example.com", &out, &n, &err) !=
+		MS_OK ||
+	    n != strlen(want) || memcmp(out, want, n) != 0) {
+		printf("FAIL qualify header: got\n%.*s\n", (int)n, out);
+		bad++;
+	}
+	free(out);
+	return bad;
+}
+
+/* In the pipeline: the header is qualified, -t recipients and Bcc are
+ * taken from what was given, the body is untouched. */
+static int
+qualify_pipeline(void)
+{
+	static struct rd r;
+	static const char in[] = "To: root\nCc: Ops <ops>\nBcc: boss\n\n"
+				 "To: root\n";
+	struct src src = {in, sizeof(in) - 1, 0, 1 << 20};
+	struct sink k = {.extract = true};
+	struct msg_sink sink = {sink_begin, sink_write, &k};
+	struct msg_params p = {.end = MSG_EOF, .hostname = "host.example.com",
+	    .from_addr = "root@example.com", .from_name = "Cron Daemon",
+	    .domain = "example.com", .now = NOW};
+	struct msg_result res;
+	struct ms_err err;
+	const char *want = "To: root@example.com\nCc: Ops <ops@example.com>\n"
+	    ADDED "\nTo: root\n";
+	int bad = 0;
+
+	rd_init(&r, mem_fill, &src);
+	if (msg_read(&r, &p, &sink, &res, &err) != MS_OK ||
+	    k.len != strlen(want) || memcmp(k.out, want, k.len) != 0) {
+		printf("FAIL qualify pipeline: got\n%.*s\n", (int)k.len,
+		    k.out);
+		bad = 1;
+	}
+	if (strcmp(k.rcpts, "root|ops|boss") != 0) {
+		printf("FAIL qualify pipeline: rcpts %s\n", k.rcpts);
+		bad = 1;
+	}
+	free(k.out);
+	return bad;
+}
+
 /* Date formatting in a zone west of UTC with minutes. */
 static int
 date_zone(void)
@@ -523,6 +644,8 @@ main(void)
 	failed += long_line();
 	failed += wire_safe();
 	failed += header_fold();
+	failed += qualify();
+	failed += qualify_pipeline();
 	failed += date_zone();
 	printf("%d failures\n", failed);
 	return failed == 0 ? 0 : 1;
