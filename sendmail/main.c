@@ -124,6 +124,26 @@ run_flusher(const struct sm_opts *o, const char *config)
 	return ms_exitcode(MS_OSERR);
 }
 
+/* --version, --help: stdout, exit 0 (74 when stdout cannot be written). */
+static int
+info(enum sm_mode mode, const char *progname)
+{
+	if (mode == SM_VERSION)
+		printf("%s (mailshim) %s\n", progname, PACKAGE_VERSION);
+	else
+		printf("usage: %s [-t] [-i] [-f sender] [-F name] [-N dsn] "
+		       "[-B type] [-C file] [-v] [-bm|-bs|-bp|-bi|-q] [--] "
+		       "[recipient ...]\n"
+		       "Reads a message on standard input and queues it for "
+		       "mailshim(8); see mailshim-sendmail(8).\n",
+		    progname);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_err("cannot write to standard output");
+		return ms_exitcode(MS_IOERR);
+	}
+	return 0;
+}
+
 /* Full name for an added From: -F, else $NAME, else GECOS to ','. */
 static char *
 full_name(const struct sm_opts *o, const struct passwd *pw)
@@ -203,6 +223,8 @@ main(int argc, char **argv)
 	st = sm_options_parse(&o, argc, argv, who, &err);
 	if (st != MS_OK)
 		return fail(st, &err);
+	if (o.mode == SM_VERSION || o.mode == SM_HELP)
+		return info(o.mode, progname);
 	for (int i = 0; i < o.nwarn; i++)
 		log_err("warning: %s", o.warn[i]);
 	if (o.verbose > 0)

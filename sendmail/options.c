@@ -213,6 +213,14 @@ sm_options_parse(struct sm_opts *o, int argc, char **argv,
 			i++;
 			break;
 		}
+		if (strcmp(a, "--version") == 0 || strcmp(a, "--help") == 0) {
+			o->mode = a[2] == 'v' ? SM_VERSION : SM_HELP;
+			return MS_OK;
+		}
+		if (a[1] == '-') {
+			warn(o, "ignoring unknown option ", a);
+			continue;
+		}
 		for (size_t j = 1; a[j] != '\0'; j++) {
 			char c = a[j];
 

@@ -26,6 +26,8 @@ enum sm_mode {
 	SM_FLUSH,      /* -q */
 	SM_FLUSH_NOOP, /* -q15m: a daemon interval, nothing to do */
 	SM_RETRY,      /* -qI id, -qR site */
+	SM_VERSION,    /* --version */
+	SM_HELP,       /* --help */
 };
 
 #define SM_MAX_WARN 16
@@ -53,10 +55,13 @@ struct sm_opts {
 /* Parses argv the way Postfix's getopt string
  * "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx" does, stopping at the
  * first non-option or after "--". Options sendmail had but mailshim does
- * not use are accepted with a warning in o->warn. Returns MS_USAGE with
- * the reason for a missing value, a bad -B/-N/-R/-b/-q value, CR or LF
- * in -f/-r/-F or a recipient, recipients with -bp/-bi/-bs/-q, or -t
- * outside delivery mode. Does not check that recipients exist. */
+ * not use are accepted with a warning in o->warn. "--version" and
+ * "--help" (whole arguments, in option position) set SM_VERSION or
+ * SM_HELP and end the parse, whatever else is given; any other "--word"
+ * is ignored with a warning, never read as single letters. Returns MS_USAGE
+ * with the reason for a missing value, a bad -B/-N/-R/-b/-q value, CR or LF in
+ * -f/-r/-F or a recipient, recipients with -bp/-bi/-bs/-q, or -t outside
+ * delivery mode. Does not check that recipients exist. */
 enum ms_status sm_options_parse(struct sm_opts *o, int argc, char **argv,
     enum sm_personality who, struct ms_err *err);
 

@@ -23,7 +23,8 @@ struct tcase {
 };
 
 static const char *mode_names[] = {
-    "deliver", "smtp", "list", "newaliases", "flush", "flush-noop", "retry"};
+    "deliver", "smtp", "list", "newaliases", "flush", "flush-noop", "retry",
+    "version", "help"};
 
 /* "mode t i f=<sender> F=name N= R= V= B= C= id= rcpt=a|b" */
 static void
@@ -139,6 +140,22 @@ static const struct tcase cases[] = {
 	{"-L", "label", "-h", "17", "-O", "a=b", "-XV", "-Am", "-o7", "x"},
 	MS_OK, "deliver rcpt=x", 6},
     {"unknown letter", SM_AS_SENDMAIL, {"-Z", "x"}, MS_OK, "deliver rcpt=x", 1},
+    /* --version and --help print and exit, never -v -e -r ... */
+    {"--version", SM_AS_SENDMAIL, {"--version"}, MS_OK, "version", 0},
+    {"--help", SM_AS_SENDMAIL, {"--help"}, MS_OK, "help", 0},
+    {"--version after options", SM_AS_SENDMAIL, {"-t", "-i", "--version"},
+	MS_OK, "version t i", 0},
+    {"--help wins over errors after it", SM_AS_SENDMAIL,
+	{"--help", "-bz", "x"}, MS_OK, "help", 0},
+    {"--version as mailq", SM_AS_MAILQ, {"--version"}, MS_OK, "version", 0},
+    {"--version after --", SM_AS_SENDMAIL, {"--", "--version"}, MS_OK,
+	"deliver rcpt=--version", 0},
+    {"--version after rcpt", SM_AS_SENDMAIL, {"x@y.org", "--version"}, MS_OK,
+	"deliver rcpt=x@y.org|--version", 0},
+    {"other long option ignored", SM_AS_SENDMAIL, {"--verbose", "-i", "x"},
+	MS_OK, "deliver i rcpt=x", 1},
+    {"--versionx is not --version", SM_AS_SENDMAIL, {"--versionx", "x"},
+	MS_OK, "deliver rcpt=x", 1},
     /* errors */
     {"missing -f value", SM_AS_SENDMAIL, {"-t", "-f"}, MS_USAGE, "", 0},
     {"missing -C value", SM_AS_SENDMAIL, {"-C"}, MS_USAGE, "", 0},
