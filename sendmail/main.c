@@ -8,6 +8,9 @@
  *         are read. A configuration named by the caller (-C or
  *         MAILSHIM_CONFIG) is loaded only after the group is dropped;
  *         the group is also dropped before the flusher is executed.
+ *         Before the default (administrator's) configuration is loaded
+ *         the environment is cleared but for TZ, since libconfuse
+ *         expands ${VAR} in it: a caller must not choose its values.
  * Errors: one line "sendmail: ..." on stderr and the sysexits.h code.
  */
 #include "config.h"
@@ -144,14 +147,43 @@ info(enum sm_mode mode, const char *progname)
 	return 0;
 }
 
-/* Full name for an added From: -F, else $NAME, else GECOS to ','. */
+/* Clears the environment, keeping TZ (it only dates the caller's own
+ * message). *name gets a copy of $NAME first (NULL when unset). */
+static enum ms_status
+clear_environment(char **name, struct ms_err *err)
+{
+	const char *n = getenv("NAME"), *tz = getenv("TZ");
+	char *tzcopy = tz != NULL ? strdup(tz) : NULL;
+
+	*name = n != NULL ? strdup(n) : NULL;
+	if ((n != NULL && *name == NULL) || (tz != NULL && tzcopy == NULL))
+		goto oom;
+	if (clearenv() != 0) {
+		free(tzcopy);
+		return ms_err_set(
+		    err, MS_OSERR, "cannot clear the environment");
+	}
+	if (tzcopy != NULL && setenv("TZ", tzcopy, 1) != 0)
+		goto oom;
+	free(tzcopy);
+	return MS_OK;
+oom:
+	free(tzcopy);
+	free(*name);
+	*name = NULL;
+	return ms_err_set(err, MS_TEMP, "out of memory");
+}
+
+/* Full name for an added From: -F, else $NAME (env_name), else GECOS
+ * to ','. */
 static char *
-full_name(const struct sm_opts *o, const struct passwd *pw)
+full_name(
+    const struct sm_opts *o, const struct passwd *pw, const char *env_name)
 {
 	const char *name = o->fullname;
 
 	if (name == NULL)
-		name = getenv("NAME");
+		name = env_name;
 	if (name == NULL && pw->pw_gecos != NULL)
 		return strndup(pw->pw_gecos, strcspn(pw->pw_gecos, ","));
 	return strdup(name != NULL ? name : "");
@@ -210,7 +242,7 @@ main(int argc, char **argv)
 	struct msg_params p;
 	struct passwd *pw;
 	const char *progname, *config;
-	char *login = NULL, *name = NULL, *dflt_from = NULL;
+	char *login = NULL, *name = NULL, *dflt_from = NULL, *env_name = NULL;
 	enum sm_personality who;
 	enum ms_status st;
 	int rc;
@@ -244,18 +276,32 @@ main(int argc, char **argv)
 	if (o.mode != SM_DELIVER && o.mode != SM_SMTP)
 		return run_flusher(&o, config);
 
+	if (config == NULL) {
+		st = clear_environment(&env_name, &err);
+		if (st != MS_OK)
+			return fail(st, &err);
+	} else {
+		const char *n = getenv("NAME");
+
+		if (n != NULL && (env_name = strdup(n)) == NULL)
+			return fail(
+			    ms_err_set(&err, MS_TEMP, "out of memory"), &err);
+	}
 	st = conf_load(&conf, config, config != NULL, &err);
-	if (st != MS_OK)
+	if (st != MS_OK) {
+		free(env_name);
 		return fail(st, &err);
+	}
 	errno = 0;
 	pw = getpwuid(getuid());
 	if (pw == NULL || pw->pw_name == NULL || pw->pw_name[0] == '\0') {
 		log_err("no login name found for uid %ld", (long)getuid());
 		conf_free(&conf);
+		free(env_name);
 		return ms_exitcode(MS_OSERR);
 	}
 	login = strdup(pw->pw_name);
-	name = full_name(&o, pw);
+	name = full_name(&o, pw, env_name);
 	dflt_from = login != NULL ? addr_qualify(login, conf.domain) : NULL;
 	if (login == NULL || name == NULL || dflt_from == NULL) {
 		st = ms_err_set(&err, MS_TEMP, "out of memory");
@@ -282,6 +328,7 @@ main(int argc, char **argv)
 	rc = st == MS_OK ? 0 : fail(st, &err);
 	submit_free(&s);
 out_nosubmit:
+	free(env_name);
 	free(login);
 	free(name);
 	free(dflt_from);

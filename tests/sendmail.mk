@@ -20,7 +20,8 @@ TESTS += tests/unit/test_addr tests/unit/test_sm_options \
 	tests/unit/test_sm_headers \
 	tests/integration/sendmail_spool.sh tests/integration/sendmail_bs.sh \
 	tests/integration/sendmail_smuggle.sh \
-	tests/integration/sendmail_wire.sh
+	tests/integration/sendmail_wire.sh \
+	tests/integration/sendmail_environ.sh
 EXTRA_DIST += tests/integration/sendmail_spool.sh \
 	tests/integration/sendmail_bs.sh tests/integration/sendmail_smuggle.sh \
-	tests/integration/sendmail_wire.sh
+	tests/integration/sendmail_wire.sh tests/integration/sendmail_environ.sh
