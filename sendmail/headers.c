@@ -155,6 +155,57 @@ hdr_date(time_t t, char *buf, size_t n)
 	return (size_t)r;
 }
 
+/* Appends s to buf[*len..n) keeping printable ASCII only; in a comment
+ * '(' ')' '\\' are quoted. False when it does not fit. */
+static bool
+put_clean(char *buf, size_t n, size_t *len, const char *s, bool comment)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' && !(comment && c == ' '))
+			continue;
+		if (c >= 0x7f)
+			continue;
+		if (!comment && (c == '(' || c == ')' || c == ';' || c == '\\'))
+			continue;
+		if (*len + 2 >= n)
+			return false;
+		if (comment && (c == '(' || c == ')' || c == '\\'))
+			buf[(*len)++] = '\\';
+		buf[(*len)++] = (char)c;
+	}
+	return true;
+}
+
+size_t
+hdr_received(char *buf, size_t n, const char *host, const char *submitter,
+    const char *proto, const char *id, time_t now)
+{
+	char date[64];
+	size_t len = 0;
+	int r;
+
+	if (hdr_date(now, date, sizeof(date)) == 0 || n < 16)
+		return 0;
+	r = snprintf(buf, n, "Received: by ");
+	len = (size_t)r;
+	if (!put_clean(buf, n, &len, host, false))
+		return 0;
+	r = snprintf(buf + len, n - len, " (mailshim, ");
+	if (r < 0 || (size_t)r >= n - len)
+		return 0;
+	len += (size_t)r;
+	if (!put_clean(buf, n, &len, submitter, true))
+		return 0;
+	r = snprintf(buf + len, n - len, ")\n\t%s%s%sid %s; %s\n",
+	    proto != NULL ? "with " : "", proto != NULL ? proto : "",
+	    proto != NULL ? " " : "", id, date);
+	if (r < 0 || (size_t)r >= n - len)
+		return 0;
+	return len + (size_t)r;
+}
+
 /* A display name needs quotes when it holds an RFC 5322 special. */
 static bool
 needs_quotes(const char *s)

@@ -3,7 +3,7 @@
  *             -t recipients, Bcc removal, the fields added when missing.
  *
  * API:    hdr_is_field(), hdr_name_is(), hdr_inspect(), hdr_strip_bcc(),
- *         hdr_recipients(), hdr_date(), hdr_missing().
+ *         hdr_recipients(), hdr_date(), hdr_missing(), hdr_received().
  * Input:  a header section held in memory, every line ending in LF, no
  *         empty line (message.c collects it). Pure functions, no I/O.
  */
@@ -45,6 +45,20 @@ enum ms_status hdr_recipients(
 /* "Mon, 23 Nov 2026 08:17:38 +0000" for t in local time, English names
  * whatever the locale. Returns the length (0 if buf is too small). */
 size_t hdr_date(time_t t, char *buf, size_t n);
+
+/* The trace field of a local submission (RFC 5322 3.6.7, the shape of
+ * RFC 5321 4.4 and of Postfix's "from userid N"):
+ *
+ *   Received: by HOST (mailshim, SUBMITTER)
+ *   \t[with PROTO ]id ID; DATE
+ *
+ * SUBMITTER is e.g. "from userid 1000, user alice".
+ *
+ * ending in LF. Bytes of host and submitter that are not printable
+ * ASCII are dropped, '(' ')' '\\' in the comment are quoted. Returns
+ * the length, 0 when buf is too small. */
+size_t hdr_received(char *buf, size_t n, const char *host,
+    const char *submitter, const char *proto, const char *id, time_t now);
 
 struct hdr_fill {
 	const char *id; /* queue id, for Message-ID */

@@ -243,6 +243,7 @@ main(int argc, char **argv)
 	struct passwd *pw;
 	const char *progname, *config;
 	char *login = NULL, *name = NULL, *dflt_from = NULL, *env_name = NULL;
+	char submitter[160];
 	enum sm_personality who;
 	enum ms_status st;
 	int rc;
@@ -314,11 +315,14 @@ main(int argc, char **argv)
 		goto out_nosubmit;
 	}
 	memset(&p, 0, sizeof(p));
+	snprintf(submitter, sizeof(submitter), "from userid %ld, user %s",
+	    (long)getuid(), login);
 	p.limit = conf.max_message_size > 0 ? (size_t)conf.max_message_size : 0;
 	p.hostname = conf.hostname;
 	p.from_addr = dflt_from;
 	p.from_name = name;
 	p.domain = conf.domain;
+	p.submitter = submitter;
 	p.now = time(NULL);
 	rd_init(&rd, NULL, (void *)(intptr_t)STDIN_FILENO);
 	if (o.mode == SM_SMTP)

@@ -166,9 +166,18 @@ finish_headers(struct pipe *pp, size_t len, struct ms_err *err)
 		if (st != MS_OK)
 			return st;
 	}
-	if (pp->p->received != NULL)
-		st = emit_folded(
-		    pp, pp->p->received, strlen(pp->p->received), err);
+	if (pp->p->submitter != NULL) {
+		char rcv[1024];
+		size_t rl = hdr_received(rcv, sizeof(rcv), fill.hostname,
+		    pp->p->submitter, pp->p->protocol, fill.id, fill.now);
+
+		if (rl == 0) {
+			free(q);
+			return ms_err_set(
+			    err, MS_SOFTWARE, "cannot format Received:");
+		}
+		st = emit_folded(pp, rcv, rl, err);
+	}
 	if (st == MS_OK)
 		st = q != NULL ? emit_folded(pp, q, qlen, err)
 			       : emit_folded(pp, pp->hdr, len, err);

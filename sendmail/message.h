@@ -34,8 +34,9 @@ struct msg_params {
 	const char *from_addr; /* for an added From: */
 	const char *from_name; /* NULL or "" = none */
 	const char *domain;    /* qualifies bare header addresses; NULL = no */
-	const char *received;  /* a Received: field (ending in LF) put first,
-				* or NULL */
+	const char *submitter; /* "userid 1000, user alice": a Received:
+				* field is put first; NULL = none */
+	const char *protocol;  /* "ESMTP" / "SMTP" (-bs) or NULL */
 	time_t now;	       /* for an added Date: */
 };
 

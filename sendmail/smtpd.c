@@ -30,8 +30,9 @@ struct session {
 	const struct msg_params *base;
 	const char *dflt_from;
 	const char *host;
-	bool mail;    /* MAIL accepted */
-	size_t nrcpt; /* RCPTs accepted */
+	const char *proto; /* "ESMTP" after EHLO, else "SMTP" */
+	bool mail;	   /* MAIL accepted */
+	size_t nrcpt;	   /* RCPTs accepted */
 	bool notify_set;
 	bool quit;
 };
@@ -287,6 +288,7 @@ cmd_data(struct session *ss, struct ms_err *ioerr, bool *fatal)
 	}
 	reply("354 End data with <CR><LF>.<CR><LF>");
 	p.end = MSG_SMTP;
+	p.protocol = ss->proto;
 	p.now = time(NULL);
 	p.from_addr =
 	    ss->s->env.sender[0] != '\0' ? ss->s->env.sender : ss->dflt_from;
@@ -323,6 +325,7 @@ cmd_ehlo(struct session *ss, const char *arg, bool esmtp)
 	submit_reset(ss->s);
 	ss->mail = false;
 	ss->nrcpt = 0;
+	ss->proto = esmtp ? "ESMTP" : "SMTP";
 	if (!esmtp) {
 		reply("250 %s", ss->host);
 		return;
@@ -395,9 +398,11 @@ enum ms_status
 smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
     const char *dflt_from, struct ms_err *err)
 {
-	struct session ss = {
-		.s = s, .r = r, .base = base, .dflt_from = dflt_from
-	};
+	struct session ss = { .s = s,
+		.r = r,
+		.base = base,
+		.dflt_from = dflt_from,
+		.proto = "SMTP" };
 	char line[SMTPD_MAX_LINE + 3];
 	bool too_long = false, fatal = false;
 	enum ms_status st;

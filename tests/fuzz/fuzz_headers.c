@@ -168,6 +168,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.from_addr = "u@example.com",
 			.from_name = "U",
 			.domain = k == 2 ? "example.com" : NULL,
+			.submitter = k == 1 ? "from userid 1, user u" : NULL,
 			.now = 1795424400 };
 		struct msg_sink sk = { sink_begin, sink_write, &s };
 		struct msg_result res;

@@ -28,5 +28,6 @@ printf 'From: a@example.com\nTo: b@example.net\nSubject: installed\nDate: Mon, 2
 "$prefix/sbin/mailq" | grep -q 'b@example.net' || t_fail "installed mailq does not list it"
 "$MAILSHIM" flush 2>/dev/null || t_fail "installed mailshim flush exit $?"
 f=$(find "$CAPTURE/new" -type f | head -1)
-[ -n "$f" ] && t_capture_body "$f" | cmp -s - "$T/m" && t_ok "installed programs deliver byte for byte" || t_fail "delivered bytes differ"
+# byte for byte after the front end's 2-line Received: trace field
+[ -n "$f" ] && t_capture_body "$f" | sed 1,2d | cmp -s - "$T/m" && t_ok "installed programs deliver byte for byte" || t_fail "delivered bytes differ"
 t_done

@@ -89,7 +89,17 @@ if run_sm 0 cron 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\
 	has "uid $(id -u)" "$f" cron
 	# the message after the envelope's blank line
 	sed '1,/^$/d' "$f" >"$dir/msg"
-	head -n 3 "$dir/msg" >"$dir/got"
+	# first, the trace field naming host, uid and user (RFC 5322 3.6.7:
+	# tokens, ';', date-time; Postfix's "from userid N")
+	head -n 2 "$dir/msg" >"$dir/rcv"
+	printf 'Received: by web-1.example.com (mailshim, from userid %s, user %s)\n' \
+	    "$(id -u)" "$login" >"$dir/want"
+	head -n 1 "$dir/rcv" | cmp -s - "$dir/want" ||
+	    fail "cron: Received line 1: $(head -n 1 "$dir/rcv")"
+	sed -n 2p "$dir/rcv" | grep -qE "^	id $id; (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\$" ||
+	    fail "cron: Received line 2: $(sed -n 2p "$dir/rcv")"
+	test "$(grep -c '^Received:' "$dir/msg")" = 1 || fail "cron: Received count"
+	sed -n '3,5p' "$dir/msg" >"$dir/got"
 	printf 'From: root@example.com (Cron Daemon)\nTo: root@example.com\nSubject: Cron <root@h> ls\n' >"$dir/want"
 	cmp -s "$dir/got" "$dir/want" || fail "cron: header changed"
 	grep -qE '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}$' \

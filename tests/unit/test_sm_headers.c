@@ -600,6 +600,52 @@ qualify_pipeline(void)
 	return bad;
 }
 
+/* The Received: field of a local submission: RFC 5322 3.6.7 syntax
+ * (tokens, then ';' and a date-time), Postfix's "from userid N". */
+static int
+received(void)
+{
+	static struct rd r;
+	static const char in[] = "Subject: s\n\nbody\n";
+	struct src src = {in, sizeof(in) - 1, 0, 1 << 20};
+	struct sink k = {0};
+	struct msg_sink sink = {sink_begin, sink_write, &k};
+	struct msg_params p = {.end = MSG_EOF, .hostname = "host.example.com",
+	    .from_addr = "root@example.com", .from_name = "Cron Daemon",
+	    .submitter = "from userid 1000, user alice", .now = NOW};
+	struct msg_result res;
+	struct ms_err err;
+	const char *want =
+	    "Received: by host.example.com (mailshim, from userid 1000, "
+	    "user alice)\n\tid QID; Mon, 23 Nov 2026 09:34:41 +0000\n"
+	    "Subject: s\n" ADDED "\nbody\n";
+	char buf[512];
+	size_t n;
+	int bad = 0;
+
+	rd_init(&r, mem_fill, &src);
+	if (msg_read(&r, &p, &sink, &res, &err) != MS_OK ||
+	    k.len != strlen(want) || memcmp(k.out, want, k.len) != 0) {
+		printf("FAIL received: got\n%.*s\n", (int)k.len, k.out);
+		bad = 1;
+	}
+	free(k.out);
+	n = hdr_received(buf, sizeof(buf), "h\n(x);.example",
+	    "from userid 7, user (e\\v)\r\nBcc: x", "ESMTP", "ID1", NOW);
+	if (n == 0 || strcmp(buf, "Received: by hx.example (mailshim, from "
+				  "userid 7, user \\(e\\\\v\\)Bcc: x)\n"
+				  "\twith ESMTP id ID1; Mon, 23 Nov 2026 "
+				  "09:34:41 +0000\n") != 0) {
+		printf("FAIL received quoting: %s\n", buf);
+		bad = 1;
+	}
+	if (hdr_received(buf, 40, "h", "s", NULL, "ID", NOW) != 0) {
+		printf("FAIL received: truncation not reported\n");
+		bad = 1;
+	}
+	return bad;
+}
+
 /* Date formatting in a zone west of UTC with minutes. */
 static int
 date_zone(void)
@@ -646,6 +692,7 @@ main(void)
 	failed += header_fold();
 	failed += qualify();
 	failed += qualify_pipeline();
+	failed += received();
 	failed += date_zone();
 	printf("%d failures\n", failed);
 	return failed == 0 ? 0 : 1;
