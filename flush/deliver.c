@@ -578,14 +578,15 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		&sender) != MS_OK ||
 	    sender == NULL)
 		sender = strdup(m->env.sender);
-	rt = route_pick(ctx->conf, sender != NULL ? sender : "");
+	rt = route_pick_user(
+	    ctx->conf, sender != NULL ? sender : "", m->env.uid);
 	if (rt == NULL) {
 		char why[RELAY_REPLY_MAX];
 
 		snprintf(why, sizeof(why),
-		    "no route for sender <%.200s> and no "
+		    "no route for sender <%.200s> from uid %ld and no "
 		    "default route",
-		    sender != NULL ? sender : "");
+		    sender != NULL ? sender : "", m->env.uid);
 		log_msg(LOG_ERR, "%s: %s", m->id, why);
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;

@@ -1,7 +1,8 @@
 /*
  * route.c - maps an envelope sender to a route (an ordered relay list).
  *
- * API:    route_pick(), route_pattern_score().
+ * API:    route_pick(), route_pick_user(), route_allows(),
+ *         route_pattern_score().
  * Patterns: shell-style (fnmatch, case-insensitive): "a@example.com"
  *         (exact), "*@example.com" (that domain), "*@*.example.com" (any
  *         subdomain, not the domain itself), "root@*"; "<>" is the null
@@ -9,10 +10,14 @@
  * Choice: the most specific match wins whatever the order of the file:
  *         an exact address first, then the pattern with the most literal
  *         characters ("*@x.example.com" beats "*@*.example.com").
+ *         With route_pick_user(), a route whose users list does not
+ *         hold the submitting uid is left out.
  */
 #include "config.h"
 
 #include <fnmatch.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -38,8 +43,32 @@ route_pattern_score(const char *pattern, const char *sender)
 	return 1 + literal;
 }
 
-const struct route_conf *
-route_pick(const struct ms_conf *conf, const char *sender)
+bool
+route_allows(const struct route_conf *rt, long uid)
+{
+	if (rt->nusers == 0)
+		return true;
+	for (int i = 0; i < rt->nusers; i++) {
+		const char *u = rt->users[i];
+		char *end;
+		long n;
+		struct passwd *pw;
+
+		if (u[0] >= '0' && u[0] <= '9') {
+			n = strtol(u, &end, 10);
+			if (*end == '\0' && n == uid)
+				return true;
+			continue;
+		}
+		pw = getpwnam(u);
+		if (pw != NULL && (long)pw->pw_uid == uid)
+			return true;
+	}
+	return false;
+}
+
+static const struct route_conf *
+pick(const struct ms_conf *conf, const char *sender, bool by_user, long uid)
 {
 	const struct route_conf *best = NULL;
 	int best_score = 0;
@@ -47,6 +76,8 @@ route_pick(const struct ms_conf *conf, const char *sender)
 	for (int i = 0; i < conf->nroutes; i++) {
 		const struct route_conf *rt = &conf->routes[i];
 
+		if (by_user && !route_allows(rt, uid))
+			continue;
 		if (rt->nsenders == 0) {
 			if (best == NULL)
 				best = rt, best_score = 0;
@@ -62,4 +93,16 @@ route_pick(const struct ms_conf *conf, const char *sender)
 		}
 	}
 	return best;
+}
+
+const struct route_conf *
+route_pick(const struct ms_conf *conf, const char *sender)
+{
+	return pick(conf, sender, false, 0);
+}
+
+const struct route_conf *
+route_pick_user(const struct ms_conf *conf, const char *sender, long uid)
+{
+	return pick(conf, sender, true, uid);
 }

@@ -165,7 +165,8 @@ static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR("rewrite_sender", NULL, CFGF_NONE),
 	CFG_BOOL("rewrite_from", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("tags", NULL, CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR("configuration_set", NULL, CFGF_NONE),
+	CFG_STR_LIST("users", NULL, CFGF_NONE), CFG_END() };
 
 static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
@@ -317,6 +318,18 @@ route_from_cfg(struct ms_conf *conf, struct route_conf *rt, cfg_t *sec,
 		rt->tags[i] = strdup(cfg_getnstr(sec, "tags", i));
 	rt->configuration_set =
 	    dup_or_null(cfg_getstr(sec, "configuration_set"));
+	rt->nusers = (int)cfg_size(sec, "users");
+	rt->users = calloc((size_t)rt->nusers + 1, sizeof(char *));
+	for (int i = 0; i < rt->nusers; i++) {
+		const char *u = cfg_getnstr(sec, "users", i);
+
+		if (u == NULL || u[0] == '\0' || strpbrk(u, " \t\r\n:") != NULL)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: route \"%s\": bad user \"%.64s\" in "
+			    "users (a login name or a numeric uid)",
+			    file, rt->line, rt->name, u != NULL ? u : "");
+		rt->users[i] = strdup(u);
+	}
 	return MS_OK;
 }
 
@@ -510,6 +523,7 @@ conf_free(struct ms_conf *conf)
 		free(rt->rewrite_sender);
 		free_strv(rt->tags, rt->ntags);
 		free(rt->configuration_set);
+		free_strv(rt->users, rt->nusers);
 	}
 	free(conf->relays);
 	free(conf->routes);

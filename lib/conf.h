@@ -68,6 +68,8 @@ struct route_conf {
 	char **tags;	      /* "name=value" SES message tags */
 	int ntags;
 	char *configuration_set; /* overrides the relay's */
+	char **users; /* user names or uids allowed; none = every user */
+	int nusers;
 };
 
 struct ms_conf {

@@ -91,6 +91,61 @@ test_pick(void)
 	conf_free(&conf);
 }
 
+/* A route's users list: names or numeric uids; others fall through. */
+static void
+test_users(void)
+{
+	struct ms_conf conf;
+	struct ms_err err;
+	const char *text =
+	    "relay \"capture\" { type = \"maildir\" path = \"/tmp/x\" }\n"
+	    "relay \"web\" { type = \"maildir\" path = \"/tmp/y\" }\n"
+	    "route \"default\" { relays = {\"capture\"} }\n"
+	    "route \"web\" { senders = {\"*@example.com\"} users = "
+	    "{\"root\", \"4242\"} relays = {\"web\"} }\n"
+	    "route \"ops\" { senders = {\"ops@example.com\"} users = "
+	    "{\"no-such-user-x\"} relays = {\"web\"} }\n";
+	char path[] = "/tmp/test_route_XXXXXX";
+	int fd = mkstemp(path);
+	const struct route_conf *rt;
+
+	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text),
+	    "temp file");
+	close(fd);
+	CHECK(conf_load(&conf, path, true, &err) == MS_OK, "%s", err.msg);
+	unlink(path);
+	rt = route_pick_user(&conf, "app@example.com", 0);
+	CHECK(rt != NULL && strcmp(rt->name, "web") == 0, "root by name");
+	rt = route_pick_user(&conf, "app@example.com", 4242);
+	CHECK(rt != NULL && strcmp(rt->name, "web") == 0, "uid 4242");
+	rt = route_pick_user(&conf, "app@example.com", 4243);
+	CHECK(rt != NULL && strcmp(rt->name, "default") == 0,
+	    "other uid falls to default");
+	rt = route_pick_user(&conf, "ops@example.com", 0);
+	CHECK(rt != NULL && strcmp(rt->name, "web") == 0,
+	    "unknown name allows nobody: next best route");
+	rt = route_pick(&conf, "ops@example.com");
+	CHECK(rt != NULL && strcmp(rt->name, "ops") == 0,
+	    "route_pick ignores users");
+	for (int i = 0; i < conf.nroutes; i++)
+		if (strcmp(conf.routes[i].name, "default") == 0)
+			CHECK(route_allows(&conf.routes[i], 12345),
+			    "no list: everyone");
+	conf_free(&conf);
+
+	text = "relay \"c\" { type = \"maildir\" path = \"/tmp/x\" }\n"
+	       "route \"default\" { users = {\"a b\"} relays = {\"c\"} }\n";
+	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+	fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text),
+	    "temp file");
+	close(fd);
+	CHECK(conf_load(&conf, path, true, &err) == MS_CONFIG &&
+		strstr(err.msg, ":2: route \"default\": bad user") != NULL,
+	    "bad entry: %s", err.msg);
+	unlink(path);
+}
+
 static void
 test_backoff(void)
 {
@@ -118,6 +173,7 @@ main(void)
 {
 	test_patterns();
 	test_pick();
+	test_users();
 	test_backoff();
 	return tap_done();
 }
