@@ -74,6 +74,17 @@ for v in 'lf.lf:\n.\n' 'lf.crlf:\n.\r\n' 'cr.cr:\r.\r' 'crlf.cr:\r\n.\r' \
 	fi
 done
 
+# A bare CR in a header field cannot be made safe: 554, nothing queued,
+# the session stays in step (the NOOP after the real end is answered).
+rm -rf "$spool"
+mkdir -p "$spool/tmp" "$spool/new" "$spool/queue" "$spool/dead" "$spool/run"
+printf 'HELO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: a\rBcc: x@example.net\r\n\r\nb\r\n.\r\nNOOP\r\nQUIT\r\n' |
+    timeout 20 "$SM" -bs >"$dir/raw" 2>"$dir/err"
+tr -d '\r' <"$dir/raw" | tail -n 3 >"$dir/tail"
+printf '554 5.6.0 Error: bare CR in the message header\n250 2.0.0 Ok\n221 2.0.0 Bye\n' >"$dir/want"
+cmp -s "$dir/tail" "$dir/want" || { fail "bare CR header: replies"; cat "$dir/tail"; }
+test "$(ls "$spool/new" | wc -l)" = 0 || fail "bare CR header: queued"
+
 if test "$failures" != 0; then
 	echo "$failures failure(s)"
 	exit 1
