@@ -91,6 +91,14 @@ validate_transport(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 static int
+validate_ses_headers(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const modes[] = { "strip", "keep", NULL };
+
+	return validate_choice(cfg, opt, modes);
+}
+
+static int
 validate_duration(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
@@ -235,7 +243,8 @@ static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR("rewrite_sender", NULL, CFGF_NONE),
 	CFG_BOOL("rewrite_from", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("tags", NULL, CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR("configuration_set", NULL, CFGF_NONE),
+	CFG_STR("ses_headers", "strip", CFGF_NONE), CFG_END() };
 
 static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
@@ -387,6 +396,8 @@ route_from_cfg(struct ms_conf *conf, struct route_conf *rt, cfg_t *sec,
 		rt->tags[i] = strdup(cfg_getnstr(sec, "tags", i));
 	rt->configuration_set =
 	    dup_or_null(cfg_getstr(sec, "configuration_set"));
+	rt->keep_ses_headers =
+	    strcmp(cfg_getstr(sec, "ses_headers"), "keep") == 0;
 	return MS_OK;
 }
 
@@ -491,6 +502,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "relay|configuration_set", validate_confset);
 	cfg_set_validate_func(cfg, "route|configuration_set", validate_confset);
 	cfg_set_validate_func(cfg, "route|tags", validate_tags);
+	cfg_set_validate_func(cfg, "route|ses_headers", validate_ses_headers);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);

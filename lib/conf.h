@@ -68,6 +68,9 @@ struct route_conf {
 	char **tags;	      /* "name=value" SES message tags */
 	int ntags;
 	char *configuration_set; /* overrides the relay's */
+	bool keep_ses_headers;	 /* ses_headers = "keep": the message's own
+				    X-SES-* headers survive unless the route
+				    sets that header itself */
 };
 
 struct ms_conf {

@@ -35,7 +35,8 @@ ses_integration_tests = \
 	tests/integration/ses_password_cli.sh \
 	tests/integration/ses_smtp.py \
 	tests/integration/ses_rate.py \
-	tests/integration/ses_failover.py
+	tests/integration/ses_failover.py \
+	tests/integration/ses_headers.py
 
 TESTS += tests/unit/test_ses_password tests/unit/test_ses_region \
 	tests/unit/test_ses_reply tests/unit/test_ratelimit \

@@ -18,7 +18,8 @@ interface (domain.md sections 1-4), for mailshim's ses tests.
     auth_fail, paused, max_size (bytes -> 552), max_per_session N (421 at
     the next MAIL, or after its DATA with limit_at "data"), fail_nth [transaction numbers] + fail_reply, idle S.
   * every event is one JSON line in --log: connect, auth, tx (time,
-    connection number, sender, recipients, code, reply, id).
+    connection number, sender, recipients, code, reply, id, and "file":
+    LOG.msg-N.eml holding the exact bytes received in DATA).
 
 Usage: ses_smtpd.py --port-file F --log L --cert C --key K --key-id ID
        --secret S --region R [options]; prints nothing, runs until killed.
@@ -176,7 +177,11 @@ class Handler:
             msgid = ses_message_id()
             reply = "250 Ok " + msgid
             session.ses_count += 1
-        st.event(event="tx", conn=session.ses_conn,
+        data = envelope.original_content or b""
+        fname = "%s.msg-%d.eml" % (st.opts.log, st.transactions)
+        with open(fname, "wb") as f:
+            f.write(data)       # the exact bytes received, for the test
+        st.event(event="tx", conn=session.ses_conn, file=fname,
                  tx=st.transactions, sender=envelope.mail_from,
                  nrcpt=len(envelope.rcpt_tos), rcpts=envelope.rcpt_tos,
                  code=int(reply[:3]), reply=reply, id=msgid,
