@@ -14,10 +14,10 @@
 # reads it). A skip is not a pass: nothing is left out silently.
 # MAILSHIM_SUITE_QUICK=1 skips steps 3 and 4.
 #
-# Set-up first: run as root, it installs the build and test packages
-# itself (sh contrib/deps.sh test, as .ci/run does); not as root, it says
-# which command to run and exits 1 before testing anything unless every
-# package is there already.
+# 0. Set-up first: run as root, it installs the build and test packages
+# it lacks itself (sh contrib/deps.sh test, as .ci/run does); not as
+# root, it says which command to run and exits 1 before testing anything
+# (the privilege, cron and full-disk tests need root).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
