@@ -37,7 +37,8 @@ ses_integration_tests = \
 	tests/integration/ses_rate.py \
 	tests/integration/ses_failover.py \
 	tests/integration/ses_headers.py \
-	tests/integration/ses_faithful.py
+	tests/integration/ses_faithful.py \
+	tests/integration/ses_cron.py
 
 TESTS += tests/unit/test_ses_password tests/unit/test_ses_region \
 	tests/unit/test_ses_reply tests/unit/test_ratelimit \
