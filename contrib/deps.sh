@@ -7,6 +7,20 @@ libconfuse-dev libjansson-dev"
 TEST="python3-aiosmtpd python3-botocore openssl clang clang-format
 libclang-rt-14-dev valgrind util-linux procps time systemd rpm groff-base
 man-db php-cli cron mutt git-email libmailtools-perl shellcheck git"
+# --check [test]: print the missing packages (one line) and exit 1 if
+# any, 0 if none; needs no root (tests/run-suite.sh asks this first).
+if [ "${1:-}" = --check ]; then
+	shift
+	missing=""
+	# shellcheck disable=SC2086
+	for p in $BUILD ${1:+$TEST}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		    missing="$missing $p"
+	done
+	[ -z "$missing" ] && exit 0
+	echo "$missing"
+	exit 1
+fi
 [ "$(id -u)" = 0 ] || { echo "deps.sh: run as root (sudo)" >&2; exit 77; }
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -303,6 +303,21 @@ open_source(struct spool_msg *m, struct msg_source *src,
 	};
 
 	build_prepend(prepend, sizeof(prepend), rc, at->route);
+	/* The message's own SES control headers: the route's configuration
+	 * set and tags replace them (exactly one of each leaves), and unless
+	 * the route keeps users' headers every X-SES-* header goes: a local
+	 * user must not pick the configuration set or a sending-authorization
+	 * identity (X-SES-SOURCE-ARN...). A maildir stores what was sent. */
+	if (rc->type != RELAY_MAILDIR) {
+		if (!at->route->keep_ses_headers)
+			edit.drop_ses |= MSGSRC_DROP_SES_ALL;
+		if (rc->type == RELAY_SES &&
+		    (at->route->configuration_set != NULL ||
+			rc->configuration_set != NULL))
+			edit.drop_ses |= MSGSRC_DROP_SES_CONFSET;
+		if (rc->type == RELAY_SES && at->route->ntags > 0)
+			edit.drop_ses |= MSGSRC_DROP_SES_TAGS;
+	}
 	if (at->route->rewrite_from && at->route->rewrite_sender != NULL) {
 		snprintf(from, sizeof(from), "<%s>", at->route->rewrite_sender);
 		edit.from = from;

@@ -91,6 +91,14 @@ validate_transport(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 static int
+validate_ses_headers(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const modes[] = { "strip", "keep", NULL };
+
+	return validate_choice(cfg, opt, modes);
+}
+
+static int
 validate_duration(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
@@ -139,6 +147,76 @@ validate_positive(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/* SES's own rules (API reference, MessageTag and ConfigurationSet):
+ * tag names and values are 1-256 characters, configuration set names
+ * 1-64, all of them only ASCII letters, digits, '_' and '-'. The two
+ * documented fine-grained feedback tags (ses:feedback-id-a and -b) are
+ * the only names with another character. Checked here so that a typo is
+ * a config error, not a dead letter for every message of the route. */
+#define SES_TAG_MAX	256
+#define SES_CONFSET_MAX 64
+
+static bool
+ses_word(const char *s, size_t len, size_t max)
+{
+	if (len == 0 || len > max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+validate_tags(cfg_t *cfg, cfg_opt_t *opt)
+{
+	for (unsigned i = 0; i < cfg_opt_size(opt); i++) {
+		const char *t = cfg_opt_getnstr(opt, i);
+		const char *eq = strchr(t, '=');
+		size_t nlen = eq != NULL ? (size_t)(eq - t) : 0;
+		bool feedback = nlen == strlen("ses:feedback-id-a") &&
+		    (strncmp(t, "ses:feedback-id-a", nlen) == 0 ||
+			strncmp(t, "ses:feedback-id-b", nlen) == 0);
+
+		if (eq == NULL ||
+		    (!feedback && !ses_word(t, nlen, SES_TAG_MAX)) ||
+		    !ses_word(eq + 1, strlen(eq + 1), SES_TAG_MAX)) {
+			char q[100];
+
+			ms_quote(q, sizeof(q), t, strlen(t));
+			cfg_error(cfg,
+			    "tags: \"%s\" is not NAME=VALUE where both "
+			    "are 1-%d of A-Z a-z 0-9 _ - (SES refuses "
+			    "anything else)",
+			    q, SES_TAG_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+validate_confset(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (v != NULL && !ses_word(v, strlen(v), SES_CONFSET_MAX)) {
+		char q[100];
+
+		ms_quote(q, sizeof(q), v, strlen(v));
+		cfg_error(cfg,
+		    "configuration_set = \"%s\": SES accepts only 1-%d "
+		    "of A-Z a-z 0-9 _ -",
+		    q, SES_CONFSET_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("path", NULL, CFGF_NONE), CFG_STR("host", NULL, CFGF_NONE),
 	CFG_INT("port", 0, CFGF_NONE), CFG_STR("tls", NULL, CFGF_NONE),
@@ -166,7 +244,8 @@ static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_BOOL("rewrite_from", cfg_false, CFGF_NONE),
 	CFG_STR_LIST("tags", NULL, CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE),
-	CFG_STR_LIST("users", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR_LIST("users", NULL, CFGF_NONE),
+	CFG_STR("ses_headers", "strip", CFGF_NONE), CFG_END() };
 
 static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
@@ -330,6 +409,8 @@ route_from_cfg(struct ms_conf *conf, struct route_conf *rt, cfg_t *sec,
 			    file, rt->line, rt->name, u != NULL ? u : "");
 		rt->users[i] = strdup(u);
 	}
+	rt->keep_ses_headers =
+	    strcmp(cfg_getstr(sec, "ses_headers"), "keep") == 0;
 	return MS_OK;
 }
 
@@ -431,6 +512,10 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "relay|connections", validate_positive);
 	cfg_set_validate_func(cfg, "relay|max_recipients", validate_positive);
 	cfg_set_validate_func(cfg, "relay|max_size", validate_positive);
+	cfg_set_validate_func(cfg, "relay|configuration_set", validate_confset);
+	cfg_set_validate_func(cfg, "route|configuration_set", validate_confset);
+	cfg_set_validate_func(cfg, "route|tags", validate_tags);
+	cfg_set_validate_func(cfg, "route|ses_headers", validate_ses_headers);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);

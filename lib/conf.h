@@ -70,6 +70,9 @@ struct route_conf {
 	char *configuration_set; /* overrides the relay's */
 	char **users; /* user names or uids allowed; none = every user */
 	int nusers;
+	bool keep_ses_headers;	 /* ses_headers = "keep": the message's own
+				    X-SES-* headers survive unless the route
+				    sets that header itself */
 };
 
 struct ms_conf {

@@ -77,6 +77,40 @@ header_is(const char *line, const char *name)
 	return strncasecmp(line, name, n) == 0 && line[n] == ':';
 }
 
+/* Does the header at line have a name starting with prefix (any case),
+ * then optional blanks and ':' when whole is set? */
+static bool
+header_name_is(const char *line, size_t len, const char *name, bool whole)
+{
+	size_t n = strlen(name);
+
+	if (len < n || strncasecmp(line, name, n) != 0)
+		return false;
+	if (!whole) {
+		while (n < len && line[n] != ':' && line[n] != ' ' &&
+		    line[n] != '\t' && line[n] != '\n')
+			n++;
+	}
+	while (n < len && (line[n] == ' ' || line[n] == '\t'))
+		n++;
+	return n < len && line[n] == ':';
+}
+
+/* Is the header hdr[0..len) one of the SES control headers to drop? */
+static bool
+ses_dropped(const char *hdr, size_t len, unsigned drop)
+{
+	if (drop == 0 || !header_name_is(hdr, len, "X-SES-", false))
+		return false;
+	if (drop & MSGSRC_DROP_SES_ALL)
+		return true;
+	if ((drop & MSGSRC_DROP_SES_CONFSET) &&
+	    header_name_is(hdr, len, "X-SES-CONFIGURATION-SET", true))
+		return true;
+	return (drop & MSGSRC_DROP_SES_TAGS) &&
+	    header_name_is(hdr, len, "X-SES-MESSAGE-TAGS", true);
+}
+
 /* Appends the From: header line[0..n) with local addresses masqueraded;
  * grows out as needed. Returns the new length or (size_t)-1. */
 static size_t
@@ -133,7 +167,9 @@ edit_headers(struct msg_source *src, const char *hdr, size_t len,
 		} while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'));
 		if (header_is(hdr + pos, "Reply-To"))
 			has_reply_to = true;
-		if (edit->from != NULL && header_is(hdr + pos, "From")) {
+		if (ses_dropped(hdr + pos, end - pos, edit->drop_ses)) {
+			/* the message's own SES control header: gone */
+		} else if (edit->from != NULL && header_is(hdr + pos, "From")) {
 			free(old_from);
 			old_from = strndup(hdr + pos + 5, end - pos - 5);
 			/* The original moves to Reply-To: qualified, so that
@@ -193,7 +229,9 @@ msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
 			return ms_err_set(err, MS_TEMP, "out of memory");
 		src->prefix_len = strlen(src->prefix);
 	}
-	if (edit != NULL && (edit->from != NULL || edit->masq_domain != NULL)) {
+	if (edit != NULL &&
+	    (edit->from != NULL || edit->masq_domain != NULL ||
+		edit->drop_ses != 0)) {
 		char *hdr = NULL;
 		size_t len = 0;
 		enum ms_status st;

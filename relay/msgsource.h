@@ -42,7 +42,15 @@ struct header_edit {
 	const char *masq_domain; /* local addresses in From: get this
 				    domain (lib/masq.h), or NULL */
 	const char *masq_host;	 /* this host's name, for masquerading */
+	unsigned drop_ses;	 /* MSGSRC_DROP_*: the message's own SES
+				    control headers to remove */
 };
+
+/* header_edit.drop_ses: which X-SES-* headers of the message are removed
+ * (any case, folded lines included). */
+#define MSGSRC_DROP_SES_CONFSET 1u /* X-SES-CONFIGURATION-SET */
+#define MSGSRC_DROP_SES_TAGS	2u /* X-SES-MESSAGE-TAGS */
+#define MSGSRC_DROP_SES_ALL	4u /* every X-SES-* header */
 
 /* Prepares a source over fd (the whole message starts at body_off).
  * edit may be NULL (message unchanged). */

@@ -35,10 +35,14 @@ ses_integration_tests = \
 	tests/integration/ses_password_cli.sh \
 	tests/integration/ses_smtp.py \
 	tests/integration/ses_rate.py \
-	tests/integration/ses_failover.py
+	tests/integration/ses_failover.py \
+	tests/integration/ses_headers.py \
+	tests/integration/ses_faithful.py \
+	tests/integration/ses_cron.py
 
 TESTS += tests/unit/test_ses_password tests/unit/test_ses_region \
 	tests/unit/test_ses_reply tests/unit/test_ratelimit \
 	tests/unit/test_ses_creds $(ses_integration_tests)
 EXTRA_DIST += $(ses_integration_tests) tests/integration/ses_lib.py \
-	tests/servers/ses_smtpd.py tests/servers/ses_mkcert.sh
+	tests/servers/ses_smtpd.py tests/servers/ses_mkcert.sh \
+	tests/servers/ses_rules.py

@@ -7,10 +7,10 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 t_setup
-sh "$top_srcdir/tests/servers/mkcerts.sh" "$T/certs" >/dev/null 2>&1 || t_skip "cannot make certificates"
+sh "$top_srcdir/tests/servers/mkcerts.sh" "$T/certs" >/dev/null 2>&1 || t_abort "mkcerts.sh could not make certificates"
 printf 'relay-pass-%s\n' "$$" > "$T/pass"; chmod 600 "$T/pass"
 smtpd_start "$T/srv" --cert "$T/certs/server.pem" --key "$T/certs/server.key" \
-	--auth-user relay --auth-pass "relay-pass-$$" || t_skip "no test SMTP server"
+	--auth-user relay --auth-pass "relay-pass-$$" || t_abort "smtpd.py did not start"
 t_pids="$SMTPD_PID"
 
 good_relay() {	# good_relay EXTRA: a relay to the test server over STARTTLS

@@ -12,8 +12,8 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 t_setup
-smtpd_start "$T/prod" || t_skip "no smtpd"; P_PID=$SMTPD_PID P_PORT=$SMTPD_PORT P_OUT=$SMTPD_OUT
-smtpd_start "$T/dev" --rcpt-reply "nobody@example.net=550 5.1.1 no such user" || t_skip "no smtpd"
+smtpd_start "$T/prod" || t_abort "smtpd.py did not start"; P_PID=$SMTPD_PID P_PORT=$SMTPD_PORT P_OUT=$SMTPD_OUT
+smtpd_start "$T/dev" --rcpt-reply "nobody@example.net=550 5.1.1 no such user" || t_abort "smtpd.py did not start"
 D_PID=$SMTPD_PID D_PORT=$SMTPD_PORT D_OUT=$SMTPD_OUT
 t_pids="$P_PID $D_PID"
 

@@ -8,16 +8,16 @@
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 t_setup
-sh "$top_srcdir/tests/servers/mkcerts.sh" "$T/certs" >/dev/null 2>&1 || t_skip "cannot make certificates"
+sh "$top_srcdir/tests/servers/mkcerts.sh" "$T/certs" >/dev/null 2>&1 || t_abort "mkcerts.sh could not make certificates"
 secret="s3cret-$$-pw"
 printf '%s\n' "$secret" > "$T/pass"; chmod 600 "$T/pass"
 
 # Server A: STARTTLS + AUTH, refuses one recipient for now (4xx).
 smtpd_start "$T/a" --cert "$T/certs/server.pem" --key "$T/certs/server.key" \
-	--auth-user relay --auth-pass "$secret" --rcpt-reply "later@example.net=451 4.2.0 try later" || t_skip "no smtpd"
+	--auth-user relay --auth-pass "$secret" --rcpt-reply "later@example.net=451 4.2.0 try later" || t_abort "smtpd.py did not start"
 A_PORT=$SMTPD_PORT A_PID=$SMTPD_PID A_OUT=$SMTPD_OUT
 # Server B: plain, the failover.
-smtpd_start "$T/b" || t_skip "no smtpd"
+smtpd_start "$T/b" || t_abort "smtpd.py did not start"
 B_PORT=$SMTPD_PORT B_PID=$SMTPD_PID B_OUT=$SMTPD_OUT
 t_pids="$A_PID $B_PID"
 

@@ -34,21 +34,30 @@ t_wait 10 sh -c "[ -n \"\$(find '$T/blocker/box/new' -type f 2>/dev/null)\" ]" &
 kill -TERM $W; wait $W
 
 # 3. SIGTERM while a message is in flight: it is finished, not lost, not
-#    sent twice; the flusher exits promptly after.
-smtpd_start "$T/srv" --stall dot=3 || t_skip "no smtpd"
+#    sent twice; the flusher exits after the reply. The server stalls 5 s
+#    after the final dot (it logs "STALL dot" first and saves the message
+#    only after the stall); the signal is sent once that line is there and
+#    no message is saved yet, so it provably lands mid-transaction: the
+#    whole message sent, the final reply not yet.
+smtpd_start "$T/srv" --stall dot=5 || t_fail "smtpd.py did not start"
 t_pids="$SMTPD_PID"
-T_NO_DEFAULT=1 t_conf "relay \"slow\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 10 }
+T_NO_DEFAULT=1 t_conf "relay \"slow\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 30 }
 route \"default\" { relays = {\"slow\"} }"
 printf 'Subject: w3\n\nx\n' | sendmail -i c@example.net
 "$MAILSHIM" flush --watch 2> "$T/watch3.log" & W=$!
-t_wait 5 grep -q 'DATA\|MAIL FROM' "$SMTPD_OUT/session.log" 2>/dev/null || sleep 1
-sleep 1
+t_pids="$SMTPD_PID $W"
+t_wait 20 grep -q 'STALL dot' "$SMTPD_OUT/session.log" || t_fail "the server never got the message: $(cat "$T/watch3.log")"
 kill -TERM $W
+if grep -q 'STALL-END dot' "$SMTPD_OUT/session.log" || [ "$(ls "$SMTPD_OUT" | grep -c '^msg-')" != 0 ]; then
+	t_fail "SIGTERM was not sent mid-transaction (the reply was already out): the test proves nothing"
+else
+	t_ok "SIGTERM sent after the final dot, before the server's reply"
+fi
 start=$(now_ms)
 wait $W; rc=$?
 took=$(( $(now_ms) - start ))
 n=$(ls "$SMTPD_OUT" | grep -c '^msg-')
-[ "$n" = 1 ] && t_ok "in-flight message finished on SIGTERM (exit $rc after ${took} ms)" || t_fail "after SIGTERM the server has $n messages"
+[ "$n" = 1 ] && grep -q 'STALL-END dot' "$SMTPD_OUT/session.log" && t_ok "in-flight message finished on SIGTERM (exit $rc after ${took} ms)" || t_fail "after SIGTERM the server has $n messages"
 [ "$(mailshim queue | grep -c '^[0-9A-F]\{22\} ')" = 0 ] || t_fail "message left queued after SIGTERM: $(cat "$T/watch3.log"; cat "$SMTPD_OUT/session.log")"
 mailshim flush 2>/dev/null
 [ "$(ls "$SMTPD_OUT" | grep -c '^msg-')" = 1 ] || t_fail "sent twice"

@@ -45,8 +45,6 @@ good 2
 
 timeout 60 "$MAILSHIM" flush > "$T/out" 2>&1; rc=$?
 [ "$rc" -lt 128 ] && [ "$rc" != 70 ] || t_fail "flusher crashed or broke: rc=$rc"
-grep -c 'set aside' "$T/out" > "$T/n"
-[ "$(cat "$T/n")" -ge 10 ] && t_ok "$(cat "$T/n") entries set aside with a log line" || { t_fail "only $(cat "$T/n") set-aside lines"; cat "$T/out"; }
 for k in 1 2; do
 	grep -rqs "GOOD-$k" "$CAPTURE/new" && t_ok "good message $k delivered" || t_fail "good message $k not delivered"
 done
@@ -55,15 +53,49 @@ if grep -rqs 'BAD-\|root:' "$CAPTURE/new"; then
 else
 	t_ok "nothing damaged delivered"
 fi
-# Nothing odd stays in new/: every entry was moved to dead/*.bad.
+# Each planted entry, exactly: set aside as dead/NAME.bad, of the same
+# kind (a symlink still pointing at /etc/shadow, not followed or copied;
+# a directory; a file), with exactly one log line giving the reason.
+aside() {	# aside NAME KIND REASON
+	f="$SPOOL/dead/$1.bad"
+	case $2 in
+	link) [ -L "$f" ] && [ "$(readlink "$f")" = /etc/shadow ] ;;
+	dir)  [ -d "$f" ] && [ ! -L "$f" ] ;;
+	file) [ -f "$f" ] && [ ! -L "$f" ] ;;
+	esac || { t_fail "$1: dead/$1.bad is not the $2 that was planted: $(ls -ld "$f" 2>&1)"; return; }
+	n=$(grep -cF "as dead/$1.bad: " "$T/out")
+	if [ "$n" = 1 ] && grep -F "as dead/$1.bad: " "$T/out" | grep -qF "$3"; then
+		t_ok "$1 set aside ($2): $3"
+	else
+		t_fail "$1: want one log line with \"$3\", got $n: $(grep -F "as dead/$1.bad: " "$T/out")"
+	fi
+}
+aside "$(id 1)" file "envelope is truncated"
+aside "$(id 2)" file "not a mailshim spool file"
+aside "$(id 3)" file "not a mailshim spool file"
+aside "$(id 4)" file "mode is not 0604"
+aside "$(id 5)" link "not a regular file"
+aside "$(id 6)" dir "not a regular file"
+aside "$(id 7)" file "more than one link"
+aside "$(id 8)" file "envelope lacks id, sender or recipients"
+aside not-an-id file "not a queue file name"
+aside odd_name file "not a queue file name"
+aside "$(id 11)" file "envelope is truncated"
+aside "$(id 12)" file "not a mailshim spool file"
+aside "$(id 13)" link "Too many levels of symbolic links"
+aside "$(id 14)" dir "is not a plain file"
+aside "$(id 15)" file "not a mailshim spool file"
+aside "$(id 16)" file "is not a plain file"
+# ... and nothing else: 16 set-aside lines, 16 entries in dead/, new/
+# empty, queue/ holding only the orphan garbage state (no message to
+# deliver; left alone).
+n=$(grep -c 'set aside' "$T/out")
+[ "$n" = 16 ] && t_ok "16 set-aside lines" || { t_fail "$n set-aside lines, want 16"; cat "$T/out"; }
+n=$(find "$SPOOL/dead" -mindepth 1 | wc -l)
+[ "$n" = 16 ] && t_ok "16 entries in dead/" || t_fail "$n entries in dead/, want 16: $(ls -A "$SPOOL/dead")"
 left=$(find "$N" -mindepth 1 | wc -l)
 [ "$left" = 0 ] && t_ok "new/ emptied" || t_fail "left in new/: $(ls -A "$N")"
-bad=$(find "$SPOOL/dead" -name '*.bad' | wc -l)
-[ "$bad" -ge 10 ] && t_ok "$bad entries in dead/*.bad" || t_fail "only $bad *.bad files: $(ls -A "$SPOOL/dead")"
-# The planted symlink stays a symlink (not followed, not copied).
-if find "$SPOOL/dead" -name '*.bad' -type l | grep -q .; then
-	[ "$(readlink "$(find "$SPOOL/dead" -name '*.bad' -type l | head -1)")" = /etc/shadow ] && t_ok "symlink moved, not followed"
-fi
+[ "$(ls -A "$Q")" = "$(id 17).state" ] && t_ok "queue/ holds only the orphan state" || t_fail "queue/: $(ls -A "$Q")"
 # /etc/shadow untouched
 [ -f /etc/shadow ] && [ ! -L /etc/shadow ] || t_fail "/etc/shadow was changed"
 # Listing tools survive the damage too.

@@ -20,7 +20,10 @@ t_failures=0
 
 t_fail() { echo "FAIL: $*" >&2; t_failures=$((t_failures + 1)); }
 t_ok() { echo "ok: $*"; }
+# A skip is for what the machine lacks (a package, root); a test whose
+# own set-up fails (server, certificates) fails: t_abort.
 t_skip() { echo "SKIP: $*"; exit 77; }
+t_abort() { echo "FAIL: $*" >&2; exit 1; }
 t_done() {
 	if [ "$t_failures" -ne 0 ]; then
 		echo "$t_failures failure(s)"; exit 1

@@ -80,13 +80,14 @@ class Env:
         self.servers.append(s)
         return s
 
-    def write_conf(self, relays, route_relays, extra=""):
+    def write_conf(self, relays, route_relays, extra="", route_extra=""):
         with open(self.conf, "w") as f:
             f.write('spool = "%s"\nhostname = "web-1.example.com"\n'
                     'domain = "example.com"\n%s\n' % (self.spool, extra))
             f.write(relays)
-            f.write('route "default" { relays = {%s} }\n'
-                    % ", ".join('"%s"' % r for r in route_relays))
+            f.write('route "default" { relays = {%s}\n%s}\n'
+                    % (", ".join('"%s"' % r for r in route_relays),
+                       route_extra))
         os.chmod(self.conf, 0o644)
         if not os.path.isdir(os.path.join(self.spool, "new")):
             r = self.mailshim("init")
@@ -109,6 +110,14 @@ class Env:
         r = subprocess.run([SENDMAIL, "-C", self.conf, "-f", sender, "--"]
                            + list(rcpts), input=msg.encode(),
                            capture_output=True, timeout=30)
+        if r.returncode != 0:
+            print("# sendmail:", r.returncode, r.stderr.decode())
+        return r.returncode
+
+    def send_raw(self, data, args):
+        """Pipes bytes data into sendmail -C conf ARGS; returns the exit."""
+        r = subprocess.run([SENDMAIL, "-C", self.conf] + list(args),
+                           input=data, capture_output=True, timeout=30)
         if r.returncode != 0:
             print("# sendmail:", r.returncode, r.stderr.decode())
         return r.returncode

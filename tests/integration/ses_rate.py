@@ -88,9 +88,17 @@ def throttling():
         env.check("status=bounced" not in r.stderr and
                   env.queue_files("dead") == [], "nothing dead")
         state = env.state_text()
-        env.check("attempts 0" in state or "attempts=0" in state or
-                  env.queue_files() == [],
-                  "throttled message not charged an attempt")
+        # Each throttled message is deferred (retry in 30 s) with its
+        # attempt count untouched: there must be one queued message per
+        # 454, each with "attempts 0" (an empty queue proves nothing).
+        throttled = codes.count(454)
+        queued = env.queue_files()
+        attempts = [ln for ln in state.splitlines()
+                    if ln.startswith("attempts ")]
+        env.check(throttled > 0 and len(queued) == throttled and
+                  attempts == ["attempts 0"] * throttled,
+                  "throttled messages not charged an attempt (%d throttled,"
+                  " %d queued, %s)" % (throttled, len(queued), attempts))
         print("# state:", state.replace("\n", " | ")[:300])
         return env.failures
 

@@ -3,7 +3,12 @@
 
 One HTTPS listener (SES v2 SendEmail / GetAccount, Secrets Manager
 GetSecretValue, SSM GetParameter) that checks EVERY request's SigV4
-signature with botocore's own signer, and one plain-HTTP listener with
+signature with botocore's own signer, and SendEmail the way SES does
+(tests/servers/ses_rules.py: 50 recipients, 40 MB, header addresses with
+a domain, tag and configuration set charset, identities verified in the
+signed region: FromEmailAddress, FeedbackForwardingEmailAddress, From,
+Sender, Return-Path; example.com and its subdomains unless --verified
+REGION=ID,ID / --all-verified / /_admin/verified say otherwise), and one plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
 endpoints, plus /_admin/ for the test: inject errors, read state.
 
@@ -29,6 +34,8 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+import ses_rules
+
 LOCK = threading.Lock()
 STATE = {
     "messages": [],      # SendEmail calls that succeeded
@@ -40,6 +47,8 @@ STATE = {
     "ecs_auth_failures": 0,
     "expired_refusals": 0,
     "inject": [],        # errors for the next SendEmail calls
+    "verified": {"*": ["example.com"]},  # ses_rules.verified_for()
+    "sandbox": False,
 }
 STATIC = {}              # key id -> secret
 ISSUED = {}              # key id -> (secret, token, expires)
@@ -174,6 +183,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.fail_sig(403, "IncompleteSignatureException",
                                  "missing or malformed Authorization")
         rec.update(service=a["service"], key=a["key"], region=a["region"])
+        self.sig_region = a["region"]
         if a["service"] != want_service:
             return self.fail_sig(403, "InvalidSignatureException",
                                  "wrong signing service " + a["service"])
@@ -279,9 +289,9 @@ class Handler(BaseHTTPRequestHandler):
             to = req["Destination"]["ToAddresses"]
         except (ValueError, KeyError, TypeError) as e:
             return self.aws_error(400, "BadRequestException", str(e))
-        if len(to) > 50 or not to:
-            return self.aws_error(400, "BadRequestException",
-                                  "1 to 50 recipients")
+        err = self.ses_checks(req, raw, to)
+        if err:
+            return self.aws_error(400, *err)
         with LOCK:
             n = len(STATE["messages"])
             fname = os.path.join(ARGS.dir, "msg-%d.eml" % n)
@@ -296,6 +306,39 @@ class Handler(BaseHTTPRequestHandler):
                 "tags": req.get("EmailTags"),
                 "keys": sorted(req.keys())})
         self.reply(200, {"MessageId": "0100-mailshim-test-%06d" % n})
+
+    def ses_checks(self, req, raw, to):
+        """(error name, message) for what SES refuses, or None. Names as
+        in the SES v2 service model (BadRequestException for invalid
+        input, MessageRejected for unverified identities)."""
+        if not to:
+            return ("BadRequestException",
+                    "There are no recipients specified.")
+        if len(to) > ses_rules.MAX_RCPT:
+            return ("BadRequestException", ses_rules.TOO_MANY)
+        if len(raw) > ses_rules.MAX_SIZE:
+            return ("BadRequestException", ses_rules.TOO_LONG)
+        msg = ses_rules.parse(raw)
+        for t in req.get("EmailTags") or []:
+            err = ses_rules.tag_error(str(t.get("Name")),
+                                      str(t.get("Value")))
+            if err:
+                return ("BadRequestException", err)
+        err = ses_rules.content_error(msg, [req.get("ConfigurationSetName")])
+        if err:
+            return ("BadRequestException", err)
+        region = getattr(self, "sig_region", ARGS.region)
+        with LOCK:
+            verified = ses_rules.verified_for(STATE["verified"], region)
+            sandbox = STATE["sandbox"]
+        bad = ses_rules.unverified(
+            verified, [req.get("FromEmailAddress"),
+                       req.get("FeedbackForwardingEmailAddress")], msg, to,
+            sandbox)
+        if bad:
+            return ("MessageRejected",
+                    ses_rules.not_verified_text(region, bad))
+        return None
 
     def get_secret(self, body):
         req = json.loads(body)
@@ -371,6 +414,12 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 STATE["inject"].extend(json.loads(body)["errors"])
             return self.reply(200, {})
+        if path == "/_admin/verified":
+            req = json.loads(body)
+            with LOCK:
+                STATE["verified"] = req.get("verified")
+                STATE["sandbox"] = bool(req.get("sandbox"))
+            return self.reply(200, {})
         if path == "/_admin/state":
             with LOCK:
                 return self.reply(200, STATE)
@@ -403,7 +452,17 @@ def main():
     ap.add_argument("--ecs-token", default=None)
     ap.add_argument("--secrets", default=None, help="JSON file")
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--verified", action="append", default=[],
+                    help="REGION=ID,ID: identities verified there")
+    ap.add_argument("--all-verified", action="store_true")
+    ap.add_argument("--sandbox", action="store_true")
     ARGS = ap.parse_args()
+    for v in ARGS.verified:
+        region, _, ids = v.partition("=")
+        STATE["verified"][region] = ids.split(",")
+    if ARGS.all_verified:
+        STATE["verified"] = None
+    STATE["sandbox"] = ARGS.sandbox
     if ARGS.advertise_lifetime is None:
         ARGS.advertise_lifetime = ARGS.temp_lifetime
     for s in ARGS.static:

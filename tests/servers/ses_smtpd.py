@@ -8,17 +8,29 @@ interface (domain.md sections 1-4), for mailshim's ses tests.
     (hmac/hashlib, independent of mailshim's C code); anything else gets
     "535 Authentication Credentials Invalid".
   * 250 Ok <SES-like message id> after DATA.
-  * at most 50 RCPT per transaction: the 51st gets
-    "554 Recipient count exceeds 50."
+  * what SES itself checks (tests/servers/ses_rules.py, texts from SES's
+    documentation): at most 50 RCPT per transaction (the 51st gets "554
+    Transaction failed: Recipient count exceeds 50."), then after DATA:
+    40 MB ("552 Message is too long."), addresses without a domain in
+    From/Sender/Reply-To/To/Cc and Resent- ("554 Transaction failed:
+    Missing final '@domain'"), the tag and configuration set charset,
+    and identities verified in the server's region: MAIL FROM, From,
+    Sender, Return-Path (and recipients with --sandbox). By default
+    example.com and its subdomains are verified in every region;
+    --verified REGION=ID,ID (repeatable; ID,ID alone means this server's
+    region) or the control file's "verified" (a list, or an object
+    region -> list, "*" for the others; null: everything verified)
+    change that.
   * scriptable SES failures, from options or a JSON control file that is
     re-read before every transaction (keys as the long options, with
     underscores): throttle_every N, max_rate R (recipients/s measured by
     the server over the last second), quota N (recipients, then "Daily
-    message quota exceeded"), verified [identities] + sandbox (bool),
+    message quota exceeded"), verified (see above) + sandbox (bool),
     auth_fail, paused, max_size (bytes -> 552), max_per_session N (421 at
     the next MAIL, or after its DATA with limit_at "data"), fail_nth [transaction numbers] + fail_reply, idle S.
   * every event is one JSON line in --log: connect, auth, tx (time,
-    connection number, sender, recipients, code, reply, id).
+    connection number, sender, recipients, code, reply, id, and "file":
+    LOG.msg-N.eml holding the exact bytes received in DATA).
 
 Usage: ses_smtpd.py --port-file F --log L --cert C --key K --key-id ID
        --secret S --region R [options]; prints nothing, runs until killed.
@@ -37,7 +49,8 @@ import uuid
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-MAX_RCPT = 50
+import ses_rules
+from ses_rules import MAX_RCPT
 
 
 def ses_password(secret, region):
@@ -89,12 +102,6 @@ class State:
         self.log.write(json.dumps(kw) + "\n")
 
 
-def identity_ok(addr, verified):
-    addr = addr.lower()
-    dom = addr.rsplit("@", 1)[-1]
-    return any(v.lower() in (addr, dom) for v in verified)
-
-
 class Handler:
     def __init__(self, state):
         self.st = state
@@ -115,7 +122,7 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, opts):
         if len(envelope.rcpt_tos) >= MAX_RCPT:
-            return "554 Recipient count exceeds 50."
+            return "554 Transaction failed: " + ses_rules.TOO_MANY
         envelope.rcpt_tos.append(address)
         return "250 Ok"
 
@@ -137,22 +144,21 @@ class Handler:
                     "AWS account.")
         if st.transactions in (st.option("fail_nth") or []):
             return st.option("fail_reply")
-        size = len(envelope.original_content or b"")
+        data = envelope.original_content or b""
         max_size = st.option("max_size")
-        if max_size and size > max_size:
-            return "552 Message is too long."
-        verified = st.option("verified")
-        if verified is not None:
-            bad = []
-            if not identity_ok(envelope.mail_from, verified):
-                bad.append(envelope.mail_from)
-            if st.option("sandbox"):
-                bad += [r for r in envelope.rcpt_tos
-                        if not identity_ok(r, verified)]
-            if bad:
-                return ("554 Message rejected: Email address is not "
-                        "verified. The following identities failed the "
-                        "check in region %s: %s" % (region, ", ".join(bad)))
+        if max_size and len(data) > max_size:
+            return "552 " + ses_rules.TOO_LONG
+        msg = ses_rules.parse(data)
+        err = ses_rules.content_error(msg)
+        if err:
+            return "554 Transaction failed: " + err
+        verified = ses_rules.verified_for(st.option("verified"),
+                                          st.opts.region)
+        bad = ses_rules.unverified(verified, [envelope.mail_from], msg,
+                                   envelope.rcpt_tos, st.option("sandbox"))
+        if bad:
+            return ("554 Message rejected: " +
+                    ses_rules.not_verified_text(region, bad))
         quota = st.option("quota")
         if quota is not None and st.accepted_rcpts + n > quota:
             return "454 Throttling failure: Daily message quota exceeded."
@@ -176,7 +182,11 @@ class Handler:
             msgid = ses_message_id()
             reply = "250 Ok " + msgid
             session.ses_count += 1
-        st.event(event="tx", conn=session.ses_conn,
+        data = envelope.original_content or b""
+        fname = "%s.msg-%d.eml" % (st.opts.log, st.transactions)
+        with open(fname, "wb") as f:
+            f.write(data)       # the exact bytes received, for the test
+        st.event(event="tx", conn=session.ses_conn, file=fname,
                  tx=st.transactions, sender=envelope.mail_from,
                  nrcpt=len(envelope.rcpt_tos), rcpts=envelope.rcpt_tos,
                  code=int(reply[:3]), reply=reply, id=msgid,
@@ -274,11 +284,14 @@ def main():
     ap.add_argument("--throttle-every", type=int, default=0)
     ap.add_argument("--max-rate", type=float, default=0)
     ap.add_argument("--quota", type=int, default=None)
-    ap.add_argument("--verified", type=lambda s: s.split(","), default=None)
+    ap.add_argument("--verified", action="append", default=[],
+                    help="REGION=ID,ID or ID,ID (this region)")
+    ap.add_argument("--all-verified", action="store_true",
+                    help="no identity check at all")
     ap.add_argument("--sandbox", action="store_true")
     ap.add_argument("--auth-fail", action="store_true")
     ap.add_argument("--paused", action="store_true")
-    ap.add_argument("--max-size", type=int, default=0)
+    ap.add_argument("--max-size", type=int, default=ses_rules.MAX_SIZE)
     ap.add_argument("--max-per-session", type=int, default=0)
     ap.add_argument("--limit-at", choices=("mail", "data"), default="mail",
                     help="where --max-per-session answers 421")
@@ -287,6 +300,11 @@ def main():
     ap.add_argument("--fail-reply", default="451 Temporary service failure")
     ap.add_argument("--idle", type=float, default=0)
     opts = ap.parse_args()
+    verified = {"*": ["example.com"]}
+    for v in opts.verified:
+        region, eq, ids = v.rpartition("=")
+        verified[region if eq else opts.region] = ids.split(",")
+    opts.verified = None if opts.all_verified else verified
     try:
         asyncio.run(serve(opts))
     except KeyboardInterrupt:

@@ -149,7 +149,11 @@ class TestSMTP(SMTP):
     async def stall(self, stage):
         secs = self.args.stall_map.get(stage)
         if secs:
+            # Logged, so that a test can act while the server is provably
+            # inside the stall (e.g. after the final dot, before the reply).
+            self.rec.log(self.conn, f"STALL {stage} {secs}")
             await asyncio.sleep(secs)
+            self.rec.log(self.conn, f"STALL-END {stage}")
 
     async def maybe_421(self):
         n = self.args.reply_421_after

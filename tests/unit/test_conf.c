@@ -10,6 +10,11 @@
 #include "conf.h"
 #include "tap.h"
 
+#define LONG64 "0123456789012345678901234567890123456789012345678901234567890123"
+#define LONG256 LONG64 LONG64 LONG64 LONG64
+#define SES_ROUTE(body) "relay \"s\" { type = \"ses\" region = " \
+	"\"eu-west-1\" }\n\nroute \"r\" { relays = {\"s\"} " body " }\n"
+
 static const struct {
 	const char *name;
 	const char *text;
@@ -47,6 +52,41 @@ static const struct {
 	    "relay \"c\" { type = \"maildir\" path = \"/n\" }\n", MS_CONFIG,
 	    NULL },
 	{ "syntax", "relay \"c\" { type = \n", MS_CONFIG, NULL },
+	/* SES tag and configuration set names (API reference MessageTag,
+	 * ConfigurationSet): [A-Za-z0-9_-], 1-256 / 1-64 characters, and
+	 * the two fine-grained feedback tag names. */
+	{ "good tags", SES_ROUTE("tags = {\"env=prod\", \"App_1=web-2\", "
+	    "\"ses:feedback-id-a=camp-1\"} configuration_set = \"Prod_cs-1\""),
+	    MS_OK, NULL },
+	{ "tag value with a dot", SES_ROUTE("tags = {\"env=prod.eu\"}"),
+	    MS_CONFIG, ":3: tags: \"env=prod.eu\"" },
+	{ "tag name with a space", SES_ROUTE("tags = {\"my env=prod\"}"),
+	    MS_CONFIG, ":3: tags: " },
+	{ "tag with a colon", SES_ROUTE("tags = {\"ses:other=x\"}"), MS_CONFIG,
+	    ":3: tags: " },
+	{ "tag without =", SES_ROUTE("tags = {\"prod\"}"), MS_CONFIG,
+	    ":3: tags: \"prod\"" },
+	{ "tag empty value", SES_ROUTE("tags = {\"env=\"}"), MS_CONFIG,
+	    ":3: tags: " },
+	{ "tag empty name", SES_ROUTE("tags = {\"=prod\"}"), MS_CONFIG,
+	    ":3: tags: " },
+	{ "tag value non-ASCII", SES_ROUTE("tags = {\"env=pr\xc3\xa9\"}"),
+	    MS_CONFIG, ":3: tags: " },
+	{ "tag value 256", SES_ROUTE("tags = {\"v=" LONG256 "\"}"), MS_OK,
+	    NULL },
+	{ "tag value 257", SES_ROUTE("tags = {\"v=" LONG256 "x\"}"),
+	    MS_CONFIG, ":3: tags: " },
+	{ "tag header injection", SES_ROUTE("tags = {\"a=b, c=d\"}"),
+	    MS_CONFIG, ":3: tags: " },
+	{ "route confset with a space", SES_ROUTE("configuration_set = "
+	    "\"prod events\""), MS_CONFIG, ":3: configuration_set = " },
+	{ "route confset 64", SES_ROUTE("configuration_set = \"" LONG64 "\""),
+	    MS_OK, NULL },
+	{ "route confset 65", SES_ROUTE("configuration_set = \"" LONG64
+	    "x\""), MS_CONFIG, ":3: configuration_set = " },
+	{ "relay confset with a newline", "relay \"s\" { type = \"ses\" "
+	    "region = \"eu-west-1\"\n configuration_set = \"a\\nX-Evil: 1\" }"
+	    "\n", MS_CONFIG, ":2: configuration_set = " },
 };
 
 static void

@@ -75,6 +75,36 @@ check_read(const struct header_edit *edit, bool crlf, const char *want,
 	close(fd);
 }
 
+/* The message's own SES control headers (issue 14 defect 5). */
+static const char ses_stored[] = "ENVELOPE\n\n"
+    "X-SES-CONFIGURATION-SET: user\n"
+    "From: a@example.com\n"
+    "x-ses-message-tags: a=b,\n c=d\n"
+    "X-SES-SOURCE-ARN : arn\n"
+    "X-SES-CONFIGURATION-SETX: not the same header\n"
+    "X-Sesame: kept\n"
+    "Subject: s\n\n"
+    "X-SES-CONFIGURATION-SET: body line\n";
+
+static void
+check_drop(unsigned drop, const char *want, const char *name)
+{
+	int fd = temp_with(ses_stored, sizeof(ses_stored) - 1);
+	struct header_edit edit = { .drop_ses = drop };
+	struct msg_source src;
+	struct ms_err err;
+	size_t len;
+	char *got;
+
+	CHECK(msg_source_open(&src, fd, 10, sizeof(ses_stored) - 1, &edit,
+	    false, &err) == MS_OK, "%s: %s", name, err.msg);
+	got = slurp(&src, 4096, &len);
+	CHECK(strcmp(got, want) == 0, "%s: got [%s]", name, got);
+	free(got);
+	msg_source_close(&src);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -101,5 +131,21 @@ main(void)
 	    "From: root@example.com (Cron Daemon)\nTo: ops@example.com\n"
 	    "Subject: x\n\nline one\n.leading dot\nalready crlf\r\nend",
 	    "masquerade");
+	check_drop(MSGSRC_DROP_SES_ALL,
+	    "From: a@example.com\nX-Sesame: kept\nSubject: s\n\n"
+	    "X-SES-CONFIGURATION-SET: body line\n", "drop every X-SES-*");
+	check_drop(MSGSRC_DROP_SES_CONFSET,
+	    "From: a@example.com\nx-ses-message-tags: a=b,\n c=d\n"
+	    "X-SES-SOURCE-ARN : arn\n"
+	    "X-SES-CONFIGURATION-SETX: not the same header\n"
+	    "X-Sesame: kept\nSubject: s\n\n"
+	    "X-SES-CONFIGURATION-SET: body line\n", "drop the configuration set");
+	check_drop(MSGSRC_DROP_SES_TAGS,
+	    "X-SES-CONFIGURATION-SET: user\nFrom: a@example.com\n"
+	    "X-SES-SOURCE-ARN : arn\n"
+	    "X-SES-CONFIGURATION-SETX: not the same header\n"
+	    "X-Sesame: kept\nSubject: s\n\n"
+	    "X-SES-CONFIGURATION-SET: body line\n", "drop the tags (folded)");
+	check_drop(0, ses_stored + 10, "drop nothing");
 	return tap_done();
 }
