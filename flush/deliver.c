@@ -23,6 +23,7 @@
 #include "aliases.h"
 #include "backoff.h"
 #include "deliver.h"
+#include "escape.h"
 #include "log.h"
 #include "masq.h"
 #include "ratelimit.h"
@@ -121,41 +122,74 @@ add_final(const char *addr, void *arg, struct ms_err *err)
 	return MS_OK;
 }
 
+/* A recipient the spool file cannot justify (hand-edited, damaged): it
+ * is recorded dead with the reason, and never reaches a relay. Returns
+ * false only when even that cannot be recorded. */
+static bool
+refuse_spooled(struct spool_msg *m, const char *addr, const char *what,
+    const char *why, long long now, struct ms_err *err)
+{
+	char text[256], shown[128];
+
+	log_msg(LOG_WARNING,
+	    "%s: invalid %s address in the spool file: %s (%s)", m->id, what,
+	    ms_escape(shown, sizeof(shown), addr, strlen(addr)), why);
+	snprintf(text, sizeof(text), "invalid %s address in the spool file: %s",
+	    what, why);
+	return state_set(&m->state, addr, RCPT_DEAD, NULL, text, now, err) ==
+	    MS_OK;
+}
+
 /* Turns the envelope recipients into final addresses in m->state (new
- * ones pending; those already sent or dead keep their status). */
-static void
-resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now)
+ * ones pending; those already sent or dead keep their status). Every
+ * address read back from the spool goes through addr_check() again, the
+ * same check the front end made. False when the state cannot hold a
+ * recipient (err says why): the caller then sends nothing. */
+static bool
+resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now,
+    struct ms_err *err)
 {
 	const struct ms_conf *c = ctx->conf;
 	struct resolve_arg ra = { .m = m };
-	struct ms_err err;
+	struct ms_err e;
 
 	for (size_t i = 0; i < m->env.nrcpt; i++) {
-		const char *rcpt = m->env.rcpts[i];
-		enum ms_status st;
+		const char *rcpt = m->env.rcpts[i], *bad = addr_check(rcpt);
+		enum ms_status st = MS_OK;
+		char *q = NULL;
 
+		if (bad != NULL) {
+			if (!refuse_spooled(
+				m, rcpt, "recipient", bad, now, err))
+				return false;
+			continue;
+		}
 		if (ctx->aliases_broken && addr_is_local(rcpt)) {
-			char *q = addr_qualify(rcpt, c->domain);
-
-			state_set(&m->state, q != NULL ? q : rcpt,
+			q = addr_qualify(rcpt, c->domain);
+			st = state_set(&m->state, q != NULL ? q : rcpt,
 			    RCPT_DEFERRED, NULL, "aliases file unreadable", now,
-			    &err);
+			    err);
 			free(q);
+			if (st != MS_OK)
+				return false;
 			continue;
 		}
 		st = aliases_resolve_host(ctx->aliases, rcpt, c->domain,
-		    c->hostname, c->catchall, add_final, &ra, &err);
+		    c->hostname, c->catchall, add_final, &ra, &e);
 		if (st != MS_OK) {
-			char *q = addr_qualify(rcpt, c->domain);
-			char why[sizeof(err.msg)];
+			char why[sizeof(e.msg)];
 
-			snprintf(why, sizeof(why), "%s", err.msg);
-			state_set(&m->state, q != NULL ? q : rcpt,
+			q = addr_qualify(rcpt, c->domain);
+			snprintf(why, sizeof(why), "%s", e.msg);
+			st = state_set(&m->state, q != NULL ? q : rcpt,
 			    st == MS_TEMP ? RCPT_DEFERRED : RCPT_DEAD, NULL,
-			    why, now, &err);
+			    why, now, err);
 			free(q);
+			if (st != MS_OK)
+				return false;
 		}
 	}
+	return true;
 }
 
 static bool
@@ -167,7 +201,8 @@ rcpt_open(const struct rcpt_state *r)
 /* ---- one attempt on one relay ---- */
 
 struct attempt {
-	struct relay_rcpt *rcpts; /* the open recipients */
+	struct relay_rcpt *rcpts;   /* the open recipients */
+	struct rcpt_state **states; /* their entries in m->state */
 	size_t n;
 	const char *sender;
 	const struct route_conf *route;
@@ -316,12 +351,10 @@ open_source(struct spool_msg *m, struct msg_source *src,
  * counters; a deferral counts as an attempt unless the relay said it was
  * not the message's fault (throttling). */
 static void
-record_results(struct deliver_ctx *ctx, struct spool_msg *m,
-    const struct relay_conf *rc, struct attempt *at, const struct relay_msg *rm,
-    long long now)
+record_results(struct deliver_ctx *ctx, const struct relay_conf *rc,
+    struct attempt *at, const struct relay_msg *rm, long long now)
 {
 	struct relay_counts *c = &ctx->counts[rc - ctx->conf->relays];
-	struct ms_err err;
 
 	for (size_t i = 0; i < at->n; i++) {
 		const struct relay_rcpt *rr = &at->rcpts[i];
@@ -329,8 +362,9 @@ record_results(struct deliver_ctx *ctx, struct spool_msg *m,
 		    : rr->result == MS_PERM		 ? RCPT_DEAD
 							 : RCPT_DEFERRED;
 
-		state_set(
-		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
+		/* By index, never by a lookup that could fail: an outcome
+		 * that is not recorded would be sent again. */
+		state_update(at->states[i], s, rc->name, rr->reply, now);
 		if (s == RCPT_SENT)
 			c->sent++;
 		else if (s == RCPT_DEAD)
@@ -381,7 +415,7 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
-	record_results(ctx, m, rc, at, &rm, now);
+	record_results(ctx, rc, at, &rm, now);
 	if (rm.no_count) {
 		if (rc->type != RELAY_SES)
 			ratelimit_slow(ctx->spool->runfd, rc->name,
@@ -398,16 +432,39 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	}
 }
 
-/* Fills at->rcpts with the recipients still open; returns how many. */
+/* Fills at->rcpts with the recipients still open; returns how many. An
+ * address read back from the state file is checked again (the front
+ * end's check): one that fails it is dead, never put on the wire. */
 static size_t
-collect_open(struct spool_msg *m, struct attempt *at)
+collect_open(struct spool_msg *m, struct attempt *at, long long now)
 {
 	at->n = 0;
-	for (size_t i = 0; i < m->state.nrcpt; i++)
-		if (rcpt_open(&m->state.rcpts[i])) {
-			at->rcpts[at->n].addr = m->state.rcpts[i].addr;
-			at->n++;
+	for (size_t i = 0; i < m->state.nrcpt; i++) {
+		struct rcpt_state *r = &m->state.rcpts[i];
+		const char *bad;
+
+		if (!rcpt_open(r))
+			continue;
+		if ((bad = addr_check(r->addr)) != NULL) {
+			char text[256], shown[128];
+
+			log_msg(LOG_WARNING,
+			    "%s: invalid recipient address in the spool "
+			    "state: %s (%s)",
+			    m->id,
+			    ms_escape(
+				shown, sizeof(shown), r->addr, strlen(r->addr)),
+			    bad);
+			snprintf(text, sizeof(text),
+			    "invalid recipient address in the spool file: %s",
+			    bad);
+			state_update(r, RCPT_DEAD, NULL, text, now);
+			continue;
 		}
+		at->rcpts[at->n].addr = r->addr;
+		at->states[at->n] = r;
+		at->n++;
+	}
 	return at->n;
 }
 
@@ -417,8 +474,6 @@ static void
 mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
     long long now)
 {
-	struct ms_err err;
-
 	for (size_t i = 0; i < m->state.nrcpt; i++) {
 		struct rcpt_state *r = &m->state.rcpts[i];
 		char *reply = r->reply != NULL ? strdup(r->reply) : NULL;
@@ -433,8 +488,7 @@ mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
 			    reply);
 		else
 			snprintf(text, sizeof(text), "%s", why);
-		state_set(
-		    &m->state, r->addr, status, r->relay, text, now, &err);
+		state_update(r, status, r->relay, text, now);
 		free(reply);
 	}
 }
@@ -452,7 +506,7 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 	for (int i = 0; i < rt->nrelays; i++) {
 		struct relay *r = relay_get(ctx, rt->relays[i], &err);
 
-		if (collect_open(m, at) == 0)
+		if (collect_open(m, at, now) == 0)
 			break;
 		if (r == NULL) {
 			snprintf(why, sizeof(why), "relay %s: %.400s",
@@ -464,7 +518,7 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		try_relay(ctx, m, r, at, now);
 		why[0] = '\0';
 	}
-	if (why[0] != '\0' && collect_open(m, at) > 0) {
+	if (why[0] != '\0' && collect_open(m, at, now) > 0) {
 		/* No relay of the route could even be tried. */
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at->counted = false;
@@ -565,14 +619,49 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	const struct route_conf *rt;
 	char *sender = NULL;
 	enum deliver_outcome out;
+	struct ms_err err;
+	const char *bad;
 
-	resolve_recipients(ctx, m, now);
+	if (!resolve_recipients(ctx, m, now, &err)) {
+		/* The state cannot hold a recipient: send nothing (what is
+		 * not recorded would be sent again on every pass). */
+		char why[RELAY_REPLY_MAX];
+
+		snprintf(why, sizeof(why),
+		    "cannot record delivery state: %.300s", err.msg);
+		log_msg(LOG_ERR, "%s: %s; message deferred", m->id, why);
+		mark_open(m, RCPT_DEFERRED, why, now);
+		at.retry_hint = RELAY_COOL_DEFAULT;
+		return finish_message(ctx, m, &at, now, next_try);
+	}
 	at.rcpts = calloc(m->state.nrcpt + 1, sizeof(*at.rcpts));
+	at.states = calloc(m->state.nrcpt + 1, sizeof(*at.states));
 	at.masq_domain = ctx->conf->domain;
 	at.masq_host = ctx->conf->hostname;
-	if (at.rcpts == NULL) {
+	if (at.rcpts == NULL || at.states == NULL) {
+		free(at.rcpts);
+		free(at.states);
 		spool_release(m);
 		return DELIVER_ERROR;
+	}
+	if (m->env.sender[0] != '\0' &&
+	    (bad = addr_check(m->env.sender)) != NULL) {
+		char why[256], shown[128];
+
+		/* Never a MAIL FROM the front end would have refused. */
+		log_msg(LOG_WARNING,
+		    "%s: invalid sender address in the spool file: %s (%s)",
+		    m->id,
+		    ms_escape(shown, sizeof(shown), m->env.sender,
+			strlen(m->env.sender)),
+		    bad);
+		snprintf(why, sizeof(why),
+		    "invalid sender address in the spool file: %s", bad);
+		mark_open(m, RCPT_DEAD, why, now);
+		out = finish_message(ctx, m, &at, now, next_try);
+		free(at.rcpts);
+		free(at.states);
+		return out;
 	}
 	if (masq_sender(m->env.sender, ctx->conf->domain, ctx->conf->hostname,
 		&sender) != MS_OK ||
@@ -589,7 +678,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		log_msg(LOG_ERR, "%s: %s", m->id, why);
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
-	} else if (collect_open(m, &at) > 0) {
+	} else if (collect_open(m, &at, now) > 0) {
 		route_recipients(ctx, m, rt,
 		    rt->rewrite_sender != NULL ? rt->rewrite_sender : sender,
 		    now, &at);
@@ -597,6 +686,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	out = finish_message(ctx, m, &at, now, next_try);
 	free(sender);
 	free(at.rcpts);
+	free(at.states);
 	return out;
 }
 
