@@ -86,5 +86,21 @@ grep -q 'NOTIFY' "$LOG" && t_fail "state-file parameter reached the wire: $(grep
 	t_fail "RCPTs: $(grep RCPT "$LOG")"
 mailshim show "$qid2" 2>&1 | grep -q 'x@y> NOTIFY=NEVER dead' ||
 	t_fail "planted state recipient not dead: $(mailshim show "$qid2" 2>&1)"
+# RFC 5321 4.5.3.1: a local part over 64 octets or a domain label over
+# 63 is refused at enqueue: exit 65 (EX_DATAERR) and a line that says so.
+l65=$(printf '%065d' 0 | tr 0 a)
+l64=$(printf '%064d' 0 | tr 0 b)
+refused() {	# refused WHAT ADDR GREP
+	printf 'Subject: x\n\nx\n' | sendmail -i "$2" > /dev/null 2> "$T/err"; rc=$?
+	[ "$rc" = 65 ] && grep -q "$3" "$T/err" && t_ok "$1 refused (65)" ||
+		t_fail "$1: exit $rc: $(cat "$T/err")"
+}
+refused "local part of 65 octets" "$l65@example.com" "local part longer than 64 octets"
+refused "domain label of 64 octets" "a@$l64.example.com" "label longer than 63 octets"
+printf 'Subject: x\n\nx\n' | sendmail -i -f "$l65@example.com" ok@example.net 2> "$T/err"; rc=$?
+[ "$rc" = 65 ] && grep -q "invalid sender address.*64 octets" "$T/err" ||
+	t_fail "long sender: exit $rc: $(cat "$T/err")"
+printf 'Subject: x\n\nx\n' | sendmail -i "$(printf '%064d' 0 | tr 0 c)@example.com" > /dev/null 2>&1 ||
+	t_fail "local part of exactly 64 octets refused"
 smtpd_stop
 t_done

@@ -37,47 +37,47 @@ static const struct {
 	enum ms_status want_status;
 	const char *want;
 } parse_cases[] = {
-    {"plain", "a@example.com", MS_OK, "a@example.com"},
-    {"two", "a@x.org, b@y.org", MS_OK, "a@x.org|b@y.org"},
-    {"display name", "Alice Smith <alice@example.com>", MS_OK,
-	"alice@example.com"},
-    {"quoted name with comma",
-	"\"Smith, Alice\" <alice@example.com>, "
-	"bob@example.com",
-	MS_OK, "alice@example.com|bob@example.com"},
-    {"comment", "bob@example.com (Bob Jones)", MS_OK, "bob@example.com"},
-    {"nested comment", "(a (b) c) bob@example.com (x)", MS_OK,
-	"bob@example.com"},
-    {"cron from", "root (Cron Daemon)", MS_OK, "root"},
-    {"bare local", "root", MS_OK, "root"},
-    {"local list", "root, postmaster", MS_OK, "root|postmaster"},
-    {"group", "team: a@x.org, B <b@y.org>;, c@z.org", MS_OK,
-	"a@x.org|b@y.org|c@z.org"},
-    {"empty group", "undisclosed-recipients:;", MS_OK, ""},
-    {"empty group and more", "undisclosed-recipients:; , d@x.org", MS_OK,
-	"d@x.org"},
-    {"folded", "a@x.org,\n b@y.org,\r\n\tC <c@z.org>", MS_OK,
-	"a@x.org|b@y.org|c@z.org"},
-    {"quoted local", "\"john doe\"@example.com", MS_OK,
-	"\"john doe\"@example.com"},
-    {"domain literal", "a@[192.0.2.1]", MS_OK, "a@[192.0.2.1]"},
-    {"route", "<@relay.example:a@x.org>", MS_OK, "a@x.org"},
-    {"empty commas", ",, a@x.org ,,", MS_OK, "a@x.org"},
-    {"empty", "", MS_OK, ""},
-    {"spaces only", "   ", MS_OK, ""},
-    {"utf8 name", "J\xc3\xbcrgen <j@example.de>", MS_OK, "j@example.de"},
-    {"two words no angle", "John Smith", MS_DATA, ""},
-    {"unclosed angle", "A <a@x.org", MS_DATA, ""},
-    {"empty angle", "<>", MS_DATA, ""},
-    {"double at", "a@b@c", MS_DATA, ""},
-    {"trailing at", "a@", MS_DATA, ""},
-    {"leading dot", ".a@x.org", MS_DATA, ""},
-    {"double dot domain", "a@x..org", MS_DATA, ""},
-    {"unclosed quote", "\"abc@x.org", MS_DATA, ""},
-    {"unclosed comment", "a@x.org (oops", MS_DATA, ""},
-    {"backslash", "a\\b@x.org", MS_DATA, ""},
-    {"control byte", "a\x01@x.org", MS_DATA, ""},
-    {"lone angle close", "a@x.org>", MS_DATA, ""},
+	{ "plain", "a@example.com", MS_OK, "a@example.com" },
+	{ "two", "a@x.org, b@y.org", MS_OK, "a@x.org|b@y.org" },
+	{ "display name", "Alice Smith <alice@example.com>", MS_OK,
+	    "alice@example.com" },
+	{ "quoted name with comma",
+	    "\"Smith, Alice\" <alice@example.com>, "
+	    "bob@example.com",
+	    MS_OK, "alice@example.com|bob@example.com" },
+	{ "comment", "bob@example.com (Bob Jones)", MS_OK, "bob@example.com" },
+	{ "nested comment", "(a (b) c) bob@example.com (x)", MS_OK,
+	    "bob@example.com" },
+	{ "cron from", "root (Cron Daemon)", MS_OK, "root" },
+	{ "bare local", "root", MS_OK, "root" },
+	{ "local list", "root, postmaster", MS_OK, "root|postmaster" },
+	{ "group", "team: a@x.org, B <b@y.org>;, c@z.org", MS_OK,
+	    "a@x.org|b@y.org|c@z.org" },
+	{ "empty group", "undisclosed-recipients:;", MS_OK, "" },
+	{ "empty group and more", "undisclosed-recipients:; , d@x.org", MS_OK,
+	    "d@x.org" },
+	{ "folded", "a@x.org,\n b@y.org,\r\n\tC <c@z.org>", MS_OK,
+	    "a@x.org|b@y.org|c@z.org" },
+	{ "quoted local", "\"john doe\"@example.com", MS_OK,
+	    "\"john doe\"@example.com" },
+	{ "domain literal", "a@[192.0.2.1]", MS_OK, "a@[192.0.2.1]" },
+	{ "route", "<@relay.example:a@x.org>", MS_OK, "a@x.org" },
+	{ "empty commas", ",, a@x.org ,,", MS_OK, "a@x.org" },
+	{ "empty", "", MS_OK, "" },
+	{ "spaces only", "   ", MS_OK, "" },
+	{ "utf8 name", "J\xc3\xbcrgen <j@example.de>", MS_OK, "j@example.de" },
+	{ "two words no angle", "John Smith", MS_DATA, "" },
+	{ "unclosed angle", "A <a@x.org", MS_DATA, "" },
+	{ "empty angle", "<>", MS_DATA, "" },
+	{ "double at", "a@b@c", MS_DATA, "" },
+	{ "trailing at", "a@", MS_DATA, "" },
+	{ "leading dot", ".a@x.org", MS_DATA, "" },
+	{ "double dot domain", "a@x..org", MS_DATA, "" },
+	{ "unclosed quote", "\"abc@x.org", MS_DATA, "" },
+	{ "unclosed comment", "a@x.org (oops", MS_DATA, "" },
+	{ "backslash", "a\\b@x.org", MS_DATA, "" },
+	{ "control byte", "a\x01@x.org", MS_DATA, "" },
+	{ "lone angle close", "a@x.org>", MS_DATA, "" },
 };
 
 static const struct {
@@ -86,24 +86,113 @@ static const struct {
 	const char *domain;    /* addr_domain(); NULL */
 	const char *qualified; /* with domain "example.com" */
 } valid_cases[] = {
-    {"a@example.com", true, false, "example.com", "a@example.com"},
-    {"root", true, true, NULL, "root@example.com"},
-    {"first.last+tag@sub.example.com", true, false, "sub.example.com",
-	"first.last+tag@sub.example.com"},
-    {"\"a@b\"@example.com", true, false, "example.com", "\"a@b\"@example.com"},
-    {"\"a b\"", true, true, NULL, "\"a b\"@example.com"},
-    {"", false, true, NULL, ""},
-    {"a b@example.com", false, false, "example.com", NULL},
-    {"<a@example.com>", false, false, NULL, NULL},
-    {"a@b@c", false, false, NULL, NULL},
-    {"a@", false, false, NULL, NULL},
-    {"@example.com", false, false, NULL, NULL},
-    {"a.@example.com", false, false, NULL, NULL},
-    {"a@example.com.", false, false, NULL, NULL},
-    {"a\r\n@example.com", false, false, NULL, NULL},
-    {"a,b@example.com", false, false, NULL, NULL},
-    {"a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]"},
+	{ "a@example.com", true, false, "example.com", "a@example.com" },
+	{ "root", true, true, NULL, "root@example.com" },
+	{ "first.last+tag@sub.example.com", true, false, "sub.example.com",
+	    "first.last+tag@sub.example.com" },
+	{ "\"a@b\"@example.com", true, false, "example.com",
+	    "\"a@b\"@example.com" },
+	{ "\"a b\"", true, true, NULL, "\"a b\"@example.com" },
+	{ "", false, true, NULL, "" },
+	{ "a b@example.com", false, false, "example.com", NULL },
+	{ "<a@example.com>", false, false, NULL, NULL },
+	{ "a@b@c", false, false, NULL, NULL },
+	{ "a@", false, false, NULL, NULL },
+	{ "@example.com", false, false, NULL, NULL },
+	{ "a.@example.com", false, false, NULL, NULL },
+	{ "a@example.com.", false, false, NULL, NULL },
+	{ "a\r\n@example.com", false, false, NULL, NULL },
+	{ "a,b@example.com", false, false, NULL, NULL },
+	{ "a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]" },
 };
+
+/* "a" * n into buf (NUL-terminated). */
+static char *
+run(char *buf, char c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+limit_case(
+    const char *what, const char *text, bool want, const char *why, int *n)
+{
+	const char *got = addr_check(text);
+
+	(*n)++;
+	if ((got == NULL) != want ||
+	    (got != NULL && why != NULL && strstr(got, why) == NULL)) {
+		printf("FAIL limit %s: %s\n", what, got ? got : "accepted");
+		return 1;
+	}
+	return 0;
+}
+
+/* RFC 5321 4.5.3.1: local part <= 64 octets, domain <= 255 octets; RFC
+ * 1035 2.3.4: label <= 63 octets. The limits are from the RFCs. */
+static int
+test_limits(int *n)
+{
+	char local[80], label[64], addr[700], dom[400];
+	struct {
+		const char *what;
+	} c;
+	int failed = 0;
+
+#define LIMIT_CASE(text, want, why)                                            \
+	failed += limit_case(c.what, (text), (want), (why), n)
+
+	c.what = "local 64";
+	snprintf(addr, sizeof(addr), "%s@example.com", run(local, 'a', 64));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "local 65";
+	snprintf(addr, sizeof(addr), "%s@example.com", run(local, 'a', 65));
+	LIMIT_CASE(addr, false, "local part longer than 64 octets");
+	c.what = "bare local 65";
+	LIMIT_CASE(run(local, 'b', 65), false, "64 octets");
+	c.what = "quoted local 64 with quotes";
+	snprintf(addr, sizeof(addr), "\"%s\"@example.com", run(local, 'q', 62));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "quoted local 65 with quotes";
+	snprintf(addr, sizeof(addr), "\"%s\"@example.com", run(local, 'q', 63));
+	LIMIT_CASE(addr, false, "64 octets");
+	c.what = "label 63";
+	snprintf(addr, sizeof(addr), "a@%s.example.com", run(label, 'l', 63));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "label 64";
+	snprintf(addr, sizeof(addr), "a@%sl.example.com", run(label, 'l', 63));
+	LIMIT_CASE(addr, false, "label longer than 63 octets");
+	c.what = "last label 64";
+	snprintf(addr, sizeof(addr), "a@example.%sl", run(label, 'l', 63));
+	LIMIT_CASE(addr, false, "63 octets");
+	c.what = "domain 255";
+	run(label, 'd', 63);
+	snprintf(dom, sizeof(dom), "%s.%s.%s.%s", label, label, label, label);
+	snprintf(addr, sizeof(addr), "a@%s", dom);
+	LIMIT_CASE(addr, strlen(dom) == 255, NULL);
+	c.what = "domain 257";
+	snprintf(addr, sizeof(addr), "a@x.%s", dom);
+	LIMIT_CASE(addr, false, "domain longer than 255 octets");
+	/* the list parser reports the same reason */
+	{
+		struct collect col = { .len = 0 };
+		struct ms_err err = { "" };
+
+		snprintf(addr, sizeof(addr), "Name <%s@example.com>",
+		    run(local, 'a', 65));
+		(*n)++;
+		if (addr_list_parse(addr, strlen(addr), collect_cb, &col,
+			&err) != MS_DATA ||
+		    strstr(err.msg, "longer than 64 octets") == NULL) {
+			printf("FAIL limit list: '%s'\n", err.msg);
+			failed++;
+		}
+	}
+#undef LIMIT_CASE
+	return failed;
+}
 
 int
 main(void)
@@ -112,8 +201,8 @@ main(void)
 	char longaddr[ADDR_MAX + 20];
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(parse_cases); i++) {
-		struct collect c = {.len = 0};
-		struct ms_err err = {""};
+		struct collect c = { .len = 0 };
+		struct ms_err err = { "" };
 		enum ms_status st;
 
 		c.out[0] = '\0';
@@ -128,7 +217,7 @@ main(void)
 			    c.out, parse_cases[i].want, err.msg);
 			failed++;
 		} else if (st != MS_OK &&
-			   strncmp(err.msg, "invalid address", 15) != 0) {
+		    strncmp(err.msg, "invalid address", 15) != 0) {
 			printf("FAIL parse %s: message '%s'\n",
 			    parse_cases[i].name, err.msg);
 			failed++;
@@ -175,7 +264,7 @@ main(void)
 		failed++;
 	}
 	{
-		struct collect c = {.len = 0};
+		struct collect c = { .len = 0 };
 		struct ms_err err;
 
 		n++;
@@ -185,6 +274,7 @@ main(void)
 			failed++;
 		}
 	}
+	failed += test_limits(&n);
 	printf("%d of %d checks failed\n", failed, n);
 	return failed == 0 ? 0 : 1;
 }
