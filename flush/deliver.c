@@ -243,7 +243,7 @@ log_attempt(const struct spool_msg *m, const struct relay_conf *rc,
     const struct relay_msg *rm, double delay, enum ms_status result,
     const char *reply)
 {
-	char to[1024], quoted[256];
+	char to[1024], quoted[256], addr[MS_ESCAPE_SIZE(200)];
 	size_t n = 0;
 	const char *status = result == MS_OK ? "sent"
 	    : result == MS_PERM		     ? "dead"
@@ -254,7 +254,9 @@ log_attempt(const struct spool_msg *m, const struct relay_conf *rc,
 		if (rm->rcpts[i].result == result &&
 		    strcmp(rm->rcpts[i].reply, reply) == 0)
 			n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-			    n ? "," : "", rm->rcpts[i].addr);
+			    n ? "," : "",
+			    ms_escape(addr, sizeof(addr), rm->rcpts[i].addr,
+				strlen(rm->rcpts[i].addr)));
 	ms_quote(quoted, sizeof(quoted), reply, strlen(reply));
 	log_msg(result == MS_OK ? LOG_INFO : LOG_WARNING,
 	    "%s: to=%s, relay=%s, delay=%.1f, attempt=%d, status=%s%s%s (%s)",
@@ -669,12 +671,14 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		sender = strdup(m->env.sender);
 	rt = route_pick(ctx->conf, sender != NULL ? sender : "");
 	if (rt == NULL) {
-		char why[RELAY_REPLY_MAX];
+		char why[RELAY_REPLY_MAX], shown[MS_ESCAPE_SIZE(200)];
 
 		snprintf(why, sizeof(why),
-		    "no route for sender <%.200s> and no "
+		    "no route for sender <%s> and no "
 		    "default route",
-		    sender != NULL ? sender : "");
+		    ms_escape(shown, sizeof(shown),
+			sender != NULL ? sender : "",
+			sender != NULL ? strlen(sender) : 0));
 		log_msg(LOG_ERR, "%s: %s", m->id, why);
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
@@ -692,37 +696,50 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 
 /* ---- dead-letter notice ---- */
 
+/* What snprintf wrote, never more than the buffer holds. */
+static size_t
+line_len(int n, size_t size)
+{
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
+}
+
 static enum ms_status
 write_notice(struct spool_writer *w, const struct deliver_ctx *ctx,
     const struct spool_msg *m, struct ms_err *err)
 {
-	char line[1400];
+	char line[1400], from[MS_ESCAPE_SIZE(200)], to[MS_ESCAPE_SIZE(250)];
 	enum ms_status st = MS_OK;
 	int n;
 
+	/* Sender and recipients may be anything a spool file holds: escaped,
+	 * so that none can add a header line to the notice. */
+	ms_escape(from, sizeof(from), m->env.sender, strlen(m->env.sender));
 	n = snprintf(line, sizeof(line),
 	    "From: Mail Delivery System "
 	    "<MAILER-DAEMON@%s>\nTo: %s\nSubject: Undeliverable mail %s from "
 	    "<%.200s>\nAuto-Submitted: auto-replied\n\nmailshim on %s gave up "
 	    "on message %s (from <%.200s>) for these recipients:\n\n",
-	    ctx->conf->domain, ctx->conf->dead_notify, m->id, m->env.sender,
-	    ctx->conf->hostname, m->id, m->env.sender);
-	st = spool_write(w, line, (size_t)n, err);
+	    ctx->conf->domain, ctx->conf->dead_notify, m->id, from,
+	    ctx->conf->hostname, m->id, from);
+	st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	for (size_t i = 0; i < m->state.nrcpt && st == MS_OK; i++) {
 		const struct rcpt_state *r = &m->state.rcpts[i];
 
 		if (r->status != RCPT_DEAD)
 			continue;
-		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n", r->addr,
+		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n",
+		    ms_escape(to, sizeof(to), r->addr, strlen(r->addr)),
 		    r->reply != NULL ? r->reply : "");
-		st = spool_write(w, line, (size_t)n, err);
+		st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	}
 	if (st == MS_OK) {
 		n = snprintf(line, sizeof(line),
 		    "\nThe message is kept: "
 		    "`mailshim show %s`, `mailshim requeue %s`.\n",
 		    m->id, m->id);
-		st = spool_write(w, line, (size_t)n, err);
+		st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	}
 	return st;
 }

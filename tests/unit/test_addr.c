@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "escape.h"
 
 struct collect {
 	char out[2048];
@@ -78,6 +79,8 @@ static const struct {
 	{ "backslash", "a\\b@x.org", MS_DATA, "" },
 	{ "control byte", "a\x01@x.org", MS_DATA, "" },
 	{ "lone angle close", "a@x.org>", MS_DATA, "" },
+	{ "quoted escape", "\"x\x1b[1A\"@x.org", MS_DATA, "" },
+	{ "quoted pair control", "<\"x\\\x08y\"@x.org>", MS_DATA, "" },
 };
 
 static const struct {
@@ -104,6 +107,22 @@ static const struct {
 	{ "a\r\n@example.com", false, false, NULL, NULL },
 	{ "a,b@example.com", false, false, NULL, NULL },
 	{ "a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]" },
+	/* issue 19 item 9: no control byte anywhere, not even quoted */
+	{ "\"a\x1b[2Jb\"@example.com", false, false, NULL, NULL },
+	{ "\"a\\\x1b[2Jb\"@example.com", false, false, NULL, NULL },
+	{ "\"a\\\x01\"@example.com", false, false, NULL, NULL },
+	{ "\"a\tb\"@example.com", false, false, NULL, NULL },
+	{ "\"a\\\tb\"@example.com", false, false, NULL, NULL },
+	{ "\"a\x7f\"@example.com", false, false, NULL, NULL },
+	{ "a\x7f@example.com", false, false, NULL, NULL },
+	{ "\"a\xc2\x9b"
+	  "2J\"@example.com",
+	    false, false, NULL, NULL },
+	{ "a@[127.0.0.\x08]", false, false, NULL, NULL },
+	{ "\"a\\\"b\"@example.com", true, false, "example.com",
+	    "\"a\\\"b\"@example.com" },
+	{ "j\xc3\xbcrgen@example.de", true, false, "example.de",
+	    "j\xc3\xbcrgen@example.de" },
 };
 
 /* "a" * n into buf (NUL-terminated). */
@@ -194,6 +213,51 @@ test_limits(int *n)
 	return failed;
 }
 
+/* ms_escape(): what a listing or a log line prints of untrusted text. */
+static int
+test_escape(int *n)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "a@example.com", "a@example.com" },
+		{ "\"john doe\"@x", "\"john doe\"@x" },
+		{ "a\x1b[2Jb", "a\\x1b[2Jb" },
+		{ "line\nfake", "line\\nfake" },
+		{ "cr\rtab\t", "cr\\rtab\\t" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "del\x7f", "del\\x7f" },
+		{ "j\xc3\xbcrgen", "j\xc3\xbcrgen" },
+		{ "c1\xc2\x9b", "c1\\xc2\\x9b" },
+		{ "raw\x9b", "raw\\x9b" },
+		{ "rlo\xe2\x80\xae"
+		  "evil",
+		    "rlo\\xe2\\x80\\xae"
+		    "evil" },
+		{ "cut\xc3", "cut\\xc3" },
+	};
+	char out[64];
+	int failed = 0;
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(cases); i++) {
+		(*n)++;
+		ms_escape(out, sizeof(out), cases[i].in, strlen(cases[i].in));
+		if (strcmp(out, cases[i].want) != 0) {
+			printf("FAIL escape %zu: '%s' want '%s'\n", i, out,
+			    cases[i].want);
+			failed++;
+		}
+	}
+	/* a short buffer: shortened, terminated, marked */
+	(*n)++;
+	ms_escape(out, 8, "\x01\x02\x03\x04", 4);
+	if (strcmp(out, "\\x01...") != 0) {
+		printf("FAIL escape short: '%s'\n", out);
+		failed++;
+	}
+	return failed;
+}
+
 int
 main(void)
 {
@@ -275,6 +339,7 @@ main(void)
 		}
 	}
 	failed += test_limits(&n);
+	failed += test_escape(&n);
 	printf("%d of %d checks failed\n", failed, n);
 	return failed == 0 ? 0 : 1;
 }
