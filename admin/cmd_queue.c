@@ -76,6 +76,9 @@ msg_json(const struct spool_msg *m, const char *area)
 	    json_integer((json_int_t)(m->file_size - m->body_offset)));
 	json_object_set_new(o, "sender", jstr(m->env.sender));
 	json_object_set_new(o, "uid", json_integer(m->env.uid));
+	if (m->claimed_uid != m->env.uid)
+		json_object_set_new(
+		    o, "envelope_uid", json_integer(m->claimed_uid));
 	json_object_set_new(o, "attempts", json_integer(m->state.attempts));
 	json_object_set_new(o, "next_try", json_integer(m->state.next_try));
 	if (m->state.reason != NULL)
@@ -272,6 +275,10 @@ cmd_show(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 		    fmt_time(when, sizeof(when), m.env.arrival), m.env.uid,
 		    esc(e1, m.env.user ? m.env.user : ""),
 		    esc(e2, m.env.sender));
+		if (m.claimed_uid != m.env.uid)
+			printf("envelope uid: %ld (not the file's owner; "
+			       "ignored)\n",
+			    m.claimed_uid);
 		for (size_t i = 0; i < m.env.nrcpt; i++)
 			printf("recipient: %s\n", esc(e1, m.env.rcpts[i]));
 		printf("attempts: %d\nnext try: %s\n", m.state.attempts,

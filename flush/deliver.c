@@ -624,6 +624,11 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	struct ms_err err;
 	const char *bad;
 
+	if (m->claimed_uid != m->env.uid)
+		log_msg(LOG_WARNING,
+		    "%s: envelope claims uid %ld but the file is owned by "
+		    "uid %ld: the owner is the submitter",
+		    m->id, m->claimed_uid, m->env.uid);
 	if (!resolve_recipients(ctx, m, now, &err)) {
 		/* The state cannot hold a recipient: send nothing (what is
 		 * not recorded would be sent again on every pass). */

@@ -577,6 +577,23 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	return st;
 }
 
+/* The front end creates the file as the submitting user (it is set-gid,
+ * never set-uid), so the owner is who submitted it; the envelope's uid
+ * line is only what the file says about itself. */
+static void
+take_owner(struct spool_msg *m, uid_t owner)
+{
+	struct passwd *pw;
+
+	m->claimed_uid = m->env.uid;
+	if (m->env.uid == (long)owner)
+		return;
+	m->env.uid = (long)owner;
+	free(m->env.user);
+	pw = getpwuid(owner);
+	m->env.user = pw != NULL ? strdup(pw->pw_name) : NULL;
+}
+
 static enum ms_status
 open_msg(struct spool *s, enum spool_area area, const char *id,
     struct spool_msg *m, bool claim, bool *busy, struct ms_err *err)
@@ -636,6 +653,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		spool_release(m);
 		return st;
 	}
+	take_owner(m, sb.st_uid);
 	return MS_OK;
 }
 

@@ -122,11 +122,15 @@ struct spool_msg {
 	off_t body_offset; /* first byte of the RFC 5322 message */
 	off_t file_size;
 	struct msg_state state;
+	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
 };
 
 /* Claims queue or dead message id: opens it without following links,
  * takes an exclusive non-blocking flock (released by the kernel if this
  * process dies), checks it is still linked, then reads envelope and state.
+ * The submitter is the file's owner, whatever the envelope says: env.uid
+ * (and env.user, when they differ) come from the owner; claimed_uid keeps
+ * the envelope's own line so the caller can log the mismatch.
  * *busy is set (and MS_OK returned, nothing claimed) when another process
  * holds it or it vanished meanwhile. MS_DATA for a damaged file (the
  * caller sets it aside with spool_quarantine). */

@@ -23,7 +23,8 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/core_odd_addresses.sh \
-	tests/integration/core_spool_escape.sh
+	tests/integration/core_spool_escape.sh \
+	tests/integration/core_spool_owner.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
 	tests/integration/core_spool_errors.sh \
@@ -31,4 +32,5 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/core_odd_addresses.sh \
-	tests/integration/core_spool_escape.sh
+	tests/integration/core_spool_escape.sh \
+	tests/integration/core_spool_owner.sh
