@@ -140,6 +140,72 @@ print_msg(const struct spool_msg *m, bool json, const char *area)
 	printf("\n");
 }
 
+/* One file set aside in dead/ (NAME.bad): a message whose envelope still
+ * reads is shown like a dead letter, anything else by name and why. */
+static void
+print_bad(struct spool *s, const char *name, bool json)
+{
+	char id[SPOOL_ID_LEN + 1], e[ESC_LEN], e2[ESC_LEN];
+	struct spool_msg m;
+	struct ms_err why;
+	bool is_msg = spool_bad_id(name, id);
+	bool ok = is_msg && spool_peek(s, AREA_BAD, id, &m, &why) == MS_OK;
+
+	if (!is_msg)
+		ms_err_set(&why, MS_DATA, "not a queue file name");
+	if (json) {
+		json_t *o = ok ? msg_json(&m, "dead") : json_object();
+		char *text;
+
+		json_object_set_new(o, "set_aside", json_true());
+		json_object_set_new(o, "file", jstr(name));
+		if (!ok) {
+			json_object_set_new(
+			    o, "queue_name", json_string("dead"));
+			if (is_msg)
+				json_object_set_new(
+				    o, "queue_id", json_string(id));
+			json_object_set_new(o, "error", jstr(why.msg));
+		}
+		if ((text = json_dumps(o, JSON_COMPACT)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		json_decref(o);
+	} else if (ok) {
+		print_msg(&m, false, "dead");
+		printf("%40s(set aside as damaged: dead/%s; its envelope "
+		       "reads: `mailshim requeue %s` brings it back with a "
+		       "fresh state)\n\n",
+		    "", esc(e, name), id);
+	} else {
+		printf("dead/%s\n%40s(set aside as damaged: %s)\n\n",
+		    esc(e, name), "", esc(e2, why.msg));
+	}
+	if (ok)
+		spool_release(&m);
+}
+
+/* The files set aside as damaged, after the dead letters. */
+static enum ms_status
+list_bad(struct spool *s, bool json, size_t *count, struct ms_err *err)
+{
+	char **names;
+	size_t n;
+	enum ms_status st;
+
+	if ((st = spool_list_bad(s, &names, &n, err)) != MS_OK)
+		return st;
+	if (!json && n > 0)
+		printf("-- Set aside as damaged (dead/*.bad) --\n");
+	for (size_t i = 0; i < n; i++)
+		print_bad(s, names[i], json);
+	if (!json && n > 0)
+		printf("-- %zu file%s set aside.\n", n, n == 1 ? "" : "s");
+	spool_free_names(names, n);
+	*count = n;
+	return MS_OK;
+}
+
 /* Lists one area; for dead/ also the files set aside as damaged. */
 static enum ms_status
 list_area(const struct ms_conf *conf, enum spool_area area, bool json,
@@ -180,15 +246,21 @@ list_area(const struct ms_conf *conf, enum spool_area area, bool json,
 		shown++;
 		spool_release(&m);
 	}
-	if (!json && shown == 0)
-		printf(area == AREA_DEAD ? "No dead letters\n"
-					 : "Mail queue is empty\n");
-	else if (!json)
+	if (!json && shown == 0 && area == AREA_QUEUE)
+		printf("Mail queue is empty\n");
+	else if (!json && shown > 0)
 		printf("-- %lld Kbytes in %zu Request%s.\n",
 		    (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
 	free(v);
+	if (area == AREA_DEAD) {
+		size_t bad = 0;
+
+		st = list_bad(&s, json, &bad, err);
+		if (st == MS_OK && !json && shown == 0 && bad == 0)
+			printf("No dead letters\n");
+	}
 	spool_close(&s);
-	return MS_OK;
+	return st;
 }
 
 enum ms_status
@@ -214,6 +286,8 @@ claim_any(struct spool *s, const char *id, bool dead_too, struct spool_msg *m,
 	st = spool_claim(s, AREA_QUEUE, id, m, &busy, err);
 	if (st == MS_USAGE && dead_too)
 		st = spool_claim(s, AREA_DEAD, id, m, &busy, err);
+	if (st == MS_USAGE && dead_too)
+		st = spool_claim(s, AREA_BAD, id, m, &busy, err);
 	if (st == MS_OK && busy)
 		return ms_err_set(err, MS_TEMP,
 		    "message %s is being delivered "
@@ -266,12 +340,17 @@ cmd_show(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 	st = spool_peek(&s, AREA_QUEUE, argv[0], &m, err);
 	if (st == MS_USAGE)
 		st = spool_peek(&s, AREA_DEAD, argv[0], &m, err);
+	if (st == MS_USAGE)
+		st = spool_peek(&s, AREA_BAD, argv[0], &m, err);
 	if (st == MS_OK) {
 		char e1[ESC_LEN], e2[ESC_LEN], e3[ESC_LEN];
 
 		printf("*** ENVELOPE RECORDS %s ***\n", m.id);
 		printf("where: %s\narrival: %s\nuid: %ld (%s)\nsender: <%s>\n",
-		    m.area == AREA_DEAD ? "dead" : "queue",
+		    m.area == AREA_QUEUE      ? "queue"
+			: m.area == AREA_DEAD ? "dead"
+					      : "dead (set aside as damaged; "
+						"requeue starts a fresh state)",
 		    fmt_time(when, sizeof(when), m.env.arrival), m.env.uid,
 		    esc(e1, m.env.user ? m.env.user : ""),
 		    esc(e2, m.env.sender));
@@ -324,6 +403,9 @@ each_id(const struct ms_conf *conf, int argc, char **argv, bool dead_too,
 		st = claim_any(&s, argv[i], dead_too, &m, &e);
 		if (st == MS_OK)
 			st = fn(&m, &e);
+		else if (st == MS_DATA && fn == spool_delete)
+			/* set aside and unreadable: delete needs no envelope */
+			st = spool_delete_bad(&s, argv[i], &e);
 		if (st == MS_OK) {
 			printf("%s: %s\n", argv[i], verb);
 			continue;
@@ -405,7 +487,7 @@ cmd_delete(
 static enum ms_status
 requeue_one(struct spool_msg *m, struct ms_err *err)
 {
-	if (m->area != AREA_DEAD) {
+	if (m->area == AREA_QUEUE) {
 		spool_release(m);
 		return ms_err_set(err, MS_USAGE,
 		    "message %s is not a dead "

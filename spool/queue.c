@@ -33,6 +33,7 @@
 #include "spool.h"
 
 #define STATE_SUFFIX ".state"
+#define BAD_SUFFIX   ".bad"
 #define STATE_MAX    (16 * 1024 * 1024)
 #define TMP_MAX_AGE  (24 * 3600)
 
@@ -242,13 +243,20 @@ spool_close(struct spool *s)
 static int
 area_fd(const struct spool *s, enum spool_area area)
 {
-	return area == AREA_DEAD ? s->deadfd : s->queuefd;
+	return area == AREA_QUEUE ? s->queuefd : s->deadfd;
 }
 
 static const char *
 area_name(enum spool_area area)
 {
-	return area == AREA_DEAD ? "dead" : "queue";
+	return area == AREA_QUEUE ? "queue" : "dead";
+}
+
+/* The file name of message id in area: dead/ID.bad for a set-aside one. */
+static void
+msg_name(char *out, size_t len, enum spool_area area, const char *id)
+{
+	snprintf(out, len, "%s%s", id, area == AREA_BAD ? BAD_SUFFIX : "");
 }
 
 /* Moves an odd entry out of the way into dead/, named so that it is never
@@ -265,8 +273,10 @@ set_aside(struct spool *s, int fromfd, const char *from, const char *name,
 	safe[n] = '\0';
 	snprintf(target, sizeof(target), "%s.bad", safe);
 	if (renameat(fromfd, name, s->deadfd, target) != 0) {
-		log_msg(LOG_WARNING, "cannot set aside %s/%s/%s (%s): %s",
-		    s->dir, from, safe, why, strerror(errno));
+		if (errno != ENOENT)
+			log_msg(LOG_WARNING,
+			    "cannot set aside %s/%s/%s (%s): %s", s->dir, from,
+			    safe, why, strerror(errno));
 		return;
 	}
 	log_msg(LOG_WARNING, "set aside %s/%s/%s as dead/%s: %s", s->dir, from,
@@ -280,8 +290,10 @@ spool_quarantine(
 	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 
 	set_aside(s, area_fd(s, area), area_name(area), id, why);
+	/* The state goes beside it as dead/ID.state.bad, for whoever looks
+	 * (requeue starts a fresh one). */
 	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, id);
-	unlinkat(area_fd(s, area), state, 0);
+	set_aside(s, area_fd(s, area), area_name(area), state, why);
 }
 
 static const char *
@@ -481,6 +493,82 @@ spool_list(struct spool *s, enum spool_area area, struct spool_entry **entries,
 	return MS_OK;
 }
 
+static bool
+is_bad_name(const char *name)
+{
+	size_t n = strlen(name), b = strlen(BAD_SUFFIX),
+	       sb = strlen(STATE_SUFFIX BAD_SUFFIX);
+
+	return n > b && strcmp(name + n - b, BAD_SUFFIX) == 0 &&
+	    !(n > sb && strcmp(name + n - sb, STATE_SUFFIX BAD_SUFFIX) == 0);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum ms_status
+spool_list_bad(
+    struct spool *s, char ***names, size_t *count, struct ms_err *err)
+{
+	int fd = openat(s->deadfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char **v = NULL, **nv;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*count = 0;
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return ms_err_set(err, MS_TEMP, "cannot read %s/dead: %s",
+		    s->dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *copy;
+
+		if (!is_bad_name(de->d_name))
+			continue;
+		if ((copy = strdup(de->d_name)) == NULL ||
+		    (nv = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
+			free(copy);
+			spool_free_names(v, n);
+			closedir(d);
+			return ms_err_set(err, MS_TEMP, "out of memory");
+		}
+		v = nv;
+		v[n++] = copy;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), name_cmp);
+	*names = v;
+	*count = n;
+	return MS_OK;
+}
+
+void
+spool_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+bool
+spool_bad_id(const char *name, char *id)
+{
+	if (strlen(name) != SPOOL_ID_LEN + strlen(BAD_SUFFIX) ||
+	    strcmp(name + SPOOL_ID_LEN, BAD_SUFFIX) != 0)
+		return false;
+	memcpy(id, name, SPOOL_ID_LEN);
+	id[SPOOL_ID_LEN] = '\0';
+	return spool_id_valid(id);
+}
+
 /* Reads up to max bytes of fd from offset 0 into a malloc'd buffer. */
 static enum ms_status
 read_head(int fd, size_t want, char **out, size_t *len, struct ms_err *err)
@@ -552,6 +640,11 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	enum ms_status st;
 	int fd;
 
+	if (m->area == AREA_BAD) {
+		/* set aside: its state (if any) was the damage; a fresh one */
+		memset(&m->state, 0, sizeof(m->state));
+		return MS_OK;
+	}
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
 	fd = openat(
 	    area_fd(m->s, m->area), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -600,6 +693,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 {
 	struct stat sb, now;
 	enum ms_status st;
+	char fname[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
@@ -611,11 +705,12 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		return ms_err_set(
 		    err, MS_USAGE, "\"%.40s\" is not a queue id", id);
 	memcpy(m->id, id, SPOOL_ID_LEN + 1);
-	m->fd = openat(area_fd(s, area), id,
+	msg_name(fname, sizeof(fname), area, id);
+	m->fd = openat(area_fd(s, area), fname,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (m->fd < 0 && errno == ENOENT)
-		return ms_err_set(
-		    err, MS_USAGE, "no message %s in %s", id, area_name(area));
+		return ms_err_set(err, MS_USAGE, "no message %s in %s", id,
+		    area == AREA_BAD ? "queue or dead" : area_name(area));
 	if (m->fd < 0) {
 		st = ms_err_set(err, errno == ELOOP ? MS_DATA : MS_TEMP,
 		    "cannot open %s/%s: %s", area_name(area), id,
@@ -630,7 +725,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 	/* Still the same, linked file? (It may have been delivered and
 	 * unlinked by the previous holder between our open and our lock.) */
 	if (fstat(m->fd, &sb) != 0 ||
-	    fstatat(area_fd(s, area), id, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    fstatat(area_fd(s, area), fname, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    sb.st_ino != now.st_ino || sb.st_dev != now.st_dev ||
 	    sb.st_nlink == 0) {
 		spool_release(m);
@@ -645,7 +740,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
 		spool_release(m);
 		return ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
-		    area_name(area), id);
+		    area_name(area), fname);
 	}
 	m->file_size = sb.st_size;
 	if ((st = load_envelope(m, err)) != MS_OK ||
@@ -751,6 +846,33 @@ unlink_state(int dirfd, const char *id)
 	unlinkat(dirfd, name, 0);
 }
 
+static void unlink_bad_state(int dirfd, const char *id);
+
+enum ms_status
+spool_delete_bad(struct spool *s, const char *id, struct ms_err *err)
+{
+	char name[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
+
+	if (!spool_id_valid(id))
+		return ms_err_set(
+		    err, MS_USAGE, "\"%.40s\" is not a queue id", id);
+	msg_name(name, sizeof(name), AREA_BAD, id);
+	if (unlinkat(s->deadfd, name, 0) != 0)
+		return ms_err_set(err, errno == ENOENT ? MS_USAGE : MS_TEMP,
+		    "cannot remove dead/%s: %s", name, strerror(errno));
+	unlink_bad_state(s->deadfd, id);
+	return MS_OK;
+}
+
+static void
+unlink_bad_state(int dirfd, const char *id)
+{
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + sizeof(BAD_SUFFIX)];
+
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX BAD_SUFFIX, id);
+	unlinkat(dirfd, name, 0);
+}
+
 enum ms_status
 spool_finish(struct spool_msg *m, struct ms_err *err)
 {
@@ -786,9 +908,37 @@ spool_bury(struct spool_msg *m, struct ms_err *err)
 	return move_msg(m, AREA_DEAD, err);
 }
 
+/* dead/ID.bad whose envelope read fine -> queue/ID with a fresh state
+ * (no state file: every recipient pending, due now). Never replaces a
+ * queue/ID that exists. */
+static enum ms_status
+requeue_bad(struct spool_msg *m, struct ms_err *err)
+{
+	char bad[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
+	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + sizeof(BAD_SUFFIX)];
+	enum ms_status st = MS_OK;
+
+	msg_name(bad, sizeof(bad), AREA_BAD, m->id);
+	unlink_state(m->s->queuefd, m->id); /* an orphan would apply */
+	if (renameat2(
+		m->s->deadfd, bad, m->s->queuefd, m->id, RENAME_NOREPLACE) != 0)
+		st = ms_err_set(err, MS_TEMP,
+		    "cannot move dead/%s to queue/%s: %s", bad, m->id,
+		    strerror(errno));
+	else {
+		snprintf(
+		    state, sizeof(state), "%s" STATE_SUFFIX BAD_SUFFIX, m->id);
+		unlinkat(m->s->deadfd, state, 0);
+	}
+	spool_release(m);
+	return st;
+}
+
 enum ms_status
 spool_requeue(struct spool_msg *m, struct ms_err *err)
 {
+	if (m->area == AREA_BAD)
+		return requeue_bad(m, err);
 	for (size_t i = 0; i < m->state.nrcpt; i++)
 		if (m->state.rcpts[i].status == RCPT_DEAD)
 			m->state.rcpts[i].status = RCPT_PENDING;
@@ -801,10 +951,12 @@ enum ms_status
 spool_delete(struct spool_msg *m, struct ms_err *err)
 {
 	int fd = area_fd(m->s, m->area);
+	char fname[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
 
+	msg_name(fname, sizeof(fname), m->area, m->id);
 	/* Message first: an orphan state is harmless, a message without its
 	 * state would be sent again to everyone. */
-	if (unlinkat(fd, m->id, 0) != 0 && errno != ENOENT) {
+	if (unlinkat(fd, fname, 0) != 0 && errno != ENOENT) {
 		enum ms_status st = ms_err_set(err, MS_TEMP,
 		    "cannot remove "
 		    "%s/%s: %s",
@@ -813,7 +965,11 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 		spool_release(m);
 		return st;
 	}
-	unlink_state(fd, m->id);
+	if (m->area == AREA_BAD) {
+		unlink_bad_state(fd, m->id);
+	} else {
+		unlink_state(fd, m->id);
+	}
 	spool_release(m);
 	return MS_OK;
 }

@@ -24,7 +24,8 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/core_odd_addresses.sh \
 	tests/integration/core_spool_escape.sh \
-	tests/integration/core_spool_owner.sh
+	tests/integration/core_spool_owner.sh \
+	tests/integration/core_dead_bad.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
 	tests/integration/core_spool_errors.sh \
@@ -33,4 +34,5 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/core_odd_addresses.sh \
 	tests/integration/core_spool_escape.sh \
-	tests/integration/core_spool_owner.sh
+	tests/integration/core_spool_owner.sh \
+	tests/integration/core_dead_bad.sh
