@@ -49,19 +49,60 @@ static const struct {
 	{ "run", 0700, false },
 };
 
+/* Creates (if missing) and opens directory name under at, then sets its
+ * owner and mode through the descriptor, so that nothing is ever changed
+ * through a symlink: fchmodat() and chown() follow links, and a spool
+ * user who planted SPOOL/queue -> /etc would have root chmod /etc 0700.
+ * follow is true only for the spool root (see spool/README); a symlink or
+ * a non-directory anywhere below is refused. */
 static enum ms_status
 init_dir(int at, const char *path, const char *name, mode_t mode, uid_t uid,
-    gid_t gid, bool chown_it, struct ms_err *err)
+    gid_t gid, bool chown_it, bool follow, int *out_fd, struct ms_err *err)
 {
+	const char *sep = at == AT_FDCWD ? "" : "/";
+	const char *pre = at == AT_FDCWD ? "" : path;
+	struct stat sb;
+	int fd;
+
 	if (mkdirat(at, name, mode) != 0 && errno != EEXIST)
-		return ms_err_set(err, MS_CANTCREAT, "cannot create %s/%s: %s",
-		    path, name, strerror(errno));
-	if (chown_it && fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot chown %s/%s: %s",
-		    path, name, strerror(errno));
-	if (fchmodat(at, name, mode, 0) != 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot chmod %s/%s: %s",
-		    path, name, strerror(errno));
+		return ms_err_set(err, MS_CANTCREAT, "cannot create %s%s%s: %s",
+		    pre, sep, name, strerror(errno));
+	fd = openat(at, name,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		int e = errno;
+
+		return ms_err_set(err, MS_CANTCREAT, "refusing %s%s%s: %s", pre,
+		    sep, name,
+		    e == ELOOP || e == ENOTDIR
+			? "not a directory (a symlink or a file where the "
+			  "spool needs its own directory; remove it and run "
+			  "mailshim init again)"
+			: strerror(e));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT,
+		    "refusing %s%s%s: not a directory", pre, sep, name);
+	}
+	if (chown_it && fchown(fd, uid, gid) != 0) {
+		int e = errno;
+
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT, "cannot chown %s%s%s: %s",
+		    pre, sep, name, strerror(e));
+	}
+	if (fchmod(fd, mode) != 0) {
+		int e = errno;
+
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT, "cannot chmod %s%s%s: %s",
+		    pre, sep, name, strerror(e));
+	}
+	if (out_fd != NULL)
+		*out_fd = fd;
+	else
+		close(fd);
 	return MS_OK;
 }
 
@@ -73,7 +114,7 @@ spool_init(const char *dir, const char *user, const char *drop_group,
 	uid_t uid = (uid_t)-1;
 	gid_t ugid = (gid_t)-1, dgid = (gid_t)-1;
 	enum ms_status st;
-	int fd;
+	int fd = -1;
 
 	if (as_root) {
 		struct passwd *pw = getpwnam(user);
@@ -95,16 +136,16 @@ spool_init(const char *dir, const char *user, const char *drop_group,
 			dgid = gr->gr_gid;
 		}
 	}
-	st = init_dir(AT_FDCWD, ".", dir, 0710, uid, dgid, as_root, err);
+	/* The root as configured, a symlink to it included (spool/README:
+	 * it is the administrator's path); nothing below it is followed. */
+	st = init_dir(
+	    AT_FDCWD, dir, dir, 0710, uid, dgid, as_root, true, &fd, err);
 	if (st != MS_OK)
 		return st;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot open %s: %s", dir,
-		    strerror(errno));
 	for (size_t i = 0; i < MS_ARRAY_LEN(layout) && st == MS_OK; i++)
 		st = init_dir(fd, dir, layout[i].name, layout[i].mode, uid,
-		    layout[i].drop_group ? dgid : ugid, as_root, err);
+		    layout[i].drop_group ? dgid : ugid, as_root, false, NULL,
+		    err);
 	close(fd);
 	return st;
 }
@@ -117,7 +158,9 @@ verify_one(const char *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 	struct stat sb;
 
 	snprintf(path, sizeof(path), "%s%s%s", dir, name[0] ? "/" : "", name);
-	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	/* The root may be a symlink (spool/README), nothing below it. */
+	if ((name[0] ? lstat(path, &sb) : stat(path, &sb)) != 0 ||
+	    !S_ISDIR(sb.st_mode)) {
 		snprintf(text, sizeof(text), "%s is missing or not a directory",
 		    path);
 		report(text, arg);

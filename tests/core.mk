@@ -26,7 +26,8 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/core_spool_escape.sh \
 	tests/integration/core_spool_owner.sh \
 	tests/integration/core_dead_bad.sh \
-	tests/integration/core_listing_full.sh
+	tests/integration/core_listing_full.sh \
+	tests/integration/core_init_symlinks.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
 	tests/integration/core_spool_errors.sh \
@@ -37,4 +38,5 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_spool_escape.sh \
 	tests/integration/core_spool_owner.sh \
 	tests/integration/core_dead_bad.sh \
-	tests/integration/core_listing_full.sh
+	tests/integration/core_listing_full.sh \
+	tests/integration/core_init_symlinks.sh
