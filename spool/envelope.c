@@ -591,6 +591,7 @@ state_parse(
 	size_t pos, n;
 	enum ms_status rc = MS_OK;
 	int format = 1; /* no "format" line: raw addresses */
+	char q[32];
 
 	memset(st, 0, sizeof(*st));
 	for (pos = 0; pos < len && rc == MS_OK; pos += n) {
@@ -609,8 +610,10 @@ state_parse(
 			if (!parse_ll(val, vlen, &num) || num < 1 ||
 			    num > STATE_FORMAT)
 				rc = ms_err_set(err, MS_DATA,
-				    "unknown state format %.*s",
-				    (int)(vlen > 20 ? 20 : vlen), val);
+				    "unknown state format \"%s\" (newer "
+				    "than this mailshim?)",
+				    ms_quote(q, sizeof(q), val,
+					vlen > 20 ? 20 : vlen));
 			else
 				format = (int)num;
 		} else if (key_is(key, klen, "rcpt")) {
