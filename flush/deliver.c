@@ -208,8 +208,9 @@ struct attempt {
 	const struct route_conf *route;
 	const char *masq_domain; /* masquerade header From: */
 	const char *masq_host;
-	bool counted;	 /* some failure counts as an attempt */
-	long retry_hint; /* seconds, from holds / throttling */
+	bool counted;		/* some failure counts as an attempt */
+	long retry_hint;	/* seconds, from holds / throttling */
+	const char *unrecorded; /* a recipient the state cannot hold: why */
 };
 
 static void
@@ -558,6 +559,9 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		open |= rcpt_open(&m->state.rcpts[i]);
 		dead |= m->state.rcpts[i].status == RCPT_DEAD;
 	}
+	/* A recipient missing from the state is still waiting: never finish
+	 * (delete) a message because its state could not name everyone. */
+	open |= at->unrecorded != NULL;
 	if (open && now - m->env.arrival >= ctx->conf->give_up) {
 		char text[128];
 
@@ -569,7 +573,7 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		open = false;
 		dead = true;
 	}
-	why = last_reason(&m->state);
+	why = at->unrecorded != NULL ? at->unrecorded : last_reason(&m->state);
 	free(m->state.reason);
 	m->state.reason = why != NULL ? strdup(why) : NULL;
 	m->state.last_attempt = now;
@@ -639,6 +643,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		log_msg(LOG_ERR, "%s: %s; message deferred", m->id, why);
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
+		at.unrecorded = why;
 		return finish_message(ctx, m, &at, now, next_try);
 	}
 	at.rcpts = calloc(m->state.nrcpt + 1, sizeof(*at.rcpts));

@@ -330,7 +330,8 @@ env_field(struct envelope *env, int version, const char *key, size_t klen,
 		return MS_OK;
 	}
 	if (key_is(key, klen, "rcpt"))
-		st = env_add_rcpt(env, s, err);
+		st = s[0] != '\0' ? env_add_rcpt(env, s, err)
+				  : ms_err_set(err, MS_DATA, "empty rcpt line");
 	else if (key_is(key, klen, "opt"))
 		st = strchr(s, '=') != NULL
 		    ? env_add_opt(env, s, err)
@@ -421,7 +422,7 @@ state_rcpt(struct msg_state *st, const char *addr)
 	for (size_t i = 0; i < st->nrcpt; i++)
 		if (strcmp(st->rcpts[i].addr, addr) == 0)
 			return &st->rcpts[i];
-	if (st->nrcpt >= ENV_MAX_RCPTS * 4)
+	if (st->nrcpt >= STATE_MAX_RCPTS)
 		return NULL;
 	nr = realloc(st->rcpts, (st->nrcpt + 1) * sizeof(*nr));
 	if (nr == NULL)
@@ -458,7 +459,11 @@ state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
 		return ms_err_set(
 		    err, MS_SOFTWARE, "empty recipient for state");
 	if ((r = state_rcpt(st, addr)) == NULL)
-		return ms_err_set(err, MS_TEMP, "out of memory");
+		return st->nrcpt >= STATE_MAX_RCPTS
+		    ? ms_err_set(err, MS_DATA,
+			  "more than %d recipients in the state",
+			  STATE_MAX_RCPTS)
+		    : ms_err_set(err, MS_TEMP, "out of memory");
 	state_update(r, status, relay, reply, when);
 	return MS_OK;
 }

@@ -86,6 +86,27 @@ grep -q 'NOTIFY' "$LOG" && t_fail "state-file parameter reached the wire: $(grep
 	t_fail "RCPTs: $(grep RCPT "$LOG")"
 mailshim show "$qid2" 2>&1 | grep -q 'x@y> NOTIFY=NEVER dead' ||
 	t_fail "planted state recipient not dead: $(mailshim show "$qid2" 2>&1)"
+# A recipient the state cannot record (here: a state already at its
+# 40,000-recipient ceiling) stops the whole message: deferred with the
+# reason, nothing sent, nothing ignored.
+qid3=0006652D1A2B3C4D5E6F72
+printf 'MAILSHIM-2\nid %s\ntime %s\nuid %s\nuser me\nfrom app@example.com\nrcpt new@example.net\n\nSubject: full state\n\nbody\n' \
+	"$qid3" "$(date +%s)" "$(id -u)" > "$SPOOL/queue/$qid3"
+chmod 0604 "$SPOOL/queue/$qid3"
+{ printf 'format 2\nattempts 1\nlast 1\nnext 0\n'
+  awk 'BEGIN { for (i = 0; i < 40000; i++) printf "rcpt sent 1 - r%d@example.net 250 ok\n", i }'
+} > "$SPOOL/queue/$qid3.state"
+touch -d @1 "$SPOOL/queue/$qid3.state"
+: > "$LOG"
+mailshim flush 2> "$T/log5"; rc=$?
+[ "$rc" = 75 ] || t_fail "full state: exit $rc (want 75)"
+grep -q "$qid3: cannot record delivery state: more than 40000 recipients" "$T/log5" &&
+	t_ok "unrecordable recipient: message deferred with the reason" ||
+	t_fail "full state: $(cat "$T/log5")"
+grep -q RCPT "$LOG" && t_fail "full state: something was sent: $(grep RCPT "$LOG")"
+[ -f "$SPOOL/queue/$qid3" ] || t_fail "full state: message left the queue"
+mailshim delete "$qid3" > /dev/null
+
 # RFC 5321 4.5.3.1: a local part over 64 octets or a domain label over
 # 63 is refused at enqueue: exit 65 (EX_DATAERR) and a line that says so.
 l65=$(printf '%065d' 0 | tr 0 a)

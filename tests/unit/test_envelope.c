@@ -57,6 +57,9 @@ static const struct {
 	{ "negative uid", "MAILSHIM-1\nid X\nuid -4\nfrom a@b\nrcpt c@d\n\n" },
 	{ "CR in rcpt", "MAILSHIM-1\nid X\nfrom a@b\nrcpt c@d\rX\n\n" },
 	{ "opt without =", "MAILSHIM-1\nid X\nfrom a@b\nrcpt c@d\nopt x\n\n" },
+	{ "empty rcpt", "MAILSHIM-2\nid X\nfrom a@b\nrcpt c@d\nrcpt \n\n" },
+	{ "bad escape", "MAILSHIM-2\nid X\nfrom a@b\nrcpt c%2@d\n\n" },
+	{ "raw space in v2", "MAILSHIM-2\nid X\nfrom a@b\nrcpt \"c d\"@d\n\n" },
 };
 
 static void
