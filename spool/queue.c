@@ -719,15 +719,25 @@ load_state(struct spool_msg *m, struct ms_err *err)
 static void
 take_owner(struct spool_msg *m, uid_t owner)
 {
-	struct passwd *pw;
+	static uid_t cached_uid = (uid_t)-1; /* listings: one lookup per uid */
+	static char cached_name[256];
+	bool same = m->env.uid == (long)owner;
 
 	m->claimed_uid = m->env.uid;
-	if (m->env.uid == (long)owner)
-		return;
 	m->env.uid = (long)owner;
+	if (owner != cached_uid) {
+		struct passwd *pw = getpwuid(owner);
+
+		cached_uid = owner;
+		ms_copy(cached_name, sizeof(cached_name),
+		    pw != NULL ? pw->pw_name : "");
+	}
+	/* The user line is the file's word too: the owner's login name when
+	 * the system knows it; the envelope's only if its uid was right. */
+	if (cached_name[0] == '\0' && same)
+		return;
 	free(m->env.user);
-	pw = getpwuid(owner);
-	m->env.user = pw != NULL ? strdup(pw->pw_name) : NULL;
+	m->env.user = cached_name[0] != '\0' ? strdup(cached_name) : NULL;
 }
 
 static enum ms_status

@@ -26,4 +26,13 @@ mailshim flush 2> "$T/log" || t_fail "flush exit $?"
 grep -q "envelope claims uid 0 but the file is owned by uid $owner" "$T/log" &&
 	t_ok "mismatch logged" || t_fail "log: $(cat "$T/log")"
 [ "$(t_count "$CAPTURE/new")" = 1 ] || t_fail "not delivered"
+# The user line is not trusted either, even when the uid is right.
+qid2=0006652D1A2B3C4D5E6F71
+printf 'MAILSHIM-2\nid %s\ntime %s\nuid %s\nuser root\nfrom app@example.com\nrcpt ok@example.net\n\nSubject: claims root\n\nbody\n' \
+	"$qid2" "$(date +%s)" "$owner" > "$SPOOL/new/$qid2"
+chmod 0604 "$SPOOL/new/$qid2"
+chown "$owner" "$SPOOL/new/$qid2"
+mailshim show "$qid2" > "$T/s2" || t_fail "show 2 exit $?"
+grep -q "^uid: $owner (nobody)" "$T/s2" && t_ok "user name from the owner too" ||
+	t_fail "show 2: $(sed -n 1,6p "$T/s2")"
 t_done
