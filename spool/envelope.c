@@ -229,15 +229,14 @@ env_format(
 }
 
 /* Splits "key value\n" at buf[pos]; returns the line length including the
- * newline, 0 when no newline is found within ENV_MAX_LINE. */
+ * newline, 0 when no newline is found within max bytes. */
 static size_t
-next_line(const char *buf, size_t len, size_t pos, const char **key,
+next_line(const char *buf, size_t len, size_t pos, size_t max, const char **key,
     size_t *klen, const char **val, size_t *vlen)
 {
 	size_t avail = len - pos;
 	const char *start = buf + pos;
-	const char *nl =
-	    memchr(start, '\n', avail < ENV_MAX_LINE ? avail : ENV_MAX_LINE);
+	const char *nl = memchr(start, '\n', avail < max ? avail : max);
 	const char *sp;
 
 	if (nl == NULL)
@@ -248,6 +247,15 @@ next_line(const char *buf, size_t len, size_t pos, const char **key,
 	*val = sp != NULL ? sp + 1 : nl;
 	*vlen = (size_t)(nl - *val);
 	return (size_t)(nl - start) + 1;
+}
+
+/* Longest line a reader takes: raw (version 1) lines are held to the old
+ * 2 KB, so that the same line written encoded (at most 3 times longer)
+ * still fits the encoded formats' limit. */
+static size_t
+line_max(int version)
+{
+	return version >= 2 ? ENV_MAX_LINE : ENV_MAX_LINE_V1;
 }
 
 static bool
@@ -372,7 +380,8 @@ env_parse(struct envelope *env, const char *buf, size_t len, size_t *consumed,
 			*consumed = pos + 1;
 			return MS_OK;
 		}
-		n = next_line(buf, len, pos, &key, &klen, &val, &vlen);
+		n = next_line(
+		    buf, len, pos, line_max(version), &key, &klen, &val, &vlen);
 		if (n == 0)
 			break;
 		st = env_field(env, version, key, klen, val, vlen, err);
@@ -604,7 +613,8 @@ state_parse(
 		size_t klen, vlen;
 		long long num;
 
-		n = next_line(buf, len, pos, &key, &klen, &val, &vlen);
+		n = next_line(
+		    buf, len, pos, line_max(format), &key, &klen, &val, &vlen);
 		if (n == 0) {
 			rc = ms_err_set(err, MS_DATA,
 			    "state file line too long "

@@ -21,7 +21,8 @@
 #define SPOOL_MAGIC	"MAILSHIM-2" /* addresses percent-encoded */
 #define SPOOL_MAGIC_V1	"MAILSHIM-1" /* addresses raw; still read */
 #define STATE_FORMAT	2	     /* "format 2": addresses encoded */
-#define ENV_MAX_LINE	2048	     /* one envelope line, newline included */
+#define ENV_MAX_LINE	8192	     /* one line, newline included */
+#define ENV_MAX_LINE_V1 2048	     /* the same in raw (version 1) files */
 #define ENV_MAX_RCPTS	10000	     /* recipients in one message */
 #define STATE_MAX_RCPTS (ENV_MAX_RCPTS * 4) /* in a state, after aliases */
 #define ENV_MAX_SIZE	(4 * 1024 * 1024)   /* the whole envelope block */
