@@ -38,49 +38,49 @@ static const struct {
 	enum ms_status want_status;
 	const char *want;
 } parse_cases[] = {
-	{ "plain", "a@example.com", MS_OK, "a@example.com" },
-	{ "two", "a@x.org, b@y.org", MS_OK, "a@x.org|b@y.org" },
-	{ "display name", "Alice Smith <alice@example.com>", MS_OK,
-	    "alice@example.com" },
-	{ "quoted name with comma",
-	    "\"Smith, Alice\" <alice@example.com>, "
-	    "bob@example.com",
-	    MS_OK, "alice@example.com|bob@example.com" },
-	{ "comment", "bob@example.com (Bob Jones)", MS_OK, "bob@example.com" },
-	{ "nested comment", "(a (b) c) bob@example.com (x)", MS_OK,
-	    "bob@example.com" },
-	{ "cron from", "root (Cron Daemon)", MS_OK, "root" },
-	{ "bare local", "root", MS_OK, "root" },
-	{ "local list", "root, postmaster", MS_OK, "root|postmaster" },
-	{ "group", "team: a@x.org, B <b@y.org>;, c@z.org", MS_OK,
-	    "a@x.org|b@y.org|c@z.org" },
-	{ "empty group", "undisclosed-recipients:;", MS_OK, "" },
-	{ "empty group and more", "undisclosed-recipients:; , d@x.org", MS_OK,
-	    "d@x.org" },
-	{ "folded", "a@x.org,\n b@y.org,\r\n\tC <c@z.org>", MS_OK,
-	    "a@x.org|b@y.org|c@z.org" },
-	{ "quoted local", "\"john doe\"@example.com", MS_OK,
-	    "\"john doe\"@example.com" },
-	{ "domain literal", "a@[192.0.2.1]", MS_OK, "a@[192.0.2.1]" },
-	{ "route", "<@relay.example:a@x.org>", MS_OK, "a@x.org" },
-	{ "empty commas", ",, a@x.org ,,", MS_OK, "a@x.org" },
-	{ "empty", "", MS_OK, "" },
-	{ "spaces only", "   ", MS_OK, "" },
-	{ "utf8 name", "J\xc3\xbcrgen <j@example.de>", MS_OK, "j@example.de" },
-	{ "two words no angle", "John Smith", MS_DATA, "" },
-	{ "unclosed angle", "A <a@x.org", MS_DATA, "" },
-	{ "empty angle", "<>", MS_DATA, "" },
-	{ "double at", "a@b@c", MS_DATA, "" },
-	{ "trailing at", "a@", MS_DATA, "" },
-	{ "leading dot", ".a@x.org", MS_DATA, "" },
-	{ "double dot domain", "a@x..org", MS_DATA, "" },
-	{ "unclosed quote", "\"abc@x.org", MS_DATA, "" },
-	{ "unclosed comment", "a@x.org (oops", MS_DATA, "" },
-	{ "backslash", "a\\b@x.org", MS_DATA, "" },
-	{ "control byte", "a\x01@x.org", MS_DATA, "" },
-	{ "lone angle close", "a@x.org>", MS_DATA, "" },
-	{ "quoted escape", "\"x\x1b[1A\"@x.org", MS_DATA, "" },
-	{ "quoted pair control", "<\"x\\\x08y\"@x.org>", MS_DATA, "" },
+    {"plain", "a@example.com", MS_OK, "a@example.com"},
+    {"two", "a@x.org, b@y.org", MS_OK, "a@x.org|b@y.org"},
+    {"display name", "Alice Smith <alice@example.com>", MS_OK,
+	"alice@example.com"},
+    {"quoted name with comma",
+	"\"Smith, Alice\" <alice@example.com>, "
+	"bob@example.com",
+	MS_OK, "alice@example.com|bob@example.com"},
+    {"comment", "bob@example.com (Bob Jones)", MS_OK, "bob@example.com"},
+    {"nested comment", "(a (b) c) bob@example.com (x)", MS_OK,
+	"bob@example.com"},
+    {"cron from", "root (Cron Daemon)", MS_OK, "root"},
+    {"bare local", "root", MS_OK, "root"},
+    {"local list", "root, postmaster", MS_OK, "root|postmaster"},
+    {"group", "team: a@x.org, B <b@y.org>;, c@z.org", MS_OK,
+	"a@x.org|b@y.org|c@z.org"},
+    {"empty group", "undisclosed-recipients:;", MS_OK, ""},
+    {"empty group and more", "undisclosed-recipients:; , d@x.org", MS_OK,
+	"d@x.org"},
+    {"folded", "a@x.org,\n b@y.org,\r\n\tC <c@z.org>", MS_OK,
+	"a@x.org|b@y.org|c@z.org"},
+    {"quoted local", "\"john doe\"@example.com", MS_OK,
+	"\"john doe\"@example.com"},
+    {"domain literal", "a@[192.0.2.1]", MS_OK, "a@[192.0.2.1]"},
+    {"route", "<@relay.example:a@x.org>", MS_OK, "a@x.org"},
+    {"empty commas", ",, a@x.org ,,", MS_OK, "a@x.org"},
+    {"empty", "", MS_OK, ""},
+    {"spaces only", "   ", MS_OK, ""},
+    {"utf8 name", "J\xc3\xbcrgen <j@example.de>", MS_OK, "j@example.de"},
+    {"two words no angle", "John Smith", MS_DATA, ""},
+    {"unclosed angle", "A <a@x.org", MS_DATA, ""},
+    {"empty angle", "<>", MS_DATA, ""},
+    {"double at", "a@b@c", MS_DATA, ""},
+    {"trailing at", "a@", MS_DATA, ""},
+    {"leading dot", ".a@x.org", MS_DATA, ""},
+    {"double dot domain", "a@x..org", MS_DATA, ""},
+    {"unclosed quote", "\"abc@x.org", MS_DATA, ""},
+    {"unclosed comment", "a@x.org (oops", MS_DATA, ""},
+    {"backslash", "a\\b@x.org", MS_DATA, ""},
+    {"control byte", "a\x01@x.org", MS_DATA, ""},
+    {"lone angle close", "a@x.org>", MS_DATA, ""},
+    {"quoted escape", "\"x\x1b[1A\"@x.org", MS_DATA, ""},
+    {"quoted pair control", "<\"x\\\x08y\"@x.org>", MS_DATA, ""},
 };
 
 static const struct {
@@ -89,40 +89,37 @@ static const struct {
 	const char *domain;    /* addr_domain(); NULL */
 	const char *qualified; /* with domain "example.com" */
 } valid_cases[] = {
-	{ "a@example.com", true, false, "example.com", "a@example.com" },
-	{ "root", true, true, NULL, "root@example.com" },
-	{ "first.last+tag@sub.example.com", true, false, "sub.example.com",
-	    "first.last+tag@sub.example.com" },
-	{ "\"a@b\"@example.com", true, false, "example.com",
-	    "\"a@b\"@example.com" },
-	{ "\"a b\"", true, true, NULL, "\"a b\"@example.com" },
-	{ "", false, true, NULL, "" },
-	{ "a b@example.com", false, false, "example.com", NULL },
-	{ "<a@example.com>", false, false, NULL, NULL },
-	{ "a@b@c", false, false, NULL, NULL },
-	{ "a@", false, false, NULL, NULL },
-	{ "@example.com", false, false, NULL, NULL },
-	{ "a.@example.com", false, false, NULL, NULL },
-	{ "a@example.com.", false, false, NULL, NULL },
-	{ "a\r\n@example.com", false, false, NULL, NULL },
-	{ "a,b@example.com", false, false, NULL, NULL },
-	{ "a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]" },
-	/* issue 19 item 9: no control byte anywhere, not even quoted */
-	{ "\"a\x1b[2Jb\"@example.com", false, false, NULL, NULL },
-	{ "\"a\\\x1b[2Jb\"@example.com", false, false, NULL, NULL },
-	{ "\"a\\\x01\"@example.com", false, false, NULL, NULL },
-	{ "\"a\tb\"@example.com", false, false, NULL, NULL },
-	{ "\"a\\\tb\"@example.com", false, false, NULL, NULL },
-	{ "\"a\x7f\"@example.com", false, false, NULL, NULL },
-	{ "a\x7f@example.com", false, false, NULL, NULL },
-	{ "\"a\xc2\x9b"
-	  "2J\"@example.com",
-	    false, false, NULL, NULL },
-	{ "a@[127.0.0.\x08]", false, false, NULL, NULL },
-	{ "\"a\\\"b\"@example.com", true, false, "example.com",
-	    "\"a\\\"b\"@example.com" },
-	{ "j\xc3\xbcrgen@example.de", true, false, "example.de",
-	    "j\xc3\xbcrgen@example.de" },
+    {"a@example.com", true, false, "example.com", "a@example.com"},
+    {"root", true, true, NULL, "root@example.com"},
+    {"first.last+tag@sub.example.com", true, false, "sub.example.com",
+	"first.last+tag@sub.example.com"},
+    {"\"a@b\"@example.com", true, false, "example.com", "\"a@b\"@example.com"},
+    {"\"a b\"", true, true, NULL, "\"a b\"@example.com"},
+    {"", false, true, NULL, ""},
+    {"a b@example.com", false, false, "example.com", NULL},
+    {"<a@example.com>", false, false, NULL, NULL},
+    {"a@b@c", false, false, NULL, NULL},
+    {"a@", false, false, NULL, NULL},
+    {"@example.com", false, false, NULL, NULL},
+    {"a.@example.com", false, false, NULL, NULL},
+    {"a@example.com.", false, false, NULL, NULL},
+    {"a\r\n@example.com", false, false, NULL, NULL},
+    {"a,b@example.com", false, false, NULL, NULL},
+    {"a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]"},
+    /* issue 19 item 9: no control byte anywhere, not even quoted */
+    {"\"a\x1b[2Jb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\x1b[2Jb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\x01\"@example.com", false, false, NULL, NULL},
+    {"\"a\tb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\tb\"@example.com", false, false, NULL, NULL},
+    {"\"a\x7f\"@example.com", false, false, NULL, NULL},
+    {"a\x7f@example.com", false, false, NULL, NULL},
+    {"\"a\xc2\x9b" "2J\"@example.com", false, false, NULL, NULL},
+    {"a@[127.0.0.\x08]", false, false, NULL, NULL},
+    {"\"a\\\"b\"@example.com", true, false, "example.com",
+	"\"a\\\"b\"@example.com"},
+    {"j\xc3\xbcrgen@example.de", true, false, "example.de",
+	"j\xc3\xbcrgen@example.de"},
 };
 
 /* "a" * n into buf (NUL-terminated). */
@@ -265,8 +262,8 @@ main(void)
 	char longaddr[ADDR_MAX + 20];
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(parse_cases); i++) {
-		struct collect c = { .len = 0 };
-		struct ms_err err = { "" };
+		struct collect c = {.len = 0};
+		struct ms_err err = {""};
 		enum ms_status st;
 
 		c.out[0] = '\0';
@@ -281,7 +278,7 @@ main(void)
 			    c.out, parse_cases[i].want, err.msg);
 			failed++;
 		} else if (st != MS_OK &&
-		    strncmp(err.msg, "invalid address", 15) != 0) {
+			   strncmp(err.msg, "invalid address", 15) != 0) {
 			printf("FAIL parse %s: message '%s'\n",
 			    parse_cases[i].name, err.msg);
 			failed++;
@@ -328,7 +325,7 @@ main(void)
 		failed++;
 	}
 	{
-		struct collect c = { .len = 0 };
+		struct collect c = {.len = 0};
 		struct ms_err err;
 
 		n++;
