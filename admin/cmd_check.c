@@ -84,12 +84,40 @@ spool_problem(const char *problem, void *arg)
 	line(arg, "FAIL", "spool", text);
 }
 
+/* Files set aside as damaged (dead/NAME.bad) wait for a human: WARN. */
+static void
+check_set_aside(const struct ms_conf *conf, struct tally *t)
+{
+	struct spool s;
+	struct ms_err err;
+	char **names, text[600];
+	size_t n;
+
+	if (spool_open(&s, conf->spool, &err) != MS_OK)
+		return; /* spool_verify said why */
+	if (spool_list_bad(&s, &names, &n, &err) != MS_OK) {
+		line(t, "WARN", "spool", err.msg);
+	} else if (n > 0) {
+		snprintf(text, sizeof(text),
+		    "%zu file%s set aside as damaged in %.400s/dead "
+		    "(see `mailshim dead`; `mailshim requeue ID` brings back a "
+		    "message whose envelope reads)",
+		    n, n == 1 ? "" : "s", conf->spool);
+		line(t, "WARN", "spool", text);
+	}
+	if (n > 0)
+		spool_free_names(names, n);
+	spool_close(&s);
+}
+
 static void
 check_spool(const struct ms_conf *conf, struct tally *t)
 {
 	if (spool_verify(
-		conf->spool, MS_USER, MS_DROP_GROUP, spool_problem, t) == 0)
+		conf->spool, MS_USER, MS_DROP_GROUP, spool_problem, t) == 0) {
 		line(t, "OK", "spool", conf->spool);
+		check_set_aside(conf, t);
+	}
 }
 
 struct alias_arg {

@@ -9,6 +9,9 @@
  * Trust:  run with the caller's own rights: only root and the mailshim
  *         user can open the spool; everyone else gets a clear refusal.
  *         Messages hold no secrets; neither does anything printed here.
+ *         Every field a user or a peer controls (addresses, user name,
+ *         reasons, replies) is printed through ms_escape(), so a control
+ *         byte in an address cannot hide or forge a line of the listing.
  */
 #include "config.h"
 
@@ -23,6 +26,7 @@
 #include "cmd_queue.h"
 #include "conf.h"
 #include "durations.h"
+#include "escape.h"
 #include "ratelimit.h"
 #include "spool.h"
 
@@ -39,6 +43,27 @@ fmt_time(char *buf, size_t len, long long t)
 	return buf;
 }
 
+/* Untrusted text for the terminal: see escape.h. */
+#define ESC_SHOWN 1000 /* bytes of one field shown (ADDR_MAX fits) */
+#define ESC_LEN	  MS_ESCAPE_SIZE(ESC_SHOWN)
+
+static const char *
+esc(char *buf, const char *s)
+{
+	return ms_escape(buf, ESC_LEN, s, strlen(s));
+}
+
+/* A JSON string; text that is not UTF-8 (jansson refuses it) is given
+ * escaped rather than dropped. */
+static json_t *
+jstr(const char *s)
+{
+	char buf[ESC_LEN];
+	json_t *j = json_string(s);
+
+	return j != NULL ? j : json_string(esc(buf, s));
+}
+
 static json_t *
 msg_json(const struct spool_msg *m, const char *area)
 {
@@ -49,16 +74,19 @@ msg_json(const struct spool_msg *m, const char *area)
 	json_object_set_new(o, "arrival_time", json_integer(m->env.arrival));
 	json_object_set_new(o, "message_size",
 	    json_integer((json_int_t)(m->file_size - m->body_offset)));
-	json_object_set_new(o, "sender", json_string(m->env.sender));
+	json_object_set_new(o, "sender", jstr(m->env.sender));
 	json_object_set_new(o, "uid", json_integer(m->env.uid));
+	if (m->claimed_uid != m->env.uid)
+		json_object_set_new(
+		    o, "envelope_uid", json_integer(m->claimed_uid));
 	json_object_set_new(o, "attempts", json_integer(m->state.attempts));
 	json_object_set_new(o, "next_try", json_integer(m->state.next_try));
 	if (m->state.reason != NULL)
-		json_object_set_new(o, "reason", json_string(m->state.reason));
+		json_object_set_new(o, "reason", jstr(m->state.reason));
 	for (size_t i = 0; i < m->env.nrcpt; i++) {
 		json_t *r = json_object();
 
-		json_object_set_new(r, "address", json_string(m->env.rcpts[i]));
+		json_object_set_new(r, "address", jstr(m->env.rcpts[i]));
 		json_array_append_new(rcpts, r);
 	}
 	/* Resolved recipients with their status, once tried. */
@@ -66,13 +94,13 @@ msg_json(const struct spool_msg *m, const char *area)
 		const struct rcpt_state *s = &m->state.rcpts[i];
 		json_t *r = json_object();
 
-		json_object_set_new(r, "address", json_string(s->addr));
+		json_object_set_new(r, "address", jstr(s->addr));
 		json_object_set_new(
 		    r, "status", json_string(rcpt_status_name(s->status)));
 		if (s->relay != NULL)
-			json_object_set_new(r, "relay", json_string(s->relay));
+			json_object_set_new(r, "relay", jstr(s->relay));
 		if (s->reply != NULL)
-			json_object_set_new(r, "reply", json_string(s->reply));
+			json_object_set_new(r, "reply", jstr(s->reply));
 		json_array_append_new(rcpts, r);
 	}
 	json_object_set_new(o, "recipients", rcpts);
@@ -82,7 +110,7 @@ msg_json(const struct spool_msg *m, const char *area)
 static void
 print_msg(const struct spool_msg *m, bool json, const char *area)
 {
-	char when[64];
+	char when[64], e[ESC_LEN];
 
 	if (json) {
 		json_t *o = msg_json(m, area);
@@ -96,19 +124,86 @@ print_msg(const struct spool_msg *m, bool json, const char *area)
 	}
 	printf("%-22s %8lld %s  <%s>\n", m->id,
 	    (long long)(m->file_size - m->body_offset),
-	    fmt_time(when, sizeof(when), m->env.arrival), m->env.sender);
+	    fmt_time(when, sizeof(when), m->env.arrival),
+	    esc(e, m->env.sender));
 	if (m->state.reason != NULL)
-		printf("%40s(%.300s)\n", "", m->state.reason);
+		printf("%40s(%.300s)\n", "", esc(e, m->state.reason));
 	if (m->state.nrcpt == 0)
 		for (size_t i = 0; i < m->env.nrcpt; i++)
-			printf("%40s%s\n", "", m->env.rcpts[i]);
+			printf("%40s%s\n", "", esc(e, m->env.rcpts[i]));
 	for (size_t i = 0; i < m->state.nrcpt; i++)
-		printf("%40s%s%s%s\n", "", m->state.rcpts[i].addr,
+		printf("%40s%s%s%s\n", "", esc(e, m->state.rcpts[i].addr),
 		    m->state.rcpts[i].status == RCPT_PENDING ? "" : "  ",
 		    m->state.rcpts[i].status == RCPT_PENDING
 			? ""
 			: rcpt_status_name(m->state.rcpts[i].status));
 	printf("\n");
+}
+
+/* One file set aside in dead/ (NAME.bad): a message whose envelope still
+ * reads is shown like a dead letter, anything else by name and why. */
+static void
+print_bad(struct spool *s, const char *name, bool json)
+{
+	char id[SPOOL_ID_LEN + 1], e[ESC_LEN], e2[ESC_LEN];
+	struct spool_msg m;
+	struct ms_err why;
+	bool is_msg = spool_bad_id(name, id);
+	bool ok = is_msg && spool_peek(s, AREA_BAD, id, &m, &why) == MS_OK;
+
+	if (!is_msg)
+		ms_err_set(&why, MS_DATA, "not a queue file name");
+	if (json) {
+		json_t *o = ok ? msg_json(&m, "dead") : json_object();
+		char *text;
+
+		json_object_set_new(o, "set_aside", json_true());
+		json_object_set_new(o, "file", jstr(name));
+		if (!ok) {
+			json_object_set_new(
+			    o, "queue_name", json_string("dead"));
+			if (is_msg)
+				json_object_set_new(
+				    o, "queue_id", json_string(id));
+			json_object_set_new(o, "error", jstr(why.msg));
+		}
+		if ((text = json_dumps(o, JSON_COMPACT)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		json_decref(o);
+	} else if (ok) {
+		print_msg(&m, false, "dead");
+		printf("%40s(set aside as damaged: dead/%s; its envelope "
+		       "reads: `mailshim requeue %s` brings it back with a "
+		       "fresh state)\n\n",
+		    "", esc(e, name), id);
+	} else {
+		printf("dead/%s\n%40s(set aside as damaged: %s)\n\n",
+		    esc(e, name), "", esc(e2, why.msg));
+	}
+	if (ok)
+		spool_release(&m);
+}
+
+/* The files set aside as damaged, after the dead letters. */
+static enum ms_status
+list_bad(struct spool *s, bool json, size_t *count, struct ms_err *err)
+{
+	char **names;
+	size_t n;
+	enum ms_status st;
+
+	if ((st = spool_list_bad(s, &names, &n, err)) != MS_OK)
+		return st;
+	if (!json && n > 0)
+		printf("-- Set aside as damaged (dead/*.bad) --\n");
+	for (size_t i = 0; i < n; i++)
+		print_bad(s, names[i], json);
+	if (!json && n > 0)
+		printf("-- %zu file%s set aside.\n", n, n == 1 ? "" : "s");
+	spool_free_names(names, n);
+	*count = n;
+	return MS_OK;
 }
 
 /* Lists one area; for dead/ also the files set aside as damaged. */
@@ -136,9 +231,11 @@ list_area(const struct ms_conf *conf, enum spool_area area, bool json,
 		struct ms_err e;
 
 		if (spool_peek(&s, area, v[i].id, &m, &e) != MS_OK) {
+			char q[ESC_LEN];
+
 			if (!json)
 				printf("%-22s (unreadable: %s)\n\n", v[i].id,
-				    e.msg);
+				    esc(q, e.msg));
 			continue;
 		}
 		if (!json && shown == 0)
@@ -149,15 +246,21 @@ list_area(const struct ms_conf *conf, enum spool_area area, bool json,
 		shown++;
 		spool_release(&m);
 	}
-	if (!json && shown == 0)
-		printf(area == AREA_DEAD ? "No dead letters\n"
-					 : "Mail queue is empty\n");
-	else if (!json)
+	if (!json && shown == 0 && area == AREA_QUEUE)
+		printf("Mail queue is empty\n");
+	else if (!json && shown > 0)
 		printf("-- %lld Kbytes in %zu Request%s.\n",
 		    (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
 	free(v);
+	if (area == AREA_DEAD) {
+		size_t bad = 0;
+
+		st = list_bad(&s, json, &bad, err);
+		if (st == MS_OK && !json && shown == 0 && bad == 0)
+			printf("No dead letters\n");
+	}
 	spool_close(&s);
-	return MS_OK;
+	return st;
 }
 
 enum ms_status
@@ -183,6 +286,8 @@ claim_any(struct spool *s, const char *id, bool dead_too, struct spool_msg *m,
 	st = spool_claim(s, AREA_QUEUE, id, m, &busy, err);
 	if (st == MS_USAGE && dead_too)
 		st = spool_claim(s, AREA_DEAD, id, m, &busy, err);
+	if (st == MS_USAGE && dead_too)
+		st = spool_claim(s, AREA_BAD, id, m, &busy, err);
 	if (st == MS_OK && busy)
 		return ms_err_set(err, MS_TEMP,
 		    "message %s is being delivered "
@@ -198,9 +303,23 @@ copy_body(const struct spool_msg *m)
 	off_t off = m->body_offset;
 	ssize_t n;
 
+	bool tty = isatty(STDOUT_FILENO);
+
 	while ((n = pread(m->fd, buf, sizeof(buf), off)) > 0) {
-		fwrite(buf, 1, (size_t)n, stdout);
 		off += n;
+		if (!tty) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			continue;
+		}
+		/* On a terminal, no escape sequence from a message body. */
+		for (ssize_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)buf[i];
+
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				printf("\\x%02x", c);
+			else
+				putchar(c);
+		}
 	}
 	return n < 0 ? MS_TEMP : MS_OK;
 }
@@ -221,23 +340,38 @@ cmd_show(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 	st = spool_peek(&s, AREA_QUEUE, argv[0], &m, err);
 	if (st == MS_USAGE)
 		st = spool_peek(&s, AREA_DEAD, argv[0], &m, err);
+	if (st == MS_USAGE)
+		st = spool_peek(&s, AREA_BAD, argv[0], &m, err);
 	if (st == MS_OK) {
+		char e1[ESC_LEN], e2[ESC_LEN], e3[ESC_LEN];
+
 		printf("*** ENVELOPE RECORDS %s ***\n", m.id);
 		printf("where: %s\narrival: %s\nuid: %ld (%s)\nsender: <%s>\n",
-		    m.area == AREA_DEAD ? "dead" : "queue",
+		    m.area == AREA_QUEUE      ? "queue"
+			: m.area == AREA_DEAD ? "dead"
+					      : "dead (set aside as damaged; "
+						"requeue starts a fresh state)",
 		    fmt_time(when, sizeof(when), m.env.arrival), m.env.uid,
-		    m.env.user ? m.env.user : "", m.env.sender);
+		    esc(e1, m.env.user ? m.env.user : ""),
+		    esc(e2, m.env.sender));
+		if (m.claimed_uid != m.env.uid)
+			printf("envelope uid: %ld (not the file's owner; "
+			       "ignored)\n",
+			    m.claimed_uid);
 		for (size_t i = 0; i < m.env.nrcpt; i++)
-			printf("recipient: %s\n", m.env.rcpts[i]);
+			printf("recipient: %s\n", esc(e1, m.env.rcpts[i]));
 		printf("attempts: %d\nnext try: %s\n", m.state.attempts,
 		    fmt_time(when, sizeof(when), m.state.next_try));
 		for (size_t i = 0; i < m.state.nrcpt; i++)
-			printf("status: %s %s %s (%s)\n", m.state.rcpts[i].addr,
+			printf("status: %s %s %s (%s)\n",
+			    esc(e1, m.state.rcpts[i].addr),
 			    rcpt_status_name(m.state.rcpts[i].status),
-			    m.state.rcpts[i].relay ? m.state.rcpts[i].relay
-						   : "-",
-			    m.state.rcpts[i].reply ? m.state.rcpts[i].reply
-						   : "");
+			    esc(e2,
+				m.state.rcpts[i].relay ? m.state.rcpts[i].relay
+						       : "-"),
+			    esc(e3,
+				m.state.rcpts[i].reply ? m.state.rcpts[i].reply
+						       : ""));
 		printf("*** MESSAGE CONTENTS %s ***\n", m.id);
 		fflush(stdout);
 		st = copy_body(&m);
@@ -269,6 +403,9 @@ each_id(const struct ms_conf *conf, int argc, char **argv, bool dead_too,
 		st = claim_any(&s, argv[i], dead_too, &m, &e);
 		if (st == MS_OK)
 			st = fn(&m, &e);
+		else if (st == MS_DATA && fn == spool_delete)
+			/* set aside and unreadable: delete needs no envelope */
+			st = spool_delete_bad(&s, argv[i], &e);
 		if (st == MS_OK) {
 			printf("%s: %s\n", argv[i], verb);
 			continue;
@@ -350,7 +487,7 @@ cmd_delete(
 static enum ms_status
 requeue_one(struct spool_msg *m, struct ms_err *err)
 {
-	if (m->area != AREA_DEAD) {
+	if (m->area == AREA_QUEUE) {
 		spool_release(m);
 		return ms_err_set(err, MS_USAGE,
 		    "message %s is not a dead "

@@ -36,6 +36,7 @@ id_arrival(const char *id)
 
 struct queue_shape {
 	size_t queued, deferred, dead;
+	size_t set_aside; /* dead/NAME.bad: damaged files waiting for a human */
 	long long oldest; /* arrival of the oldest queued message */
 };
 
@@ -63,6 +64,14 @@ queue_shape(struct spool *s, struct queue_shape *q, struct ms_err *err)
 		return st;
 	q->dead = n;
 	free(v);
+	{
+		char **names;
+
+		if ((st = spool_list_bad(s, &names, &n, err)) != MS_OK)
+			return st;
+		q->set_aside = n;
+		spool_free_names(names, n);
+	}
 	return MS_OK;
 }
 
@@ -70,8 +79,9 @@ static void
 print_text(FILE *fp, const struct ms_conf *conf, struct spool *s,
     const struct queue_shape *q, long long now)
 {
-	fprintf(fp, "queued    %zu\ndeferred  %zu\ndead      %zu\n", q->queued,
-	    q->deferred, q->dead);
+	fprintf(fp,
+	    "queued    %zu\ndeferred  %zu\ndead      %zu\nset aside %zu\n",
+	    q->queued, q->deferred, q->dead, q->set_aside);
 	fprintf(fp, "oldest    %llds\n", q->oldest ? now - q->oldest : 0);
 	fprintf(fp, "\n%-20s %10s %10s %10s  since\n", "relay", "sent",
 	    "deferred", "dead");
@@ -103,8 +113,9 @@ print_prometheus(FILE *fp, const struct ms_conf *conf, struct spool *s,
 	    "# TYPE mailshim_queue_messages gauge\n"
 	    "mailshim_queue_messages{state=\"queued\"} %zu\n"
 	    "mailshim_queue_messages{state=\"deferred\"} %zu\n"
-	    "mailshim_queue_messages{state=\"dead\"} %zu\n",
-	    q->queued, q->deferred, q->dead);
+	    "mailshim_queue_messages{state=\"dead\"} %zu\n"
+	    "mailshim_queue_messages{state=\"set_aside\"} %zu\n",
+	    q->queued, q->deferred, q->dead, q->set_aside);
 	fprintf(fp,
 	    "# HELP mailshim_queue_oldest_seconds Age of the oldest "
 	    "queued message.\n# TYPE mailshim_queue_oldest_seconds gauge\n"

@@ -10,7 +10,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,8 +111,41 @@ dispatch(const struct ms_conf *conf, const char *cmd, int argc, char **argv)
 	return fail(st, &err);
 }
 
+/* Every command's output ends here: a listing that could not be written
+ * whole (a full disk, a closed pipe, /dev/full) is an error, never exit
+ * 0. stdout's error flag is sticky, so one check covers every printf,
+ * and the final flush and close are checked too. */
+static int
+finish_stdout(int rc)
+{
+	bool failed;
+	int e;
+
+	errno = 0;
+	failed = fflush(stdout) != 0;
+	e = errno;
+	failed |= ferror(stdout) != 0;
+	if (fclose(stdout) != 0 && !failed) {
+		failed = true;
+		e = errno;
+	}
+	if (!failed)
+		return rc;
+	log_err("cannot write to standard output: %s",
+	    e != 0 ? strerror(e) : "write error");
+	return rc != 0 ? rc : ms_exitcode(MS_IOERR);
+}
+
+static int run(int argc, char **argv);
+
 int
 main(int argc, char **argv)
+{
+	return finish_stdout(run(argc, argv));
+}
+
+static int
+run(int argc, char **argv)
 {
 	const char *conf_path = getenv("MAILSHIM_CONFIG");
 	struct ms_conf conf;

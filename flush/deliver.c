@@ -23,6 +23,7 @@
 #include "aliases.h"
 #include "backoff.h"
 #include "deliver.h"
+#include "escape.h"
 #include "log.h"
 #include "masq.h"
 #include "ratelimit.h"
@@ -121,41 +122,74 @@ add_final(const char *addr, void *arg, struct ms_err *err)
 	return MS_OK;
 }
 
+/* A recipient the spool file cannot justify (hand-edited, damaged): it
+ * is recorded dead with the reason, and never reaches a relay. Returns
+ * false only when even that cannot be recorded. */
+static bool
+refuse_spooled(struct spool_msg *m, const char *addr, const char *what,
+    const char *why, long long now, struct ms_err *err)
+{
+	char text[256], shown[128];
+
+	log_msg(LOG_WARNING,
+	    "%s: invalid %s address in the spool file: %s (%s)", m->id, what,
+	    ms_escape(shown, sizeof(shown), addr, strlen(addr)), why);
+	snprintf(text, sizeof(text), "invalid %s address in the spool file: %s",
+	    what, why);
+	return state_set(&m->state, addr, RCPT_DEAD, NULL, text, now, err) ==
+	    MS_OK;
+}
+
 /* Turns the envelope recipients into final addresses in m->state (new
- * ones pending; those already sent or dead keep their status). */
-static void
-resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now)
+ * ones pending; those already sent or dead keep their status). Every
+ * address read back from the spool goes through addr_check() again, the
+ * same check the front end made. False when the state cannot hold a
+ * recipient (err says why): the caller then sends nothing. */
+static bool
+resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now,
+    struct ms_err *err)
 {
 	const struct ms_conf *c = ctx->conf;
 	struct resolve_arg ra = { .m = m };
-	struct ms_err err;
+	struct ms_err e;
 
 	for (size_t i = 0; i < m->env.nrcpt; i++) {
-		const char *rcpt = m->env.rcpts[i];
-		enum ms_status st;
+		const char *rcpt = m->env.rcpts[i], *bad = addr_check(rcpt);
+		enum ms_status st = MS_OK;
+		char *q = NULL;
 
+		if (bad != NULL) {
+			if (!refuse_spooled(
+				m, rcpt, "recipient", bad, now, err))
+				return false;
+			continue;
+		}
 		if (ctx->aliases_broken && addr_is_local(rcpt)) {
-			char *q = addr_qualify(rcpt, c->domain);
-
-			state_set(&m->state, q != NULL ? q : rcpt,
+			q = addr_qualify(rcpt, c->domain);
+			st = state_set(&m->state, q != NULL ? q : rcpt,
 			    RCPT_DEFERRED, NULL, "aliases file unreadable", now,
-			    &err);
+			    err);
 			free(q);
+			if (st != MS_OK)
+				return false;
 			continue;
 		}
 		st = aliases_resolve_host(ctx->aliases, rcpt, c->domain,
-		    c->hostname, c->catchall, add_final, &ra, &err);
+		    c->hostname, c->catchall, add_final, &ra, &e);
 		if (st != MS_OK) {
-			char *q = addr_qualify(rcpt, c->domain);
-			char why[sizeof(err.msg)];
+			char why[sizeof(e.msg)];
 
-			snprintf(why, sizeof(why), "%s", err.msg);
-			state_set(&m->state, q != NULL ? q : rcpt,
+			q = addr_qualify(rcpt, c->domain);
+			snprintf(why, sizeof(why), "%s", e.msg);
+			st = state_set(&m->state, q != NULL ? q : rcpt,
 			    st == MS_TEMP ? RCPT_DEFERRED : RCPT_DEAD, NULL,
-			    why, now, &err);
+			    why, now, err);
 			free(q);
+			if (st != MS_OK)
+				return false;
 		}
 	}
+	return true;
 }
 
 static bool
@@ -167,14 +201,16 @@ rcpt_open(const struct rcpt_state *r)
 /* ---- one attempt on one relay ---- */
 
 struct attempt {
-	struct relay_rcpt *rcpts; /* the open recipients */
+	struct relay_rcpt *rcpts;   /* the open recipients */
+	struct rcpt_state **states; /* their entries in m->state */
 	size_t n;
 	const char *sender;
 	const struct route_conf *route;
 	const char *masq_domain; /* masquerade header From: */
 	const char *masq_host;
-	bool counted;	 /* some failure counts as an attempt */
-	long retry_hint; /* seconds, from holds / throttling */
+	bool counted;		/* some failure counts as an attempt */
+	long retry_hint;	/* seconds, from holds / throttling */
+	const char *unrecorded; /* a recipient the state cannot hold: why */
 };
 
 static void
@@ -208,7 +244,7 @@ log_attempt(const struct spool_msg *m, const struct relay_conf *rc,
     const struct relay_msg *rm, double delay, enum ms_status result,
     const char *reply)
 {
-	char to[1024], quoted[256];
+	char to[1024], quoted[256], addr[MS_ESCAPE_SIZE(200)];
 	size_t n = 0;
 	const char *status = result == MS_OK ? "sent"
 	    : result == MS_PERM		     ? "dead"
@@ -219,7 +255,9 @@ log_attempt(const struct spool_msg *m, const struct relay_conf *rc,
 		if (rm->rcpts[i].result == result &&
 		    strcmp(rm->rcpts[i].reply, reply) == 0)
 			n += (size_t)snprintf(to + n, sizeof(to) - n, "%s<%s>",
-			    n ? "," : "", rm->rcpts[i].addr);
+			    n ? "," : "",
+			    ms_escape(addr, sizeof(addr), rm->rcpts[i].addr,
+				strlen(rm->rcpts[i].addr)));
 	ms_quote(quoted, sizeof(quoted), reply, strlen(reply));
 	log_msg(result == MS_OK ? LOG_INFO : LOG_WARNING,
 	    "%s: to=%s, relay=%s, delay=%.1f, attempt=%d, status=%s%s%s (%s)",
@@ -331,12 +369,10 @@ open_source(struct spool_msg *m, struct msg_source *src,
  * counters; a deferral counts as an attempt unless the relay said it was
  * not the message's fault (throttling). */
 static void
-record_results(struct deliver_ctx *ctx, struct spool_msg *m,
-    const struct relay_conf *rc, struct attempt *at, const struct relay_msg *rm,
-    long long now)
+record_results(struct deliver_ctx *ctx, const struct relay_conf *rc,
+    struct attempt *at, const struct relay_msg *rm, long long now)
 {
 	struct relay_counts *c = &ctx->counts[rc - ctx->conf->relays];
-	struct ms_err err;
 
 	for (size_t i = 0; i < at->n; i++) {
 		const struct relay_rcpt *rr = &at->rcpts[i];
@@ -344,8 +380,9 @@ record_results(struct deliver_ctx *ctx, struct spool_msg *m,
 		    : rr->result == MS_PERM		 ? RCPT_DEAD
 							 : RCPT_DEFERRED;
 
-		state_set(
-		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
+		/* By index, never by a lookup that could fail: an outcome
+		 * that is not recorded would be sent again. */
+		state_update(at->states[i], s, rc->name, rr->reply, now);
 		if (s == RCPT_SENT)
 			c->sent++;
 		else if (s == RCPT_DEAD)
@@ -396,7 +433,7 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
-	record_results(ctx, m, rc, at, &rm, now);
+	record_results(ctx, rc, at, &rm, now);
 	if (rm.no_count) {
 		if (rc->type != RELAY_SES)
 			ratelimit_slow(ctx->spool->runfd, rc->name,
@@ -413,16 +450,39 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	}
 }
 
-/* Fills at->rcpts with the recipients still open; returns how many. */
+/* Fills at->rcpts with the recipients still open; returns how many. An
+ * address read back from the state file is checked again (the front
+ * end's check): one that fails it is dead, never put on the wire. */
 static size_t
-collect_open(struct spool_msg *m, struct attempt *at)
+collect_open(struct spool_msg *m, struct attempt *at, long long now)
 {
 	at->n = 0;
-	for (size_t i = 0; i < m->state.nrcpt; i++)
-		if (rcpt_open(&m->state.rcpts[i])) {
-			at->rcpts[at->n].addr = m->state.rcpts[i].addr;
-			at->n++;
+	for (size_t i = 0; i < m->state.nrcpt; i++) {
+		struct rcpt_state *r = &m->state.rcpts[i];
+		const char *bad;
+
+		if (!rcpt_open(r))
+			continue;
+		if ((bad = addr_check(r->addr)) != NULL) {
+			char text[256], shown[128];
+
+			log_msg(LOG_WARNING,
+			    "%s: invalid recipient address in the spool "
+			    "state: %s (%s)",
+			    m->id,
+			    ms_escape(
+				shown, sizeof(shown), r->addr, strlen(r->addr)),
+			    bad);
+			snprintf(text, sizeof(text),
+			    "invalid recipient address in the spool file: %s",
+			    bad);
+			state_update(r, RCPT_DEAD, NULL, text, now);
+			continue;
 		}
+		at->rcpts[at->n].addr = r->addr;
+		at->states[at->n] = r;
+		at->n++;
+	}
 	return at->n;
 }
 
@@ -432,8 +492,6 @@ static void
 mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
     long long now)
 {
-	struct ms_err err;
-
 	for (size_t i = 0; i < m->state.nrcpt; i++) {
 		struct rcpt_state *r = &m->state.rcpts[i];
 		char *reply = r->reply != NULL ? strdup(r->reply) : NULL;
@@ -448,8 +506,7 @@ mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
 			    reply);
 		else
 			snprintf(text, sizeof(text), "%s", why);
-		state_set(
-		    &m->state, r->addr, status, r->relay, text, now, &err);
+		state_update(r, status, r->relay, text, now);
 		free(reply);
 	}
 }
@@ -467,7 +524,7 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 	for (int i = 0; i < rt->nrelays; i++) {
 		struct relay *r = relay_get(ctx, rt->relays[i], &err);
 
-		if (collect_open(m, at) == 0)
+		if (collect_open(m, at, now) == 0)
 			break;
 		if (r == NULL) {
 			snprintf(why, sizeof(why), "relay %s: %.400s",
@@ -479,7 +536,7 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		try_relay(ctx, m, r, at, now);
 		why[0] = '\0';
 	}
-	if (why[0] != '\0' && collect_open(m, at) > 0) {
+	if (why[0] != '\0' && collect_open(m, at, now) > 0) {
 		/* No relay of the route could even be tried. */
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at->counted = false;
@@ -517,6 +574,9 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		open |= rcpt_open(&m->state.rcpts[i]);
 		dead |= m->state.rcpts[i].status == RCPT_DEAD;
 	}
+	/* A recipient missing from the state is still waiting: never finish
+	 * (delete) a message because its state could not name everyone. */
+	open |= at->unrecorded != NULL;
 	if (open && now - m->env.arrival >= ctx->conf->give_up) {
 		char text[128];
 
@@ -528,7 +588,7 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		open = false;
 		dead = true;
 	}
-	why = last_reason(&m->state);
+	why = at->unrecorded != NULL ? at->unrecorded : last_reason(&m->state);
 	free(m->state.reason);
 	m->state.reason = why != NULL ? strdup(why) : NULL;
 	m->state.last_attempt = now;
@@ -580,14 +640,55 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	const struct route_conf *rt;
 	char *sender = NULL;
 	enum deliver_outcome out;
+	struct ms_err err;
+	const char *bad;
 
-	resolve_recipients(ctx, m, now);
+	if (m->claimed_uid != m->env.uid)
+		log_msg(LOG_WARNING,
+		    "%s: envelope claims uid %ld but the file is owned by "
+		    "uid %ld: the owner is the submitter",
+		    m->id, m->claimed_uid, m->env.uid);
+	if (!resolve_recipients(ctx, m, now, &err)) {
+		/* The state cannot hold a recipient: send nothing (what is
+		 * not recorded would be sent again on every pass). */
+		char why[RELAY_REPLY_MAX];
+
+		snprintf(why, sizeof(why),
+		    "cannot record delivery state: %.300s", err.msg);
+		log_msg(LOG_ERR, "%s: %s; message deferred", m->id, why);
+		mark_open(m, RCPT_DEFERRED, why, now);
+		at.retry_hint = RELAY_COOL_DEFAULT;
+		at.unrecorded = why;
+		return finish_message(ctx, m, &at, now, next_try);
+	}
 	at.rcpts = calloc(m->state.nrcpt + 1, sizeof(*at.rcpts));
+	at.states = calloc(m->state.nrcpt + 1, sizeof(*at.states));
 	at.masq_domain = ctx->conf->domain;
 	at.masq_host = ctx->conf->hostname;
-	if (at.rcpts == NULL) {
+	if (at.rcpts == NULL || at.states == NULL) {
+		free(at.rcpts);
+		free(at.states);
 		spool_release(m);
 		return DELIVER_ERROR;
+	}
+	if (m->env.sender[0] != '\0' &&
+	    (bad = addr_check(m->env.sender)) != NULL) {
+		char why[256], shown[128];
+
+		/* Never a MAIL FROM the front end would have refused. */
+		log_msg(LOG_WARNING,
+		    "%s: invalid sender address in the spool file: %s (%s)",
+		    m->id,
+		    ms_escape(shown, sizeof(shown), m->env.sender,
+			strlen(m->env.sender)),
+		    bad);
+		snprintf(why, sizeof(why),
+		    "invalid sender address in the spool file: %s", bad);
+		mark_open(m, RCPT_DEAD, why, now);
+		out = finish_message(ctx, m, &at, now, next_try);
+		free(at.rcpts);
+		free(at.states);
+		return out;
 	}
 	if (masq_sender(m->env.sender, ctx->conf->domain, ctx->conf->hostname,
 		&sender) != MS_OK ||
@@ -596,16 +697,19 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	rt = route_pick_user(
 	    ctx->conf, sender != NULL ? sender : "", m->env.uid);
 	if (rt == NULL) {
-		char why[RELAY_REPLY_MAX];
+		char why[RELAY_REPLY_MAX], shown[MS_ESCAPE_SIZE(200)];
 
 		snprintf(why, sizeof(why),
-		    "no route for sender <%.200s> from uid %ld and no "
+		    "no route for sender <%s> from uid %ld and no "
 		    "default route",
-		    sender != NULL ? sender : "", m->env.uid);
+		    ms_escape(shown, sizeof(shown),
+			sender != NULL ? sender : "",
+			sender != NULL ? strlen(sender) : 0),
+		    m->env.uid);
 		log_msg(LOG_ERR, "%s: %s", m->id, why);
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
-	} else if (collect_open(m, &at) > 0) {
+	} else if (collect_open(m, &at, now) > 0) {
 		route_recipients(ctx, m, rt,
 		    rt->rewrite_sender != NULL ? rt->rewrite_sender : sender,
 		    now, &at);
@@ -613,42 +717,56 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	out = finish_message(ctx, m, &at, now, next_try);
 	free(sender);
 	free(at.rcpts);
+	free(at.states);
 	return out;
 }
 
 /* ---- dead-letter notice ---- */
 
+/* What snprintf wrote, never more than the buffer holds. */
+static size_t
+line_len(int n, size_t size)
+{
+	if (n < 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : size - 1;
+}
+
 static enum ms_status
 write_notice(struct spool_writer *w, const struct deliver_ctx *ctx,
     const struct spool_msg *m, struct ms_err *err)
 {
-	char line[1400];
+	char line[1400], from[MS_ESCAPE_SIZE(200)], to[MS_ESCAPE_SIZE(250)];
 	enum ms_status st = MS_OK;
 	int n;
 
+	/* Sender and recipients may be anything a spool file holds: escaped,
+	 * so that none can add a header line to the notice. */
+	ms_escape(from, sizeof(from), m->env.sender, strlen(m->env.sender));
 	n = snprintf(line, sizeof(line),
 	    "From: Mail Delivery System "
 	    "<MAILER-DAEMON@%s>\nTo: %s\nSubject: Undeliverable mail %s from "
 	    "<%.200s>\nAuto-Submitted: auto-replied\n\nmailshim on %s gave up "
 	    "on message %s (from <%.200s>) for these recipients:\n\n",
-	    ctx->conf->domain, ctx->conf->dead_notify, m->id, m->env.sender,
-	    ctx->conf->hostname, m->id, m->env.sender);
-	st = spool_write(w, line, (size_t)n, err);
+	    ctx->conf->domain, ctx->conf->dead_notify, m->id, from,
+	    ctx->conf->hostname, m->id, from);
+	st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	for (size_t i = 0; i < m->state.nrcpt && st == MS_OK; i++) {
 		const struct rcpt_state *r = &m->state.rcpts[i];
 
 		if (r->status != RCPT_DEAD)
 			continue;
-		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n", r->addr,
+		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n",
+		    ms_escape(to, sizeof(to), r->addr, strlen(r->addr)),
 		    r->reply != NULL ? r->reply : "");
-		st = spool_write(w, line, (size_t)n, err);
+		st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	}
 	if (st == MS_OK) {
 		n = snprintf(line, sizeof(line),
 		    "\nThe message is kept: "
 		    "`mailshim show %s`, `mailshim requeue %s`.\n",
 		    m->id, m->id);
-		st = spool_write(w, line, (size_t)n, err);
+		st = spool_write(w, line, line_len(n, sizeof(line)), err);
 	}
 	return st;
 }

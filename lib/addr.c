@@ -2,7 +2,7 @@
  * addr.c - e-mail addresses: RFC 5322 address-list parsing for header
  *          values and command-line arguments, validation, qualification.
  *
- * API:    addr_list_parse(), addr_valid(), addr_is_local(),
+ * API:    addr_list_parse(), addr_check(), addr_valid(), addr_is_local(),
  *         addr_qualify(), addr_domain().  Documented in addr.h.
  * Trust:  input is untrusted; the tokenizer never reads past len, keeps
  *         no recursion beyond one group level and bounds every address
@@ -149,6 +149,7 @@ struct abuf {
 	char s[ADDR_MAX + 1];
 	size_t len;
 	bool overflow;
+	const char *why; /* addr_check()'s reason, when it refused */
 };
 
 static void
@@ -164,7 +165,8 @@ abuf_add(struct abuf *b, const char *p, size_t len)
 }
 
 static enum ms_status
-bad_element(const struct lexer *lx, size_t start, struct ms_err *err)
+bad_element(
+    const struct lexer *lx, size_t start, const char *why, struct ms_err *err)
 {
 	char q[256];
 	size_t end = lx->pos;
@@ -173,6 +175,9 @@ bad_element(const struct lexer *lx, size_t start, struct ms_err *err)
 	while (end < lx->len && lx->s[end] != ',')
 		end++;
 	ms_quote(q, sizeof(q), lx->s + start, end - start);
+	if (why != NULL)
+		return ms_err_set(
+		    err, MS_DATA, "invalid address: %s: %s", q, why);
 	return ms_err_set(err, MS_DATA, "invalid address: %s", q);
 }
 
@@ -202,6 +207,7 @@ parse_addr_spec(struct lexer *lx, struct abuf *b)
 	b->len = 0;
 	b->s[0] = '\0';
 	b->overflow = false;
+	b->why = NULL;
 	if (!parse_dotted(lx, b, true)) /* local part */
 		return false;
 	if (is_special(&lx->cur, '@')) {
@@ -214,7 +220,11 @@ parse_addr_spec(struct lexer *lx, struct abuf *b)
 			return false;
 		}
 	}
-	return !b->overflow && addr_valid(b->s);
+	if (b->overflow) {
+		b->why = "longer than 998 octets";
+		return false;
+	}
+	return (b->why = addr_check(b->s)) == NULL;
 }
 
 /* Inside <...>: an optional obsolete route "@a,@b:" then an addr-spec. */
@@ -253,8 +263,9 @@ parse_element(
 	    is_special(&lx->cur, '.'))
 		lex_next(lx);
 	if (is_special(&lx->cur, '<')) {
+		b.why = NULL;
 		if (!parse_angle(lx, &b))
-			return bad_element(lx, start, err);
+			return bad_element(lx, start, b.why, err);
 		return cb(b.s, arg, err);
 	}
 	if (is_special(&lx->cur, ':') && !in_group && lx->cur.p != save.cur.p) {
@@ -276,13 +287,13 @@ parse_element(
 			if (!is_special(&lx->cur, ',') &&
 			    !is_special(&lx->cur, ';') &&
 			    lx->cur.type != TOK_END)
-				return bad_element(lx, start, err);
+				return bad_element(lx, start, NULL, err);
 		}
 	}
 	/* Otherwise a bare addr-spec: start again from the element start. */
 	*lx = save;
 	if (!parse_addr_spec(lx, &b))
-		return bad_element(lx, start, err);
+		return bad_element(lx, start, b.why, err);
 	return cb(b.s, arg, err);
 }
 
@@ -298,7 +309,7 @@ addr_list_parse(
 		size_t start = (size_t)(lx.cur.p - lx.s);
 
 		if (lx.cur.type == TOK_BAD)
-			return bad_element(&lx, lx.pos, err);
+			return bad_element(&lx, lx.pos, NULL, err);
 		if (lx.cur.type == TOK_END)
 			return MS_OK;
 		if (is_special(&lx.cur, ',')) {
@@ -309,31 +320,24 @@ addr_list_parse(
 		if (st != MS_OK)
 			return st;
 		if (!is_special(&lx.cur, ',') && lx.cur.type != TOK_END)
-			return bad_element(&lx, start, err);
+			return bad_element(&lx, start, NULL, err);
 	}
 }
 
-/* Length of a quoted string starting at s[0] == '"', or 0 if unclosed or
- * holding a control byte. */
+/* Length of a quoted string starting at s[0] == '"', or 0 if unclosed.
+ * Control bytes are refused before we get here (addr_check). */
 static size_t
 quoted_len(const char *s)
 {
 	size_t i;
 
 	for (i = 1; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\') {
-			if (s[i + 1] == '\0' || s[i + 1] == '\r' ||
-			    s[i + 1] == '\n')
+		if (s[i] == '\\') {
+			if (s[i + 1] == '\0')
 				return 0;
 			i++;
-		} else if (c == '"') {
+		} else if (s[i] == '"') {
 			return i + 1;
-		} else if (c < 0x20 && c != '\t') {
-			return 0;
-		} else if (c == 0x7f) {
-			return 0;
 		}
 	}
 	return 0;
@@ -356,45 +360,95 @@ dot_atom_ok(const char *s, size_t len)
 	return true;
 }
 
-bool
-addr_valid(const char *addr)
+/* A C0 control (TAB included), DEL, or a C1 control written in UTF-8
+ * (U+0080..U+009F): none may appear anywhere in an address, not even in
+ * a quoted pair, where RFC 5322 would allow all but NUL, CR and LF. */
+static bool
+has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
+	     p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return true;
+	}
+	return false;
+}
+
+/* The domain after '@': a literal, or labels of at most 63 octets. */
+static const char *
+domain_check(const char *d)
+{
+	size_t n = strlen(d), label = 0;
+
+	if (n == 0)
+		return "no domain after '@'";
+	if (n > ADDR_DOMAIN_MAX)
+		return "domain longer than 255 octets (RFC 5321 4.5.3.1.2)";
+	if (d[0] == '[') {
+		if (n < 3 || d[n - 1] != ']')
+			return "malformed domain literal";
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)d[i];
+
+			if (c == ' ' || c == '[' || c == ']' || c == '\\')
+				return "malformed domain literal";
+		}
+		return NULL;
+	}
+	if (!dot_atom_ok(d, n))
+		return "malformed domain";
+	for (size_t i = 0; i <= n; i++) {
+		if (d[i] == '.' || d[i] == '\0') {
+			if (label > ADDR_LABEL_MAX)
+				return "domain label longer than 63 octets "
+				       "(RFC 5321 4.5.3.1.2, RFC 1035 2.3.4)";
+			label = 0;
+		} else {
+			label++;
+		}
+	}
+	return NULL;
+}
+
+const char *
+addr_check(const char *addr)
 {
 	size_t n = strlen(addr), local;
 
-	if (n == 0 || n > ADDR_MAX)
-		return false;
+	if (n == 0)
+		return "empty address";
+	if (n > ADDR_MAX)
+		return "longer than 998 octets";
+	if (has_control(addr))
+		return "control character in address";
 	if (addr[0] == '"') {
 		local = quoted_len(addr);
-		if (local == 0 || local == 2)
-			return false;
+		if (local == 0)
+			return "unclosed quoted string";
+		if (local == 2)
+			return "empty quoted local part";
 	} else {
 		const char *at = strchr(addr, '@');
 
 		local = at != NULL ? (size_t)(at - addr) : n;
 		if (!dot_atom_ok(addr, local))
-			return false;
+			return "malformed local part";
 	}
+	if (local > ADDR_LOCAL_MAX)
+		return "local part longer than 64 octets (RFC 5321 4.5.3.1.1)";
 	if (addr[local] == '\0')
-		return true;
+		return NULL;
 	if (addr[local] != '@')
-		return false;
-	addr += local + 1;
-	n = strlen(addr);
-	if (n == 0)
-		return false;
-	if (addr[0] == '[') {
-		if (n < 3 || addr[n - 1] != ']')
-			return false;
-		for (size_t i = 1; i + 1 < n; i++) {
-			unsigned char c = (unsigned char)addr[i];
+		return "malformed local part";
+	return domain_check(addr + local + 1);
+}
 
-			if (c <= ' ' || c == 0x7f || c == '[' || c == ']' ||
-			    c == '\\')
-				return false;
-		}
-		return true;
-	}
-	return dot_atom_ok(addr, n);
+bool
+addr_valid(const char *addr)
+{
+	return addr_check(addr) == NULL;
 }
 
 /* The '@' that separates local part and domain, or NULL. */

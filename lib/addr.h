@@ -2,7 +2,7 @@
  * addr.h - e-mail addresses: address-list parsing (header values and
  *          command-line arguments), validation, qualification.
  *
- * API:    addr_list_parse(), addr_valid(), addr_is_local(),
+ * API:    addr_list_parse(), addr_check(), addr_valid(), addr_is_local(),
  *         addr_qualify(), addr_domain().
  * Trust:  input is untrusted (headers, argv from web applications); the
  *         parser is bounded and never reads past len.
@@ -15,7 +15,10 @@
 
 #include "ms.h"
 
-#define ADDR_MAX 998 /* longest address we accept */
+#define ADDR_MAX	998 /* longest address we accept */
+#define ADDR_LOCAL_MAX	64  /* RFC 5321 4.5.3.1.1 */
+#define ADDR_DOMAIN_MAX 255 /* RFC 5321 4.5.3.1.2 */
+#define ADDR_LABEL_MAX	63  /* RFC 1035 2.3.4 */
 
 /* Called once per address found; addr is the bare addr-spec
  * ("a@example.com", or "root" for a local name), NUL-terminated. A
@@ -30,9 +33,16 @@ typedef enum ms_status (*addr_cb)(
 enum ms_status addr_list_parse(
     const char *text, size_t len, addr_cb cb, void *arg, struct ms_err *err);
 
-/* A bare address we accept in the envelope: local@domain or local, no
- * spaces, controls, brackets or a second '@' outside quotes; at most
- * ADDR_MAX bytes. */
+/* The one check of a bare address for the envelope, used by the front
+ * end at enqueue and by the flusher on every address it reads back from
+ * the spool: local@domain or local; no spaces, brackets or a second '@'
+ * outside quotes; no control byte anywhere (C0, TAB, DEL, UTF-8 C1, even
+ * in a quoted pair); local part <= 64 octets, domain <= 255, each label
+ * <= 63; at most ADDR_MAX bytes. Returns NULL when valid, else a short
+ * static reason ("local part longer than 64 octets (RFC 5321 ...)"). */
+const char *addr_check(const char *addr);
+
+/* addr_check(addr) == NULL. */
 bool addr_valid(const char *addr);
 
 /* True when addr has no domain part ("root"). */

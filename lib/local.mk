@@ -11,4 +11,5 @@ lib_libms_a_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/durations.c lib/durations.h \
 	lib/addr.c lib/addr.h \
+	lib/escape.c lib/escape.h \
 	$(lib_aliases_sources)

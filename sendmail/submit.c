@@ -66,11 +66,13 @@ enum ms_status
 submit_sender(struct submit *s, const char *sender, struct ms_err *err)
 {
 	char q[256];
+	const char *why;
 	char *v;
 
-	if (sender[0] != '\0' && !addr_valid(sender))
-		return ms_err_set(err, MS_DATA, "invalid sender address: %s",
-		    ms_quote(q, sizeof(q), sender, strlen(sender)));
+	if (sender[0] != '\0' && (why = addr_check(sender)) != NULL)
+		return ms_err_set(err, MS_DATA,
+		    "invalid sender address: %s: %s",
+		    ms_quote(q, sizeof(q), sender, strlen(sender)), why);
 	v = sender[0] == '\0' ? strdup("")
 			      : addr_qualify(sender, s->conf->domain);
 	if (v == NULL)
@@ -85,10 +87,11 @@ enum ms_status
 submit_rcpt(struct submit *s, const char *addr, struct ms_err *err)
 {
 	char q[256];
+	const char *why = addr_check(addr);
 
-	if (!addr_valid(addr))
-		return ms_err_set(err, MS_DATA, "invalid address: %s",
-		    ms_quote(q, sizeof(q), addr, strlen(addr)));
+	if (why != NULL)
+		return ms_err_set(err, MS_DATA, "invalid address: %s: %s",
+		    ms_quote(q, sizeof(q), addr, strlen(addr)), why);
 	for (size_t i = 0; i < s->env.nrcpt; i++)
 		if (strcasecmp(s->env.rcpts[i], addr) == 0)
 			return MS_OK;

@@ -7,6 +7,10 @@
  *         number range-checked, every string checked for controls.
  * Format: spool/README. One "key value" pair per line, LF-terminated;
  *         values never contain CR, LF or NUL (the writers refuse them).
+ *         Addresses (from, rcpt) are percent-encoded since MAILSHIM-2
+ *         and state "format 2", so that any address the front end
+ *         accepts fits one word and reads back byte for byte; files in
+ *         the older raw form are still read.
  */
 #include "config.h"
 
@@ -54,6 +58,75 @@ tbuf_line(struct tbuf *b, const char *key, const char *value)
 	tbuf_add(b, " ", 1);
 	tbuf_add(b, value, strlen(value));
 	tbuf_add(b, "\n", 1);
+}
+
+/* Bytes written as %HH in an address: controls, space, DEL, '%' and
+ * 8-bit bytes, so the encoded form is one word of printable ASCII. */
+static bool
+must_encode(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7f || c == '%';
+}
+
+static void
+tbuf_addr(struct tbuf *b, const char *addr)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)addr; *p != '\0';
+	     p++) {
+		char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+		if (must_encode(*p))
+			tbuf_add(b, e, 3);
+		else
+			tbuf_add(b, (const char *)p, 1);
+	}
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decodes a percent-encoded address; NULL for a bad escape, %00, or a
+ * raw byte that the writer would have encoded. */
+static char *
+addr_decode(const char *v, size_t n)
+{
+	char *s = malloc(n + 1), *o = s;
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '%') {
+			if (i + 2 >= n || hexval(v[i + 1]) < 0 ||
+			    hexval(v[i + 2]) < 0)
+				goto bad;
+			c = (unsigned char)(hexval(v[i + 1]) * 16 +
+			    hexval(v[i + 2]));
+			if (c == '\0')
+				goto bad;
+			i += 2;
+		} else if (must_encode(c)) {
+			goto bad;
+		}
+		*o++ = (char)c;
+	}
+	*o = '\0';
+	return s;
+bad:
+	free(s);
+	return NULL;
 }
 
 static bool
@@ -133,9 +206,14 @@ env_format(
 	snprintf(num, sizeof(num), "%ld", env->uid);
 	tbuf_line(&b, "uid", num);
 	tbuf_line(&b, "user", env->user != NULL ? env->user : "");
-	tbuf_line(&b, "from", env->sender);
-	for (size_t i = 0; i < env->nrcpt; i++)
-		tbuf_line(&b, "rcpt", env->rcpts[i]);
+	tbuf_add(&b, "from ", 5);
+	tbuf_addr(&b, env->sender);
+	tbuf_add(&b, "\n", 1);
+	for (size_t i = 0; i < env->nrcpt; i++) {
+		tbuf_add(&b, "rcpt ", 5);
+		tbuf_addr(&b, env->rcpts[i]);
+		tbuf_add(&b, "\n", 1);
+	}
 	for (size_t i = 0; i < env->nopt; i++)
 		tbuf_line(&b, "opt", env->opts[i]);
 	tbuf_add(&b, "\n", 1);
@@ -151,15 +229,14 @@ env_format(
 }
 
 /* Splits "key value\n" at buf[pos]; returns the line length including the
- * newline, 0 when no newline is found within ENV_MAX_LINE. */
+ * newline, 0 when no newline is found within max bytes. */
 static size_t
-next_line(const char *buf, size_t len, size_t pos, const char **key,
+next_line(const char *buf, size_t len, size_t pos, size_t max, const char **key,
     size_t *klen, const char **val, size_t *vlen)
 {
 	size_t avail = len - pos;
 	const char *start = buf + pos;
-	const char *nl =
-	    memchr(start, '\n', avail < ENV_MAX_LINE ? avail : ENV_MAX_LINE);
+	const char *nl = memchr(start, '\n', avail < max ? avail : max);
 	const char *sp;
 
 	if (nl == NULL)
@@ -170,6 +247,15 @@ next_line(const char *buf, size_t len, size_t pos, const char **key,
 	*val = sp != NULL ? sp + 1 : nl;
 	*vlen = (size_t)(nl - *val);
 	return (size_t)(nl - start) + 1;
+}
+
+/* Longest line a reader takes: raw (version 1) lines are held to the old
+ * 2 KB, so that the same line written encoded (at most 3 times longer)
+ * still fits the encoded formats' limit. */
+static size_t
+line_max(int version)
+{
+	return version >= 2 ? ENV_MAX_LINE : ENV_MAX_LINE_V1;
 }
 
 static bool
@@ -209,8 +295,8 @@ value_dup(const char *v, size_t n)
 }
 
 static enum ms_status
-env_field(struct envelope *env, const char *key, size_t klen, const char *v,
-    size_t vlen, struct ms_err *err)
+env_field(struct envelope *env, int version, const char *key, size_t klen,
+    const char *v, size_t vlen, struct ms_err *err)
 {
 	long long num;
 	char *s;
@@ -233,7 +319,12 @@ env_field(struct envelope *env, const char *key, size_t klen, const char *v,
 			env->uid = (long)num;
 		return MS_OK;
 	}
-	if ((s = value_dup(v, vlen)) == NULL)
+	if (version >= 2 &&
+	    (key_is(key, klen, "from") || key_is(key, klen, "rcpt")))
+		s = addr_decode(v, vlen);
+	else
+		s = value_dup(v, vlen);
+	if (s == NULL)
 		return ms_err_set(
 		    err, MS_DATA, "bad %.*s line", (int)klen, key);
 	if (key_is(key, klen, "user")) {
@@ -247,7 +338,8 @@ env_field(struct envelope *env, const char *key, size_t klen, const char *v,
 		return MS_OK;
 	}
 	if (key_is(key, klen, "rcpt"))
-		st = env_add_rcpt(env, s, err);
+		st = s[0] != '\0' ? env_add_rcpt(env, s, err)
+				  : ms_err_set(err, MS_DATA, "empty rcpt line");
 	else if (key_is(key, klen, "opt"))
 		st = strchr(s, '=') != NULL
 		    ? env_add_opt(env, s, err)
@@ -263,9 +355,15 @@ env_parse(struct envelope *env, const char *buf, size_t len, size_t *consumed,
 {
 	size_t pos, n, mlen = strlen(SPOOL_MAGIC);
 	enum ms_status st;
+	int version;
 
 	memset(env, 0, sizeof(*env));
-	if (len < mlen + 1 || memcmp(buf, SPOOL_MAGIC "\n", mlen + 1) != 0)
+	if (len >= mlen + 1 && memcmp(buf, SPOOL_MAGIC "\n", mlen + 1) == 0)
+		version = 2;
+	else if (len >= mlen + 1 &&
+	    memcmp(buf, SPOOL_MAGIC_V1 "\n", mlen + 1) == 0)
+		version = 1; /* raw addresses */
+	else
 		return ms_err_set(err, MS_DATA, "not a mailshim spool file");
 	for (pos = mlen + 1; pos < len; pos += n) {
 		const char *key, *val;
@@ -282,10 +380,11 @@ env_parse(struct envelope *env, const char *buf, size_t len, size_t *consumed,
 			*consumed = pos + 1;
 			return MS_OK;
 		}
-		n = next_line(buf, len, pos, &key, &klen, &val, &vlen);
+		n = next_line(
+		    buf, len, pos, line_max(version), &key, &klen, &val, &vlen);
 		if (n == 0)
 			break;
-		st = env_field(env, key, klen, val, vlen, err);
+		st = env_field(env, version, key, klen, val, vlen, err);
 		if (st != MS_OK) {
 			env_free(env);
 			return st;
@@ -332,7 +431,7 @@ state_rcpt(struct msg_state *st, const char *addr)
 	for (size_t i = 0; i < st->nrcpt; i++)
 		if (strcmp(st->rcpts[i].addr, addr) == 0)
 			return &st->rcpts[i];
-	if (st->nrcpt >= ENV_MAX_RCPTS * 4)
+	if (st->nrcpt >= STATE_MAX_RCPTS)
 		return NULL;
 	nr = realloc(st->rcpts, (st->nrcpt + 1) * sizeof(*nr));
 	if (nr == NULL)
@@ -365,10 +464,23 @@ state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
 {
 	struct rcpt_state *r;
 
-	if (!text_safe(addr) || strchr(addr, ' ') != NULL)
-		return ms_err_set(err, MS_SOFTWARE, "bad recipient for state");
+	if (addr[0] == '\0')
+		return ms_err_set(
+		    err, MS_SOFTWARE, "empty recipient for state");
 	if ((r = state_rcpt(st, addr)) == NULL)
-		return ms_err_set(err, MS_TEMP, "out of memory");
+		return st->nrcpt >= STATE_MAX_RCPTS
+		    ? ms_err_set(err, MS_DATA,
+			  "more than %d recipients in the state",
+			  STATE_MAX_RCPTS)
+		    : ms_err_set(err, MS_TEMP, "out of memory");
+	state_update(r, status, relay, reply, when);
+	return MS_OK;
+}
+
+void
+state_update(struct rcpt_state *r, enum rcpt_status status, const char *relay,
+    const char *reply, long long when)
+{
 	r->status = status;
 	r->when = when;
 	set_text(&r->relay, relay);
@@ -379,7 +491,6 @@ state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
 	for (char *p = r->relay; p != NULL && *p != '\0'; p++)
 		if (*p == ' ')
 			*p = '_';
-	return MS_OK;
 }
 
 /* "rcpt STATUS WHEN RELAY ADDR REPLY..." : relay "-" when none. */
@@ -390,7 +501,8 @@ state_format(
 	struct tbuf b = { .max = ENV_MAX_SIZE * 4 };
 	char line[128];
 
-	snprintf(line, sizeof(line), "attempts %d\nlast %lld\nnext %lld\n",
+	snprintf(line, sizeof(line),
+	    "format %d\nattempts %d\nlast %lld\nnext %lld\n", STATE_FORMAT,
 	    st->attempts, st->last_attempt, st->next_try);
 	tbuf_add(&b, line, strlen(line));
 	if (st->reason != NULL)
@@ -406,7 +518,7 @@ state_format(
 		    r->relay != NULL && r->relay[0] != '\0' ? strlen(r->relay)
 							    : 1);
 		tbuf_add(&b, " ", 1);
-		tbuf_add(&b, r->addr, strlen(r->addr));
+		tbuf_addr(&b, r->addr);
 		if (r->reply != NULL) {
 			tbuf_add(&b, " ", 1);
 			tbuf_add(&b, r->reply, strlen(r->reply));
@@ -453,8 +565,8 @@ word(const char *v, size_t n, size_t *pos, const char **w, size_t *wlen)
 }
 
 static enum ms_status
-state_rcpt_line(
-    struct msg_state *st, const char *v, size_t n, struct ms_err *err)
+state_rcpt_line(struct msg_state *st, int format, const char *v, size_t n,
+    struct ms_err *err)
 {
 	const char *w[4];
 	size_t wl[4], pos = 0;
@@ -472,7 +584,7 @@ state_rcpt_line(
 	if (!ok || !parse_ll(w[1], wl[1], &when))
 		return ms_err_set(err, MS_DATA, "bad rcpt line in state");
 	relay = value_dup(w[2], wl[2]);
-	addr = value_dup(w[3], wl[3]);
+	addr = format >= 2 ? addr_decode(w[3], wl[3]) : value_dup(w[3], wl[3]);
 	if (pos < n)
 		reply = value_dup(v + pos, n - pos);
 	if (relay == NULL || addr == NULL)
@@ -492,6 +604,8 @@ state_parse(
 {
 	size_t pos, n;
 	enum ms_status rc = MS_OK;
+	int format = 1; /* no "format" line: raw addresses */
+	char q[32];
 
 	memset(st, 0, sizeof(*st));
 	for (pos = 0; pos < len && rc == MS_OK; pos += n) {
@@ -499,15 +613,26 @@ state_parse(
 		size_t klen, vlen;
 		long long num;
 
-		n = next_line(buf, len, pos, &key, &klen, &val, &vlen);
+		n = next_line(
+		    buf, len, pos, line_max(format), &key, &klen, &val, &vlen);
 		if (n == 0) {
 			rc = ms_err_set(err, MS_DATA,
 			    "state file line too long "
 			    "or unterminated");
 			break;
 		}
-		if (key_is(key, klen, "rcpt")) {
-			rc = state_rcpt_line(st, val, vlen, err);
+		if (key_is(key, klen, "format")) {
+			if (!parse_ll(val, vlen, &num) || num < 1 ||
+			    num > STATE_FORMAT)
+				rc = ms_err_set(err, MS_DATA,
+				    "unknown state format \"%s\" (newer "
+				    "than this mailshim?)",
+				    ms_quote(q, sizeof(q), val,
+					vlen > 20 ? 20 : vlen));
+			else
+				format = (int)num;
+		} else if (key_is(key, klen, "rcpt")) {
+			rc = state_rcpt_line(st, format, val, vlen, err);
 		} else if (key_is(key, klen, "reason")) {
 			free(st->reason);
 			if ((st->reason = value_dup(val, vlen)) == NULL)

@@ -18,10 +18,14 @@
 
 #include "ms.h"
 
-#define SPOOL_MAGIC   "MAILSHIM-1"
-#define ENV_MAX_LINE  2048  /* one envelope line, newline included */
-#define ENV_MAX_RCPTS 10000 /* recipients in one message */
-#define ENV_MAX_SIZE  (4 * 1024 * 1024) /* the whole envelope block */
+#define SPOOL_MAGIC	"MAILSHIM-2" /* addresses percent-encoded */
+#define SPOOL_MAGIC_V1	"MAILSHIM-1" /* addresses raw; still read */
+#define STATE_FORMAT	2	     /* "format 2": addresses encoded */
+#define ENV_MAX_LINE	8192	     /* one line, newline included */
+#define ENV_MAX_LINE_V1 2048	     /* the same in raw (version 1) files */
+#define ENV_MAX_RCPTS	10000	     /* recipients in one message */
+#define STATE_MAX_RCPTS (ENV_MAX_RCPTS * 4) /* in a state, after aliases */
+#define ENV_MAX_SIZE	(4 * 1024 * 1024)   /* the whole envelope block */
 
 struct envelope {
 	char id[32];	   /* queue id, also the file name */
@@ -84,6 +88,12 @@ struct rcpt_state *state_rcpt(struct msg_state *st, const char *addr);
 enum ms_status
 state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
     const char *relay, const char *reply, long long when, struct ms_err *err);
+
+/* Sets the outcome of a recipient already in the state. Cannot fail:
+ * status and time are always set; relay or reply are dropped only when
+ * memory runs out. */
+void state_update(struct rcpt_state *r, enum rcpt_status status,
+    const char *relay, const char *reply, long long when);
 
 enum ms_status state_format(
     const struct msg_state *st, char **out, size_t *len, struct ms_err *err);

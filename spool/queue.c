@@ -33,6 +33,7 @@
 #include "spool.h"
 
 #define STATE_SUFFIX ".state"
+#define BAD_SUFFIX   ".bad"
 #define STATE_MAX    (16 * 1024 * 1024)
 #define TMP_MAX_AGE  (24 * 3600)
 
@@ -48,19 +49,60 @@ static const struct {
 	{ "run", 0700, false },
 };
 
+/* Creates (if missing) and opens directory name under at, then sets its
+ * owner and mode through the descriptor, so that nothing is ever changed
+ * through a symlink: fchmodat() and chown() follow links, and a spool
+ * user who planted SPOOL/queue -> /etc would have root chmod /etc 0700.
+ * follow is true only for the spool root (see spool/README); a symlink or
+ * a non-directory anywhere below is refused. */
 static enum ms_status
 init_dir(int at, const char *path, const char *name, mode_t mode, uid_t uid,
-    gid_t gid, bool chown_it, struct ms_err *err)
+    gid_t gid, bool chown_it, bool follow, int *out_fd, struct ms_err *err)
 {
+	const char *sep = at == AT_FDCWD ? "" : "/";
+	const char *pre = at == AT_FDCWD ? "" : path;
+	struct stat sb;
+	int fd;
+
 	if (mkdirat(at, name, mode) != 0 && errno != EEXIST)
-		return ms_err_set(err, MS_CANTCREAT, "cannot create %s/%s: %s",
-		    path, name, strerror(errno));
-	if (chown_it && fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot chown %s/%s: %s",
-		    path, name, strerror(errno));
-	if (fchmodat(at, name, mode, 0) != 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot chmod %s/%s: %s",
-		    path, name, strerror(errno));
+		return ms_err_set(err, MS_CANTCREAT, "cannot create %s%s%s: %s",
+		    pre, sep, name, strerror(errno));
+	fd = openat(at, name,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0) {
+		int e = errno;
+
+		return ms_err_set(err, MS_CANTCREAT, "refusing %s%s%s: %s", pre,
+		    sep, name,
+		    e == ELOOP || e == ENOTDIR
+			? "not a directory (a symlink or a file where the "
+			  "spool needs its own directory; remove it and run "
+			  "mailshim init again)"
+			: strerror(e));
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT,
+		    "refusing %s%s%s: not a directory", pre, sep, name);
+	}
+	if (chown_it && fchown(fd, uid, gid) != 0) {
+		int e = errno;
+
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT, "cannot chown %s%s%s: %s",
+		    pre, sep, name, strerror(e));
+	}
+	if (fchmod(fd, mode) != 0) {
+		int e = errno;
+
+		close(fd);
+		return ms_err_set(err, MS_CANTCREAT, "cannot chmod %s%s%s: %s",
+		    pre, sep, name, strerror(e));
+	}
+	if (out_fd != NULL)
+		*out_fd = fd;
+	else
+		close(fd);
 	return MS_OK;
 }
 
@@ -72,7 +114,7 @@ spool_init(const char *dir, const char *user, const char *drop_group,
 	uid_t uid = (uid_t)-1;
 	gid_t ugid = (gid_t)-1, dgid = (gid_t)-1;
 	enum ms_status st;
-	int fd;
+	int fd = -1;
 
 	if (as_root) {
 		struct passwd *pw = getpwnam(user);
@@ -94,16 +136,16 @@ spool_init(const char *dir, const char *user, const char *drop_group,
 			dgid = gr->gr_gid;
 		}
 	}
-	st = init_dir(AT_FDCWD, ".", dir, 0710, uid, dgid, as_root, err);
+	/* The root as configured, a symlink to it included (spool/README:
+	 * it is the administrator's path); nothing below it is followed. */
+	st = init_dir(
+	    AT_FDCWD, dir, dir, 0710, uid, dgid, as_root, true, &fd, err);
 	if (st != MS_OK)
 		return st;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return ms_err_set(err, MS_CANTCREAT, "cannot open %s: %s", dir,
-		    strerror(errno));
 	for (size_t i = 0; i < MS_ARRAY_LEN(layout) && st == MS_OK; i++)
 		st = init_dir(fd, dir, layout[i].name, layout[i].mode, uid,
-		    layout[i].drop_group ? dgid : ugid, as_root, err);
+		    layout[i].drop_group ? dgid : ugid, as_root, false, NULL,
+		    err);
 	close(fd);
 	return st;
 }
@@ -116,7 +158,9 @@ verify_one(const char *dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 	struct stat sb;
 
 	snprintf(path, sizeof(path), "%s%s%s", dir, name[0] ? "/" : "", name);
-	if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	/* The root may be a symlink (spool/README), nothing below it. */
+	if ((name[0] ? lstat(path, &sb) : stat(path, &sb)) != 0 ||
+	    !S_ISDIR(sb.st_mode)) {
 		snprintf(text, sizeof(text), "%s is missing or not a directory",
 		    path);
 		report(text, arg);
@@ -242,13 +286,20 @@ spool_close(struct spool *s)
 static int
 area_fd(const struct spool *s, enum spool_area area)
 {
-	return area == AREA_DEAD ? s->deadfd : s->queuefd;
+	return area == AREA_QUEUE ? s->queuefd : s->deadfd;
 }
 
 static const char *
 area_name(enum spool_area area)
 {
-	return area == AREA_DEAD ? "dead" : "queue";
+	return area == AREA_QUEUE ? "queue" : "dead";
+}
+
+/* The file name of message id in area: dead/ID.bad for a set-aside one. */
+static void
+msg_name(char *out, size_t len, enum spool_area area, const char *id)
+{
+	snprintf(out, len, "%s%s", id, area == AREA_BAD ? BAD_SUFFIX : "");
 }
 
 /* Moves an odd entry out of the way into dead/, named so that it is never
@@ -265,8 +316,10 @@ set_aside(struct spool *s, int fromfd, const char *from, const char *name,
 	safe[n] = '\0';
 	snprintf(target, sizeof(target), "%s.bad", safe);
 	if (renameat(fromfd, name, s->deadfd, target) != 0) {
-		log_msg(LOG_WARNING, "cannot set aside %s/%s/%s (%s): %s",
-		    s->dir, from, safe, why, strerror(errno));
+		if (errno != ENOENT)
+			log_msg(LOG_WARNING,
+			    "cannot set aside %s/%s/%s (%s): %s", s->dir, from,
+			    safe, why, strerror(errno));
 		return;
 	}
 	log_msg(LOG_WARNING, "set aside %s/%s/%s as dead/%s: %s", s->dir, from,
@@ -280,8 +333,10 @@ spool_quarantine(
 	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 
 	set_aside(s, area_fd(s, area), area_name(area), id, why);
+	/* The state goes beside it as dead/ID.state.bad, for whoever looks
+	 * (requeue starts a fresh one). */
 	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, id);
-	unlinkat(area_fd(s, area), state, 0);
+	set_aside(s, area_fd(s, area), area_name(area), state, why);
 }
 
 static const char *
@@ -481,6 +536,82 @@ spool_list(struct spool *s, enum spool_area area, struct spool_entry **entries,
 	return MS_OK;
 }
 
+static bool
+is_bad_name(const char *name)
+{
+	size_t n = strlen(name), b = strlen(BAD_SUFFIX),
+	       sb = strlen(STATE_SUFFIX BAD_SUFFIX);
+
+	return n > b && strcmp(name + n - b, BAD_SUFFIX) == 0 &&
+	    !(n > sb && strcmp(name + n - sb, STATE_SUFFIX BAD_SUFFIX) == 0);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum ms_status
+spool_list_bad(
+    struct spool *s, char ***names, size_t *count, struct ms_err *err)
+{
+	int fd = openat(s->deadfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char **v = NULL, **nv;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*count = 0;
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return ms_err_set(err, MS_TEMP, "cannot read %s/dead: %s",
+		    s->dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *copy;
+
+		if (!is_bad_name(de->d_name))
+			continue;
+		if ((copy = strdup(de->d_name)) == NULL ||
+		    (nv = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
+			free(copy);
+			spool_free_names(v, n);
+			closedir(d);
+			return ms_err_set(err, MS_TEMP, "out of memory");
+		}
+		v = nv;
+		v[n++] = copy;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), name_cmp);
+	*names = v;
+	*count = n;
+	return MS_OK;
+}
+
+void
+spool_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+bool
+spool_bad_id(const char *name, char *id)
+{
+	if (strlen(name) != SPOOL_ID_LEN + strlen(BAD_SUFFIX) ||
+	    strcmp(name + SPOOL_ID_LEN, BAD_SUFFIX) != 0)
+		return false;
+	memcpy(id, name, SPOOL_ID_LEN);
+	id[SPOOL_ID_LEN] = '\0';
+	return spool_id_valid(id);
+}
+
 /* Reads up to max bytes of fd from offset 0 into a malloc'd buffer. */
 static enum ms_status
 read_head(int fd, size_t want, char **out, size_t *len, struct ms_err *err)
@@ -552,6 +683,11 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	enum ms_status st;
 	int fd;
 
+	if (m->area == AREA_BAD) {
+		/* set aside: its state (if any) was the damage; a fresh one */
+		memset(&m->state, 0, sizeof(m->state));
+		return MS_OK;
+	}
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
 	fd = openat(
 	    area_fd(m->s, m->area), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -577,12 +713,40 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	return st;
 }
 
+/* The front end creates the file as the submitting user (it is set-gid,
+ * never set-uid), so the owner is who submitted it; the envelope's uid
+ * line is only what the file says about itself. */
+static void
+take_owner(struct spool_msg *m, uid_t owner)
+{
+	static uid_t cached_uid = (uid_t)-1; /* listings: one lookup per uid */
+	static char cached_name[256];
+	bool same = m->env.uid == (long)owner;
+
+	m->claimed_uid = m->env.uid;
+	m->env.uid = (long)owner;
+	if (owner != cached_uid) {
+		struct passwd *pw = getpwuid(owner);
+
+		cached_uid = owner;
+		ms_copy(cached_name, sizeof(cached_name),
+		    pw != NULL ? pw->pw_name : "");
+	}
+	/* The user line is the file's word too: the owner's login name when
+	 * the system knows it; the envelope's only if its uid was right. */
+	if (cached_name[0] == '\0' && same)
+		return;
+	free(m->env.user);
+	m->env.user = cached_name[0] != '\0' ? strdup(cached_name) : NULL;
+}
+
 static enum ms_status
 open_msg(struct spool *s, enum spool_area area, const char *id,
     struct spool_msg *m, bool claim, bool *busy, struct ms_err *err)
 {
 	struct stat sb, now;
 	enum ms_status st;
+	char fname[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
@@ -594,11 +758,12 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		return ms_err_set(
 		    err, MS_USAGE, "\"%.40s\" is not a queue id", id);
 	memcpy(m->id, id, SPOOL_ID_LEN + 1);
-	m->fd = openat(area_fd(s, area), id,
+	msg_name(fname, sizeof(fname), area, id);
+	m->fd = openat(area_fd(s, area), fname,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (m->fd < 0 && errno == ENOENT)
-		return ms_err_set(
-		    err, MS_USAGE, "no message %s in %s", id, area_name(area));
+		return ms_err_set(err, MS_USAGE, "no message %s in %s", id,
+		    area == AREA_BAD ? "queue or dead" : area_name(area));
 	if (m->fd < 0) {
 		st = ms_err_set(err, errno == ELOOP ? MS_DATA : MS_TEMP,
 		    "cannot open %s/%s: %s", area_name(area), id,
@@ -613,7 +778,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 	/* Still the same, linked file? (It may have been delivered and
 	 * unlinked by the previous holder between our open and our lock.) */
 	if (fstat(m->fd, &sb) != 0 ||
-	    fstatat(area_fd(s, area), id, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    fstatat(area_fd(s, area), fname, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    sb.st_ino != now.st_ino || sb.st_dev != now.st_dev ||
 	    sb.st_nlink == 0) {
 		spool_release(m);
@@ -628,7 +793,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
 		spool_release(m);
 		return ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
-		    area_name(area), id);
+		    area_name(area), fname);
 	}
 	m->file_size = sb.st_size;
 	if ((st = load_envelope(m, err)) != MS_OK ||
@@ -636,6 +801,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		spool_release(m);
 		return st;
 	}
+	take_owner(m, sb.st_uid);
 	return MS_OK;
 }
 
@@ -733,6 +899,33 @@ unlink_state(int dirfd, const char *id)
 	unlinkat(dirfd, name, 0);
 }
 
+static void unlink_bad_state(int dirfd, const char *id);
+
+enum ms_status
+spool_delete_bad(struct spool *s, const char *id, struct ms_err *err)
+{
+	char name[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
+
+	if (!spool_id_valid(id))
+		return ms_err_set(
+		    err, MS_USAGE, "\"%.40s\" is not a queue id", id);
+	msg_name(name, sizeof(name), AREA_BAD, id);
+	if (unlinkat(s->deadfd, name, 0) != 0)
+		return ms_err_set(err, errno == ENOENT ? MS_USAGE : MS_TEMP,
+		    "cannot remove dead/%s: %s", name, strerror(errno));
+	unlink_bad_state(s->deadfd, id);
+	return MS_OK;
+}
+
+static void
+unlink_bad_state(int dirfd, const char *id)
+{
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + sizeof(BAD_SUFFIX)];
+
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX BAD_SUFFIX, id);
+	unlinkat(dirfd, name, 0);
+}
+
 enum ms_status
 spool_finish(struct spool_msg *m, struct ms_err *err)
 {
@@ -768,9 +961,37 @@ spool_bury(struct spool_msg *m, struct ms_err *err)
 	return move_msg(m, AREA_DEAD, err);
 }
 
+/* dead/ID.bad whose envelope read fine -> queue/ID with a fresh state
+ * (no state file: every recipient pending, due now). Never replaces a
+ * queue/ID that exists. */
+static enum ms_status
+requeue_bad(struct spool_msg *m, struct ms_err *err)
+{
+	char bad[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
+	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + sizeof(BAD_SUFFIX)];
+	enum ms_status st = MS_OK;
+
+	msg_name(bad, sizeof(bad), AREA_BAD, m->id);
+	unlink_state(m->s->queuefd, m->id); /* an orphan would apply */
+	if (renameat2(
+		m->s->deadfd, bad, m->s->queuefd, m->id, RENAME_NOREPLACE) != 0)
+		st = ms_err_set(err, MS_TEMP,
+		    "cannot move dead/%s to queue/%s: %s", bad, m->id,
+		    strerror(errno));
+	else {
+		snprintf(
+		    state, sizeof(state), "%s" STATE_SUFFIX BAD_SUFFIX, m->id);
+		unlinkat(m->s->deadfd, state, 0);
+	}
+	spool_release(m);
+	return st;
+}
+
 enum ms_status
 spool_requeue(struct spool_msg *m, struct ms_err *err)
 {
+	if (m->area == AREA_BAD)
+		return requeue_bad(m, err);
 	for (size_t i = 0; i < m->state.nrcpt; i++)
 		if (m->state.rcpts[i].status == RCPT_DEAD)
 			m->state.rcpts[i].status = RCPT_PENDING;
@@ -783,10 +1004,12 @@ enum ms_status
 spool_delete(struct spool_msg *m, struct ms_err *err)
 {
 	int fd = area_fd(m->s, m->area);
+	char fname[SPOOL_ID_LEN + sizeof(BAD_SUFFIX)];
 
+	msg_name(fname, sizeof(fname), m->area, m->id);
 	/* Message first: an orphan state is harmless, a message without its
 	 * state would be sent again to everyone. */
-	if (unlinkat(fd, m->id, 0) != 0 && errno != ENOENT) {
+	if (unlinkat(fd, fname, 0) != 0 && errno != ENOENT) {
 		enum ms_status st = ms_err_set(err, MS_TEMP,
 		    "cannot remove "
 		    "%s/%s: %s",
@@ -795,7 +1018,11 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 		spool_release(m);
 		return st;
 	}
-	unlink_state(fd, m->id);
+	if (m->area == AREA_BAD) {
+		unlink_bad_state(fd, m->id);
+	} else {
+		unlink_state(fd, m->id);
+	}
 	spool_release(m);
 	return MS_OK;
 }

@@ -72,7 +72,10 @@ void spool_abort(struct spool_writer *w);
 
 /* ---- reader side (flusher and admin tools) ---- */
 
-enum spool_area { AREA_QUEUE, AREA_DEAD };
+/* AREA_BAD: a message set aside as damaged, dead/ID.bad (its state, if
+ * any, beside it as dead/ID.state.bad). Claimed and peeked like the
+ * others, always with a fresh (empty) state. */
+enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD };
 
 struct spool {
 	char *dir;
@@ -112,6 +115,16 @@ struct spool_entry {
 enum ms_status spool_list(struct spool *s, enum spool_area area,
     struct spool_entry **entries, size_t *n, struct ms_err *err);
 
+/* Lists every file set aside in dead/ (NAME.bad, but not the states
+ * ID.state.bad beside them), sorted; free with spool_free_names(). */
+enum ms_status
+spool_list_bad(struct spool *s, char ***names, size_t *n, struct ms_err *err);
+void spool_free_names(char **names, size_t n);
+
+/* True when a set-aside name is ID.bad for a queue id (copied into
+ * id[SPOOL_ID_LEN + 1]); other names were never messages. */
+bool spool_bad_id(const char *name, char *id);
+
 /* A message owned by one flusher while it holds the claim. */
 struct spool_msg {
 	struct spool *s;
@@ -122,11 +135,15 @@ struct spool_msg {
 	off_t body_offset; /* first byte of the RFC 5322 message */
 	off_t file_size;
 	struct msg_state state;
+	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
 };
 
 /* Claims queue or dead message id: opens it without following links,
  * takes an exclusive non-blocking flock (released by the kernel if this
  * process dies), checks it is still linked, then reads envelope and state.
+ * The submitter is the file's owner, whatever the envelope says: env.uid
+ * (and env.user, when they differ) come from the owner; claimed_uid keeps
+ * the envelope's own line so the caller can log the mismatch.
  * *busy is set (and MS_OK returned, nothing claimed) when another process
  * holds it or it vanished meanwhile. MS_DATA for a damaged file (the
  * caller sets it aside with spool_quarantine). */
@@ -148,11 +165,18 @@ enum ms_status spool_finish(struct spool_msg *m, struct ms_err *err);
 enum ms_status spool_bury(struct spool_msg *m, struct ms_err *err);
 
 /* Moves a dead message back to queue/, due now, dead recipients made
- * pending again (sent ones stay sent). */
+ * pending again (sent ones stay sent). For AREA_BAD (a set-aside message
+ * whose envelope reads fine): back with a fresh state, every recipient
+ * pending; never replaces a queue/ID that exists. */
 enum ms_status spool_requeue(struct spool_msg *m, struct ms_err *err);
 
 /* Removes message and state from wherever m is. */
 enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
+
+/* Removes dead/ID.bad (and dead/ID.state.bad) without reading it: for a
+ * set-aside file whose envelope does not read. MS_USAGE when absent. */
+enum ms_status
+spool_delete_bad(struct spool *s, const char *id, struct ms_err *err);
 
 /* Renames a damaged file to SPOOL/dead/ID.bad so nobody tries it again. */
 void spool_quarantine(

@@ -22,11 +22,23 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
-	tests/integration/flush_route_users.sh
+	tests/integration/flush_route_users.sh \
+	tests/integration/core_odd_addresses.sh \
+	tests/integration/core_spool_escape.sh \
+	tests/integration/core_spool_owner.sh \
+	tests/integration/core_dead_bad.sh \
+	tests/integration/core_listing_full.sh \
+	tests/integration/core_init_symlinks.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
 	tests/integration/core_spool_errors.sh \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
-	tests/integration/flush_route_users.sh
+	tests/integration/flush_route_users.sh \
+	tests/integration/core_odd_addresses.sh \
+	tests/integration/core_spool_escape.sh \
+	tests/integration/core_spool_owner.sh \
+	tests/integration/core_dead_bad.sh \
+	tests/integration/core_listing_full.sh \
+	tests/integration/core_init_symlinks.sh

@@ -88,7 +88,8 @@ tests_fuzz_fuzz_reply_SOURCES = tests/fuzz/fuzz_reply.c relay/smtp_reply.c \
 tests_fuzz_fuzz_reply_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_reply_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_reply_LDFLAGS = $(hard_fuzz_flags)
-tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c $(hard_fuzz_lib)
+tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c spool/envelope.c \
+	$(hard_fuzz_lib)
 tests_fuzz_fuzz_addr_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_addr_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_addr_LDFLAGS = $(hard_fuzz_flags)

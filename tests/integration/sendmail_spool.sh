@@ -80,7 +80,7 @@ if run_sm 0 cron 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@h> ls\
 	test "$(count_new)" = $((before + 1)) || fail "cron: no file in new/"
 	f="$spool/new/$(newest)"
 	id=$(basename "$f")
-	test "$(head -n 1 "$f")" = "MAILSHIM-1" || fail "cron: magic"
+	test "$(head -n 1 "$f")" = "MAILSHIM-2" || fail "cron: magic"
 	has "id $id" "$f" cron
 	has "from $login@example.com" "$f" cron
 	has "rcpt root" "$f" cron

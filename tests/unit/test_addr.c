@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "escape.h"
 
 struct collect {
 	char out[2048];
@@ -78,6 +79,8 @@ static const struct {
     {"backslash", "a\\b@x.org", MS_DATA, ""},
     {"control byte", "a\x01@x.org", MS_DATA, ""},
     {"lone angle close", "a@x.org>", MS_DATA, ""},
+    {"quoted escape", "\"x\x1b[1A\"@x.org", MS_DATA, ""},
+    {"quoted pair control", "<\"x\\\x08y\"@x.org>", MS_DATA, ""},
 };
 
 static const struct {
@@ -103,7 +106,154 @@ static const struct {
     {"a\r\n@example.com", false, false, NULL, NULL},
     {"a,b@example.com", false, false, NULL, NULL},
     {"a@[127.0.0.1]", true, false, "[127.0.0.1]", "a@[127.0.0.1]"},
+    /* issue 19 item 9: no control byte anywhere, not even quoted */
+    {"\"a\x1b[2Jb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\x1b[2Jb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\x01\"@example.com", false, false, NULL, NULL},
+    {"\"a\tb\"@example.com", false, false, NULL, NULL},
+    {"\"a\\\tb\"@example.com", false, false, NULL, NULL},
+    {"\"a\x7f\"@example.com", false, false, NULL, NULL},
+    {"a\x7f@example.com", false, false, NULL, NULL},
+    {"\"a\xc2\x9b" "2J\"@example.com", false, false, NULL, NULL},
+    {"a@[127.0.0.\x08]", false, false, NULL, NULL},
+    {"\"a\\\"b\"@example.com", true, false, "example.com",
+	"\"a\\\"b\"@example.com"},
+    {"j\xc3\xbcrgen@example.de", true, false, "example.de",
+	"j\xc3\xbcrgen@example.de"},
 };
+
+/* "a" * n into buf (NUL-terminated). */
+static char *
+run(char *buf, char c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+limit_case(
+    const char *what, const char *text, bool want, const char *why, int *n)
+{
+	const char *got = addr_check(text);
+
+	(*n)++;
+	if ((got == NULL) != want ||
+	    (got != NULL && why != NULL && strstr(got, why) == NULL)) {
+		printf("FAIL limit %s: %s\n", what, got ? got : "accepted");
+		return 1;
+	}
+	return 0;
+}
+
+/* RFC 5321 4.5.3.1: local part <= 64 octets, domain <= 255 octets; RFC
+ * 1035 2.3.4: label <= 63 octets. The limits are from the RFCs. */
+static int
+test_limits(int *n)
+{
+	char local[80], label[64], addr[700], dom[400];
+	struct {
+		const char *what;
+	} c;
+	int failed = 0;
+
+#define LIMIT_CASE(text, want, why)                                            \
+	failed += limit_case(c.what, (text), (want), (why), n)
+
+	c.what = "local 64";
+	snprintf(addr, sizeof(addr), "%s@example.com", run(local, 'a', 64));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "local 65";
+	snprintf(addr, sizeof(addr), "%s@example.com", run(local, 'a', 65));
+	LIMIT_CASE(addr, false, "local part longer than 64 octets");
+	c.what = "bare local 65";
+	LIMIT_CASE(run(local, 'b', 65), false, "64 octets");
+	c.what = "quoted local 64 with quotes";
+	snprintf(addr, sizeof(addr), "\"%s\"@example.com", run(local, 'q', 62));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "quoted local 65 with quotes";
+	snprintf(addr, sizeof(addr), "\"%s\"@example.com", run(local, 'q', 63));
+	LIMIT_CASE(addr, false, "64 octets");
+	c.what = "label 63";
+	snprintf(addr, sizeof(addr), "a@%s.example.com", run(label, 'l', 63));
+	LIMIT_CASE(addr, true, NULL);
+	c.what = "label 64";
+	snprintf(addr, sizeof(addr), "a@%sl.example.com", run(label, 'l', 63));
+	LIMIT_CASE(addr, false, "label longer than 63 octets");
+	c.what = "last label 64";
+	snprintf(addr, sizeof(addr), "a@example.%sl", run(label, 'l', 63));
+	LIMIT_CASE(addr, false, "63 octets");
+	c.what = "domain 255";
+	run(label, 'd', 63);
+	snprintf(dom, sizeof(dom), "%s.%s.%s.%s", label, label, label, label);
+	snprintf(addr, sizeof(addr), "a@%s", dom);
+	LIMIT_CASE(addr, strlen(dom) == 255, NULL);
+	c.what = "domain 257";
+	snprintf(addr, sizeof(addr), "a@x.%s", dom);
+	LIMIT_CASE(addr, false, "domain longer than 255 octets");
+	/* the list parser reports the same reason */
+	{
+		struct collect col = { .len = 0 };
+		struct ms_err err = { "" };
+
+		snprintf(addr, sizeof(addr), "Name <%s@example.com>",
+		    run(local, 'a', 65));
+		(*n)++;
+		if (addr_list_parse(addr, strlen(addr), collect_cb, &col,
+			&err) != MS_DATA ||
+		    strstr(err.msg, "longer than 64 octets") == NULL) {
+			printf("FAIL limit list: '%s'\n", err.msg);
+			failed++;
+		}
+	}
+#undef LIMIT_CASE
+	return failed;
+}
+
+/* ms_escape(): what a listing or a log line prints of untrusted text. */
+static int
+test_escape(int *n)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "a@example.com", "a@example.com" },
+		{ "\"john doe\"@x", "\"john doe\"@x" },
+		{ "a\x1b[2Jb", "a\\x1b[2Jb" },
+		{ "line\nfake", "line\\nfake" },
+		{ "cr\rtab\t", "cr\\rtab\\t" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "del\x7f", "del\\x7f" },
+		{ "j\xc3\xbcrgen", "j\xc3\xbcrgen" },
+		{ "c1\xc2\x9b", "c1\\xc2\\x9b" },
+		{ "raw\x9b", "raw\\x9b" },
+		{ "rlo\xe2\x80\xae"
+		  "evil",
+		    "rlo\\xe2\\x80\\xae"
+		    "evil" },
+		{ "cut\xc3", "cut\\xc3" },
+	};
+	char out[64];
+	int failed = 0;
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(cases); i++) {
+		(*n)++;
+		ms_escape(out, sizeof(out), cases[i].in, strlen(cases[i].in));
+		if (strcmp(out, cases[i].want) != 0) {
+			printf("FAIL escape %zu: '%s' want '%s'\n", i, out,
+			    cases[i].want);
+			failed++;
+		}
+	}
+	/* a short buffer: shortened, terminated, marked */
+	(*n)++;
+	ms_escape(out, 8, "\x01\x02\x03\x04", 4);
+	if (strcmp(out, "\\x01...") != 0) {
+		printf("FAIL escape short: '%s'\n", out);
+		failed++;
+	}
+	return failed;
+}
 
 int
 main(void)
@@ -185,6 +335,8 @@ main(void)
 			failed++;
 		}
 	}
+	failed += test_limits(&n);
+	failed += test_escape(&n);
 	printf("%d of %d checks failed\n", failed, n);
 	return failed == 0 ? 0 : 1;
 }
