@@ -145,6 +145,8 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_BOOL("tls_verify", cfg_true, CFGF_NONE),
 	CFG_STR("ca_file", NULL, CFGF_NONE),
 	CFG_STR("tls_name", NULL, CFGF_NONE),
+	CFG_STR("tls_cert", NULL, CFGF_NONE),
+	CFG_STR("tls_key", NULL, CFGF_NONE),
 	CFG_STR("username", NULL, CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE), CFG_STR("helo", NULL, CFGF_NONE),
 	CFG_INT("connect_timeout", 30, CFGF_NONE),
@@ -222,6 +224,8 @@ relay_from_cfg(
 	r->tls_verify = cfg_getbool(sec, "tls_verify");
 	r->ca_file = dup_or_null(cfg_getstr(sec, "ca_file"));
 	r->tls_name = dup_or_null(cfg_getstr(sec, "tls_name"));
+	r->tls_cert = dup_or_null(cfg_getstr(sec, "tls_cert"));
+	r->tls_key = dup_or_null(cfg_getstr(sec, "tls_key"));
 	r->username = dup_or_null(cfg_getstr(sec, "username"));
 	r->password = dup_or_null(cfg_getstr(sec, "password"));
 	r->helo = dup_or_null(cfg_getstr(sec, "helo"));
@@ -273,6 +277,21 @@ relay_from_cfg(
 			    file, r->line, r->name);
 		break;
 	}
+	if ((r->tls_cert == NULL) != (r->tls_key == NULL))
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_cert and tls_key go "
+		    "together",
+		    file, r->line, r->name);
+	if (r->tls_cert != NULL && r->tls_cert[0] != '/')
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_cert must be an absolute "
+		    "path",
+		    file, r->line, r->name);
+	if (r->tls_key != NULL && strchr(r->tls_key, ':') == NULL)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_key must name where the key "
+		    "is (file:/path or env:NAME), not hold it",
+		    file, r->line, r->name);
 	if (r->password != NULL && strchr(r->password, ':') == NULL)
 		return ms_err_set(err, MS_CONFIG,
 		    "%s:%d: relay \"%s\": password "
@@ -486,9 +505,9 @@ static void
 relay_free(struct relay_conf *r)
 {
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
-		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
-		&r->region, &r->endpoint, &r->credentials,
-		&r->configuration_set };
+		&r->tls_name, &r->tls_cert, &r->tls_key, &r->username,
+		&r->password, &r->helo, &r->proxy, &r->region, &r->endpoint,
+		&r->credentials, &r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

@@ -33,6 +33,8 @@ struct relay_conf {
 	bool tls_verify; /* false only when the operator says so */
 	char *ca_file;
 	char *tls_name; /* name the certificate must carry */
+	char *tls_cert; /* client certificate (PEM path) or NULL */
+	char *tls_key;	/* its private key: a secret source */
 	char *username;
 	char *password;		 /* a secret source: file:, env:, ... */
 	char *helo;		 /* EHLO name; default: global hostname */

@@ -3,8 +3,9 @@
  *                relay, Postfix, SES's SMTP interface given explicitly).
  *
  * API:    relay_smtp_ops (relay.h).
- * Trust:  the password is read from its secret source when the relay is
- *         first used, handed to the session and wiped here at once.
+ * Trust:  the password and the client key (tls_key) are read from their
+ *         secret sources when the relay is first used, handed to the
+ *         session and wiped here at once.
  * Errors: init fails with MS_CONFIG for a bad secret source; send
  *         reports per-recipient results (see smtp_session.h).
  */
@@ -42,7 +43,7 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 	struct smtp_relay *sr = r->priv;
 	const struct relay_conf *c = r->conf;
 	struct smtp_params p;
-	struct secret pw = { NULL, 0 };
+	struct secret pw = { NULL, 0 }, key = { NULL, 0 };
 	enum ms_status st;
 
 	if (sr->sess != NULL) {
@@ -71,8 +72,21 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 		    "without password",
 		    c->name);
 	}
+	if (c->tls_key != NULL) {
+		st = secret_load(c->tls_key, &key, err);
+		if (st != MS_OK) {
+			char why[sizeof(err->msg)];
+
+			secret_free(&pw);
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return ms_err_set(
+			    err, st, "relay %s: tls_key: %s", c->name, why);
+		}
+		p.tls_key = key.value;
+	}
 	st = smtp_session_new(&sr->sess, &p, err);
 	secret_free(&pw);
+	secret_free(&key);
 	if (st == MS_OK)
 		*out = sr->sess;
 	return st;

@@ -40,6 +40,9 @@ struct smtp_session {
 	char *name, *host, *ca_file, *tls_name, *username, *helo, *proxy;
 	char *password;
 	size_t password_len;
+	char *tls_cert;
+	char *tls_key; /* PEM, handed to libcurl without a copy */
+	size_t tls_key_len;
 	char url[1024];
 	char connect_to[1024];
 	struct curl_slist *connect_to_list;
@@ -56,6 +59,9 @@ struct smtp_session {
 	long long deadline_ms;	    /* max_time ends (0: none) */
 	long long quit_deadline_ms; /* stop waiting for QUIT's reply */
 	bool max_time_hit;
+	bool cert_requested; /* the server asked for a client certificate
+				on this connection */
+	char tls_alert[96];  /* the last TLS alert it sent us, or "" */
 	char last_reply[SMTP_TEXT_MAX];
 };
 
@@ -127,6 +133,7 @@ smtp_params_from_conf(struct smtp_params *p, const struct relay_conf *rc,
 	p->tls_verify = rc->tls_verify;
 	p->ca_file = rc->ca_file;
 	p->tls_name = rc->tls_name;
+	p->tls_cert = rc->tls_cert;
 	p->username = rc->username;
 	p->helo = rc->helo != NULL			 ? rc->helo
 	    : global != NULL && global->hostname != NULL ? global->hostname
@@ -179,6 +186,11 @@ smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
 		s->password_len = strlen(params->password);
 		s->password = dup_opt(params->password, &oom);
 	}
+	s->tls_cert = dup_opt(params->tls_cert, &oom);
+	if (params->tls_key != NULL) {
+		s->tls_key_len = strlen(params->tls_key);
+		s->tls_key = dup_opt(params->tls_key, &oom);
+	}
 	if (oom) {
 		smtp_session_free(s);
 		return ms_err_set(err, MS_TEMP, "out of memory");
@@ -189,6 +201,8 @@ smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
 	s->p.tls_name = s->tls_name;
 	s->p.username = s->username;
 	s->p.password = NULL; /* only s->password holds it */
+	s->p.tls_cert = s->tls_cert;
+	s->p.tls_key = NULL; /* only s->tls_key holds it */
 	s->p.helo = s->helo;
 	s->p.proxy = s->proxy;
 	if (s->p.classify == NULL)
@@ -253,8 +267,22 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		    s->tr.pending == SMTP_STAGE_MAIL && s->username != NULL &&
 		    !s->tr.auth_sent)
 			s->auth_missing = true;
-	} else if (type == CURLINFO_TEXT && log_get_verbose() > 1) {
+	} else if (type == CURLINFO_TEXT) {
 		char q[256];
+		const char *a;
+
+		/* libcurl's TLS trace: "TLSv1.3 (IN), TLS handshake,
+		 * Request CERT (13):", "TLSv1.3 (IN), TLS alert, unknown CA
+		 * (560):". */
+		if (size > 0 && memmem(data, size, "Request CERT", 12) != NULL)
+			s->cert_requested = true;
+		if (size > 0 && memmem(data, size, "(IN), TLS alert", 15) &&
+		    (a = memmem(data, size, "alert, ", 7)) != NULL)
+			ms_quote(s->tls_alert, sizeof(s->tls_alert), a + 7,
+			    (size_t)(data + size - (a + 7)) -
+				(data[size - 1] == '\n' ? 1 : 0));
+		if (log_get_verbose() <= 1)
+			return 0;
 
 		ms_quote(q, sizeof(q), data,
 		    size > 0 && data[size - 1] == '\n' ? size - 1 : size);
@@ -292,8 +320,11 @@ sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	struct smtp_session *s = arg;
 
 	(void)fd;
-	if (purpose == CURLSOCKTYPE_IPCXN)
+	if (purpose == CURLSOCKTYPE_IPCXN) {
 		smtp_transcript_reset_connection(&s->tr);
+		s->cert_requested = false;
+		s->tls_alert[0] = '\0';
+	}
 	return CURL_SOCKOPT_OK;
 }
 
@@ -372,6 +403,15 @@ handle_make(struct smtp_session *s, struct ms_err *err)
 		/* keep the system store as well */
 		SETOPT(CURLOPT_CAPATH, "/etc/ssl/certs");
 	}
+	if (s->tls_cert != NULL && s->tls_key != NULL) {
+		struct curl_blob key = { s->tls_key, s->tls_key_len,
+			CURL_BLOB_NOCOPY };
+
+		SETOPT(CURLOPT_SSLCERT, s->tls_cert);
+		SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
+		SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+		SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	if (s->p.connect_timeout > 0)
 		SETOPT(CURLOPT_CONNECTTIMEOUT, s->p.connect_timeout);
 	if (s->p.timeout > 0) {
@@ -421,6 +461,26 @@ set_peer(struct smtp_session *s, char *peer, size_t len)
 	}
 }
 
+/* TLS alerts a server sends when it wants, or does not like, our client
+ * certificate (with TLS 1.3 they arrive after the handshake, at the
+ * first read). */
+static bool
+client_cert_alert(const char *eb)
+{
+	if (eb == NULL || *eb == '\0')
+		return false;
+	static const char *const alerts[] = { "alert certificate required",
+		"alert unknown ca", "alert bad certificate",
+		"alert certificate unknown", "alert certificate revoked",
+		"alert certificate expired", "alert unsupported certificate",
+		"alert access denied" };
+
+	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		if (strstr(eb, alerts[i]) != NULL)
+			return true;
+	return false;
+}
+
 /* What libcurl's error means, in one line, without secrets. */
 static void
 describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
@@ -445,7 +505,37 @@ describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 		return;
 	}
 
+	/* A server that asked for a client certificate and then hangs up
+	 * before its first reply over TLS (or says so in an alert) did not
+	 * take ours. */
+	if (s->p.tls != TLS_NONE &&
+	    (client_cert_alert(eb) || client_cert_alert(s->tls_alert) ||
+		(s->cert_requested && s->tr.mail.code == 0 &&
+		    (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+			rc == CURLE_GOT_NOTHING ||
+			rc == CURLE_SSL_CONNECT_ERROR)))) {
+		if (*s->tls_alert != '\0')
+			snprintf(eb, sizeof(eb), "TLS alert: %s", s->tls_alert);
+		if (s->tls_cert == NULL)
+			snprintf(out, len,
+			    "%s:%ld requires a TLS client certificate "
+			    "(set tls_cert and tls_key); it closed the "
+			    "connection at %s (%s)",
+			    s->host, s->p.port, stage, eb);
+		else
+			snprintf(out, len,
+			    "%s:%ld refused our TLS client certificate "
+			    "%s; it closed the connection at %s (%s)",
+			    s->host, s->p.port, s->tls_cert, stage, eb);
+		return;
+	}
 	switch (rc) {
+	case CURLE_SSL_CERTPROBLEM:
+		snprintf(out, len,
+		    "cannot use the client certificate %s with "
+		    "its key: %s",
+		    s->tls_cert ? s->tls_cert : "(none)", eb);
+		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 		snprintf(out, len, "cannot resolve %s: %s", s->host, eb);
 		break;
@@ -785,6 +875,11 @@ smtp_session_free(struct smtp_session *s)
 		explicit_bzero(s->password, s->password_len);
 		free(s->password);
 	}
+	if (s->tls_key != NULL) {
+		explicit_bzero(s->tls_key, s->tls_key_len);
+		free(s->tls_key);
+	}
+	free(s->tls_cert);
 	free(s->name);
 	free(s->host);
 	free(s->ca_file);

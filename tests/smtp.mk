@@ -25,6 +25,7 @@ tests_unit_smtp_drive_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 smtp_integration_tests = \
 	tests/integration/smtp_wire.sh \
 	tests/integration/smtp_tls.sh \
+	tests/integration/smtp_clientcert.sh \
 	tests/integration/smtp_auth.sh \
 	tests/integration/smtp_replies.sh \
 	tests/integration/smtp_faults.sh \
