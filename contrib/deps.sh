@@ -4,7 +4,7 @@
 set -eu
 BUILD="autoconf automake pkg-config make gcc libcurl4-openssl-dev libssl-dev
 libconfuse-dev libjansson-dev"
-TEST="python3-aiosmtpd python3-botocore openssl clang clang-format
+TEST="python3-aiosmtpd python3-botocore python3-cryptography openssl clang clang-format
 libclang-rt-14-dev valgrind util-linux procps time systemd rpm groff-base
 man-db php-cli cron mutt git-email libmailtools-perl shellcheck git"
 [ "$(id -u)" = 0 ] || { echo "deps.sh: run as root (sudo)" >&2; exit 77; }

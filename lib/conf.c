@@ -149,6 +149,14 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("tls_key", NULL, CFGF_NONE),
 	CFG_STR("username", NULL, CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE), CFG_STR("helo", NULL, CFGF_NONE),
+	CFG_STR("auth", NULL, CFGF_NONE),
+	CFG_STR("oauth2_token_url", NULL, CFGF_NONE),
+	CFG_STR("client_id", NULL, CFGF_NONE),
+	CFG_STR("client_secret", NULL, CFGF_NONE),
+	CFG_STR("scope", NULL, CFGF_NONE),
+	CFG_STR("oauth2_service_account", NULL, CFGF_NONE),
+	CFG_STR("oauth2_subject", NULL, CFGF_NONE),
+	CFG_STR("oauth2_token", NULL, CFGF_NONE),
 	CFG_INT("connect_timeout", 30, CFGF_NONE),
 	CFG_INT("timeout", 300, CFGF_NONE), CFG_INT("max_time", 0, CFGF_NONE),
 	CFG_STR("proxy", NULL, CFGF_NONE), CFG_INT("connections", 1, CFGF_NONE),
@@ -229,6 +237,15 @@ relay_from_cfg(
 	r->username = dup_or_null(cfg_getstr(sec, "username"));
 	r->password = dup_or_null(cfg_getstr(sec, "password"));
 	r->helo = dup_or_null(cfg_getstr(sec, "helo"));
+	r->auth = dup_or_null(cfg_getstr(sec, "auth"));
+	r->oauth2_token_url = dup_or_null(cfg_getstr(sec, "oauth2_token_url"));
+	r->client_id = dup_or_null(cfg_getstr(sec, "client_id"));
+	r->client_secret = dup_or_null(cfg_getstr(sec, "client_secret"));
+	r->scope = dup_or_null(cfg_getstr(sec, "scope"));
+	r->oauth2_service_account =
+	    dup_or_null(cfg_getstr(sec, "oauth2_service_account"));
+	r->oauth2_subject = dup_or_null(cfg_getstr(sec, "oauth2_subject"));
+	r->oauth2_token = dup_or_null(cfg_getstr(sec, "oauth2_token"));
 	r->connect_timeout = cfg_getint(sec, "connect_timeout");
 	r->timeout = cfg_getint(sec, "timeout");
 	r->max_time = cfg_getint(sec, "max_time");
@@ -276,6 +293,26 @@ relay_from_cfg(
 			    "\"%s\" needs a region",
 			    file, r->line, r->name);
 		break;
+	}
+	if (r->auth != NULL && strcmp(r->auth, "password") != 0 &&
+	    strcmp(r->auth, "xoauth2") != 0)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": auth must be \"password\" or "
+		    "\"xoauth2\"",
+		    file, r->line, r->name);
+	{
+		const char *secrets[] = { r->client_secret,
+			r->oauth2_service_account, r->oauth2_token };
+
+		for (size_t i = 0; i < MS_ARRAY_LEN(secrets); i++)
+			if (secrets[i] != NULL &&
+			    strchr(secrets[i], ':') == NULL)
+				return ms_err_set(err, MS_CONFIG,
+				    "%s:%d: relay \"%s\": client_secret, "
+				    "oauth2_service_account and oauth2_token "
+				    "name where the secret is (file:/path or "
+				    "env:NAME), not hold it",
+				    file, r->line, r->name);
 	}
 	if ((r->tls_cert == NULL) != (r->tls_key == NULL))
 		return ms_err_set(err, MS_CONFIG,
@@ -506,8 +543,11 @@ relay_free(struct relay_conf *r)
 {
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
 		&r->tls_name, &r->tls_cert, &r->tls_key, &r->username,
-		&r->password, &r->helo, &r->proxy, &r->region, &r->endpoint,
-		&r->credentials, &r->configuration_set };
+		&r->password, &r->helo, &r->proxy, &r->auth,
+		&r->oauth2_token_url, &r->client_id, &r->client_secret,
+		&r->scope, &r->oauth2_service_account, &r->oauth2_subject,
+		&r->oauth2_token, &r->region, &r->endpoint, &r->credentials,
+		&r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

@@ -36,10 +36,18 @@ struct relay_conf {
 	char *tls_cert; /* client certificate (PEM path) or NULL */
 	char *tls_key;	/* its private key: a secret source */
 	char *username;
-	char *password;		 /* a secret source: file:, env:, ... */
-	char *helo;		 /* EHLO name; default: global hostname */
-	long connect_timeout;	 /* seconds */
-	long timeout;		 /* seconds without progress (low speed) */
+	char *password;		/* a secret source: file:, env:, ... */
+	char *helo;		/* EHLO name; default: global hostname */
+	char *auth;		/* NULL/"password" or "xoauth2" */
+	char *oauth2_token_url; /* token endpoint (client credentials) */
+	char *client_id;
+	char *client_secret;	      /* a secret source */
+	char *scope;		      /* OAuth2 scope(s), space-separated */
+	char *oauth2_service_account; /* secret source: Google key JSON */
+	char *oauth2_subject;	      /* JWT sub: the mailbox to send as */
+	char *oauth2_token;	      /* secret source of a ready token */
+	long connect_timeout;	      /* seconds */
+	long timeout;		      /* seconds without progress (low speed) */
 	long max_time;		 /* seconds for a whole transaction, 0 = none */
 	char *proxy;		 /* http://, socks5h:// URL or NULL */
 	long connections;	 /* parallel connections to this relay */

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "log.h"
 #include "smtp_results.h"
@@ -40,6 +41,7 @@ struct smtp_session {
 	char *name, *host, *ca_file, *tls_name, *username, *helo, *proxy;
 	char *password;
 	size_t password_len;
+	char *bearer_tok; /* the token libcurl was given (a copy, wiped) */
 	char *tls_cert;
 	char *tls_key; /* PEM, handed to libcurl without a copy */
 	size_t tls_key_len;
@@ -433,6 +435,10 @@ handle_make(struct smtp_session *s, struct ms_err *err)
 		SETOPT(CURLOPT_USERNAME, s->username);
 		if (s->password != NULL)
 			SETOPT(CURLOPT_PASSWORD, s->password);
+		if (s->p.bearer != NULL)
+			SETOPT(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		if (s->bearer_tok != NULL)
+			SETOPT(CURLOPT_XOAUTH2_BEARER, s->bearer_tok);
 	}
 	return MS_OK;
 fail:
@@ -479,6 +485,38 @@ client_cert_alert(const char *eb)
 		if (strstr(eb, alerts[i]) != NULL)
 			return true;
 	return false;
+}
+
+/* The server's answer to our XOAUTH2 token: a 535, or the error
+ * challenge Google documents ("334 " base64 of {"status":"401",...}),
+ * shown decoded. */
+static void
+bearer_reply(const struct smtp_session *s, char *out, size_t len)
+{
+	const struct smtp_reply *r = &s->tr.last;
+	unsigned char dec[SMTP_TEXT_MAX];
+	const char *b64 = r->text + 4;
+	size_t n = strlen(b64);
+	int d;
+
+	out[0] = '\0';
+	if (r->stage != SMTP_STAGE_AUTH || r->code == 0)
+		return;
+	if (r->code != 334 || n == 0 || n % 4 != 0 || n >= sizeof(dec)) {
+		ms_quote(out, len, r->text, strlen(r->text));
+		return;
+	}
+	d = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n);
+	if (d < 0) {
+		ms_quote(out, len, r->text, strlen(r->text));
+		return;
+	}
+	while (d > 0 && n > 0 && b64[n - 1] == '=') {
+		d--;
+		n--;
+	}
+	snprintf(out, len, "334 ");
+	ms_quote(out + 4, len - 4, (const char *)dec, (size_t)d);
 }
 
 /* What libcurl's error means, in one line, without secrets. */
@@ -574,7 +612,17 @@ describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 		    eb);
 		break;
 	case CURLE_LOGIN_DENIED:
-		snprintf(out, len, "authentication failed: %s", eb);
+		if (s->p.bearer != NULL) {
+			char r[300];
+
+			bearer_reply(s, r, sizeof(r));
+			snprintf(out, len,
+			    "the server refused the OAuth2 token "
+			    "(XOAUTH2): %s",
+			    *r ? r : eb);
+		} else {
+			snprintf(out, len, "authentication failed: %s", eb);
+		}
 		break;
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
@@ -624,6 +672,50 @@ judge(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		    s->last_reply, sizeof(s->last_reply), "%s", s->tr.dot.text);
 }
 
+/* Gives libcurl the current XOAUTH2 token (a new one when refresh). A
+ * changed token makes libcurl open a new connection, which then
+ * authenticates with it. */
+static enum ms_status
+bearer_update(struct smtp_session *s, bool refresh, struct ms_err *err)
+{
+	const char *tok = NULL;
+	enum ms_status st;
+	char why[sizeof(err->msg)];
+
+	if (s->p.bearer == NULL)
+		return MS_OK;
+	st = s->p.bearer(s->p.bearer_arg, refresh, &tok, err);
+	if (st != MS_OK) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return ms_err_set(err, st, "no OAuth2 token: %s", why);
+	}
+	if (s->bearer_tok != NULL && strcmp(s->bearer_tok, tok) == 0)
+		return MS_OK;
+	if (s->bearer_tok != NULL) {
+		explicit_bzero(s->bearer_tok, strlen(s->bearer_tok));
+		free(s->bearer_tok);
+	}
+	s->bearer_tok = strdup(tok);
+	if (s->bearer_tok == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	if (s->curl != NULL &&
+	    curl_easy_setopt(s->curl, CURLOPT_XOAUTH2_BEARER, s->bearer_tok) !=
+		CURLE_OK)
+		return ms_err_set(err, MS_TEMP, "libcurl refused the token");
+	return MS_OK;
+}
+
+/* The server refused our XOAUTH2 token (535, or its 334 error
+ * challenge, which libcurl answers and then reports as login denied). */
+static bool
+bearer_refused(const struct smtp_session *s, CURLcode rc)
+{
+	return s->p.bearer != NULL &&
+	    (rc == CURLE_LOGIN_DENIED ||
+		(s->tr.fail.stage == SMTP_STAGE_AUTH &&
+		    (s->tr.fail.code == 535 || s->tr.fail.code == 334)));
+}
+
 /* Runs one transaction for recipients [first, first + n). */
 static enum ms_status
 transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
@@ -633,6 +725,7 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 	enum ms_status st = MS_OK;
 	CURLcode rc = CURLE_OK;
 	const char *from = msg->sender && *msg->sender ? msg->sender : "<>";
+	bool retried_reuse = false, refreshed = false, want_refresh = false;
 
 	for (size_t i = 0; i < n; i++) {
 		tmp = curl_slist_append(rcpts, msg->rcpts[first + i].addr);
@@ -642,13 +735,24 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		}
 		rcpts = tmp;
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
 		bool reused;
 		long newconn = 0;
 
 		if (s->p.max_per_connection > 0 &&
 		    s->on_conn >= s->p.max_per_connection)
 			smtp_session_close(s);
+		st = bearer_update(s, want_refresh, err);
+		if (st != MS_OK) {
+			/* No token: the relay's fault, the mail stays. */
+			for (size_t i = 0; i < n; i++)
+				smtp_rcpt_set(
+				    &msg->rcpts[first + i], MS_TEMP, err->msg);
+			msg->health = RELAY_FAILED;
+			st = MS_OK;
+			goto out;
+		}
+		want_refresh = false;
 		st = handle_make(s, err);
 		if (st != MS_OK)
 			goto out;
@@ -688,13 +792,29 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 			s->on_conn++;
 			break;
 		}
-		if (attempt == 0 && reused && s->tr.mail.code / 100 != 2 &&
+		if (!refreshed && bearer_refused(s, rc)) {
+			log_msg(LOG_INFO,
+			    "relay %s: the server refused the OAuth2 token; "
+			    "fetching a new one",
+			    s->name);
+			refreshed = want_refresh = true;
+			drop_connection(s);
+			continue;
+		}
+		if (refreshed && bearer_refused(s, rc))
+			log_msg(LOG_WARNING,
+			    "relay %s: the server refused a freshly fetched "
+			    "OAuth2 token as well (revoked consent, wrong "
+			    "scope or mailbox?)",
+			    s->name);
+		if (!retried_reuse && reused && s->tr.mail.code / 100 != 2 &&
 		    (s->tr.fail.code == 0 || s->tr.fail.code == 421) &&
 		    !s->read_failed && !s->auth_missing) {
 			log_msg(LOG_INFO,
 			    "relay %s: reused connection was "
 			    "closed by the server; reconnecting",
 			    s->name);
+			retried_reuse = true;
 			drop_connection(s);
 			continue;
 		}
@@ -771,8 +891,18 @@ smtp_session_probe(struct smtp_session *s, struct ms_err *err)
 	long newconn = 0;
 	char why[SMTP_TEXT_MAX];
 
+	bool refresh = false;
+
+again:
 	/* A fresh connection: the probe checks the whole handshake. */
 	smtp_session_close(s);
+	st = bearer_update(s, refresh, err);
+	if (st != MS_OK) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return ms_err_set(err, st, "relay %s: %s", s->name, msg);
+	}
 	st = handle_make(s, err);
 	if (st != MS_OK)
 		return st;
@@ -800,6 +930,10 @@ smtp_session_probe(struct smtp_session *s, struct ms_err *err)
 		describe_curl(s, rc, why, sizeof(why));
 	if (rc != CURLE_OK || smtp_reply_failing(&s->tr.fail))
 		drop_connection(s);
+	if (!refresh && bearer_refused(s, rc)) {
+		refresh = true;
+		goto again;
+	}
 	if (smtp_reply_failing(&s->tr.fail)) {
 		struct smtp_reply *f = &s->tr.fail;
 
@@ -874,6 +1008,10 @@ smtp_session_free(struct smtp_session *s)
 	if (s->password != NULL) {
 		explicit_bzero(s->password, s->password_len);
 		free(s->password);
+	}
+	if (s->bearer_tok != NULL) {
+		explicit_bzero(s->bearer_tok, strlen(s->bearer_tok));
+		free(s->bearer_tok);
 	}
 	if (s->tls_key != NULL) {
 		explicit_bzero(s->tls_key, s->tls_key_len);

@@ -42,6 +42,13 @@ struct smtp_params {
 	bool ipv6;		 /* false: IPv4 only */
 	long max_per_connection; /* messages per connection, 0: no cap */
 	long max_recipients;	 /* per transaction, 0: no cap */
+	/* XOAUTH2 (with username): the bearer token, asked for before
+	 * every transaction; refresh is set once after the server refused
+	 * the last one (535, or 334 with an error). NULL: no XOAUTH2. The
+	 * token is copied (wiped on free) and never shown. */
+	enum ms_status (*bearer)(
+	    void *arg, bool refresh, const char **token, struct ms_err *err);
+	void *bearer_arg;
 	/* Reply classifier; NULL means smtp_classify(). */
 	smtp_classify_fn classify;
 	void *classify_arg;

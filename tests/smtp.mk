@@ -3,7 +3,8 @@
 # tests/unit/smtp_drive driver (integration).
 #
 # These programs link only the sources they test plus lib/libms.a.
-smtp_test_cppflags = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CONFUSE_CFLAGS)
+smtp_test_cppflags = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(JANSSON_CFLAGS) $(CONFUSE_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_smtp_reply tests/unit/test_secret \
 	tests/unit/smtp_drive
@@ -26,6 +27,7 @@ smtp_integration_tests = \
 	tests/integration/smtp_wire.sh \
 	tests/integration/smtp_tls.sh \
 	tests/integration/smtp_clientcert.sh \
+	tests/integration/smtp_oauth2.sh \
 	tests/integration/smtp_auth.sh \
 	tests/integration/smtp_replies.sh \
 	tests/integration/smtp_faults.sh \
@@ -36,4 +38,4 @@ TESTS += tests/unit/test_smtp_reply tests/unit/test_secret \
 	$(smtp_integration_tests)
 EXTRA_DIST += $(smtp_integration_tests) tests/integration/smtp_lib.sh \
 	tests/servers/smtpd.py tests/servers/smtpd_lib.sh \
-	tests/servers/mkcerts.sh
+	tests/servers/mkcerts.sh tests/servers/oauth_server.py
