@@ -183,6 +183,7 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("aliases", "/etc/aliases", CFGF_NONE),
 	CFG_STR("catchall", NULL, CFGF_NONE),
 	CFG_INT("max_message_size", 0, CFGF_NONE),
+	CFG_INT("smtpd_idle_timeout", 300, CFGF_NONE),
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
@@ -432,6 +433,7 @@ conf_fill(
 	conf->aliases = dup_or_null(cfg_getstr(cfg, "aliases"));
 	conf->catchall = dup_or_null(cfg_getstr(cfg, "catchall"));
 	conf->max_message_size = cfg_getint(cfg, "max_message_size");
+	conf->smtpd_idle_timeout = cfg_getint(cfg, "smtpd_idle_timeout");
 	duration_parse(cfg_getstr(cfg, "retry_first"), &conf->retry_first);
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
@@ -475,6 +477,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "relay|max_recipients", validate_positive);
 	cfg_set_validate_func(cfg, "relay|max_size", validate_positive);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
+	cfg_set_validate_func(cfg, "smtpd_idle_timeout", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);

@@ -85,9 +85,10 @@ struct ms_conf {
 	char *spool;
 	char *hostname;
 	char *domain;
-	char *aliases;	       /* path of the aliases file */
-	char *catchall;	       /* local names with no alias go here */
-	long max_message_size; /* bytes, front end refuses beyond */
+	char *aliases;		 /* path of the aliases file */
+	char *catchall;		 /* local names with no alias go here */
+	long max_message_size;	 /* bytes, front end refuses beyond */
+	long smtpd_idle_timeout; /* -bs on a socket: seconds of silence */
 
 	/* retry policy */
 	long retry_first;  /* seconds */

@@ -8,7 +8,8 @@ sendmail_sendmail_SOURCES = \
 	sendmail/headers.c sendmail/headers.h \
 	sendmail/message.c sendmail/message.h \
 	sendmail/submit.c sendmail/submit.h \
-	sendmail/smtpd.c sendmail/smtpd.h
+	sendmail/smtpd.c sendmail/smtpd.h \
+	sendmail/door.c sendmail/door.h
 sendmail_sendmail_LDADD = spool/libspool.a lib/libms.a $(CONFUSE_LIBS)
 
 # mailq and newaliases are personalities of the same program. When

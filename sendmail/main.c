@@ -248,6 +248,7 @@ main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.limit = conf.max_message_size > 0 ? (size_t)conf.max_message_size : 0;
 	p.hostname = conf.hostname;
+	p.idle = conf.smtpd_idle_timeout;
 	p.from_addr = dflt_from;
 	p.from_name = name;
 	p.now = time(NULL);

@@ -30,6 +30,7 @@ struct msg_params {
 	const char *from_addr; /* for an added From: */
 	const char *from_name; /* NULL or "" = none */
 	time_t now;	       /* for an added Date: */
+	long idle; /* -bs on a socket: seconds of silence allowed, 0 = any */
 };
 
 struct msg_sink {

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "door.h"
 #include "log.h"
 #include "smtpd.h"
 
@@ -34,6 +37,7 @@ struct session {
 	size_t nrcpt; /* RCPTs accepted */
 	bool notify_set;
 	bool quit;
+	char peer[80]; /* socket peer (the SMTP door) or "" */
 };
 
 static void
@@ -301,6 +305,8 @@ cmd_data(struct session *ss, struct ms_err *ioerr, bool *fatal)
 		return;
 	}
 	if (st == MS_OK) {
+		if (ss->peer[0] != '\0')
+			log_msg(LOG_INFO, "%s: peer=%s", id, ss->peer);
 		reply("250 2.0.0 Ok: queued as %s", id);
 		return;
 	}
@@ -405,6 +411,17 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 	signal(SIGPIPE, SIG_IGN); /* a gone caller is a write error */
 	ss.host = base->hostname != NULL ? base->hostname : "localhost";
 	r->before_block = flush_out;
+	if (door_check(STDIN_FILENO, base->idle, ss.peer, sizeof(ss.peer)) ==
+	    DOOR_REMOTE) {
+		log_msg(
+		    LOG_WARNING, "-bs: refused %s: not on loopback", ss.peer);
+		reply("554 5.7.1 %s mailshim takes mail from loopback only",
+		    ss.host);
+		fflush(stdout);
+		return MS_OK;
+	}
+	if (ss.peer[0] != '\0')
+		log_msg(LOG_INFO, "-bs: connection from %s", ss.peer);
 	reply("220 %s ESMTP mailshim", ss.host);
 	while (!ss.quit && !fatal) {
 		const char *p;
@@ -412,6 +429,14 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 		bool complete;
 
 		st = rd_line(r, &p, &len, &complete, err);
+		if (st != MS_OK && ss.peer[0] != '\0' &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			log_msg(LOG_INFO, "-bs: %s idle for %ld s; closing",
+			    ss.peer, base->idle);
+			reply("421 4.4.2 %s Error: timeout exceeded", ss.host);
+			fflush(stdout);
+			return MS_OK;
+		}
 		if (st != MS_OK)
 			return st;
 		if (len == 0)

@@ -25,7 +25,8 @@ tests_fuzz_replay_headers_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"headers"'
 tests_fuzz_replay_headers_LDADD = $(hard_fuzz_ldadd)
 tests_fuzz_replay_smtpin_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/headers.c \
+	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/door.c \
+	sendmail/headers.c \
 	sendmail/message.c sendmail/reader.c
 tests_fuzz_replay_smtpin_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"smtpin"'
@@ -67,6 +68,7 @@ tests_fuzz_fuzz_headers_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_headers_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_headers_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_SOURCES = tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c \
+	sendmail/door.c \
 	sendmail/headers.c sendmail/message.c sendmail/reader.c \
 	spool/envelope.c $(hard_fuzz_lib)
 tests_fuzz_fuzz_smtpin_CPPFLAGS = $(hard_fuzz_cppflags)
