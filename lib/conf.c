@@ -184,6 +184,7 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("catchall", NULL, CFGF_NONE),
 	CFG_INT("max_message_size", 0, CFGF_NONE),
 	CFG_INT("smtpd_idle_timeout", 300, CFGF_NONE),
+	CFG_STR("smtpd_users", NULL, CFGF_NONE),
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
@@ -434,6 +435,10 @@ conf_fill(
 	conf->catchall = dup_or_null(cfg_getstr(cfg, "catchall"));
 	conf->max_message_size = cfg_getint(cfg, "max_message_size");
 	conf->smtpd_idle_timeout = cfg_getint(cfg, "smtpd_idle_timeout");
+	conf->smtpd_users = dup_or_null(cfg_getstr(cfg, "smtpd_users"));
+	if (conf->smtpd_users != NULL && conf->smtpd_users[0] != '/')
+		return ms_err_set(err, MS_CONFIG,
+		    "%s: smtpd_users must be an absolute path", file);
 	duration_parse(cfg_getstr(cfg, "retry_first"), &conf->retry_first);
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
@@ -580,6 +585,7 @@ conf_free(struct ms_conf *conf)
 	free(conf->hostname);
 	free(conf->domain);
 	free(conf->aliases);
+	free(conf->smtpd_users);
 	free(conf->catchall);
 	free(conf->dead_notify);
 	memset(conf, 0, sizeof(*conf));

@@ -89,6 +89,7 @@ struct ms_conf {
 	char *catchall;		 /* local names with no alias go here */
 	long max_message_size;	 /* bytes, front end refuses beyond */
 	long smtpd_idle_timeout; /* -bs on a socket: seconds of silence */
+	char *smtpd_users;	 /* -bs on a socket: AUTH PLAIN users */
 
 	/* retry policy */
 	long retry_first;  /* seconds */

@@ -249,6 +249,7 @@ main(int argc, char **argv)
 	p.limit = conf.max_message_size > 0 ? (size_t)conf.max_message_size : 0;
 	p.hostname = conf.hostname;
 	p.idle = conf.smtpd_idle_timeout;
+	p.users = conf.smtpd_users;
 	p.from_addr = dflt_from;
 	p.from_name = name;
 	p.now = time(NULL);

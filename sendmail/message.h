@@ -31,6 +31,7 @@ struct msg_params {
 	const char *from_name; /* NULL or "" = none */
 	time_t now;	       /* for an added Date: */
 	long idle; /* -bs on a socket: seconds of silence allowed, 0 = any */
+	const char *users; /* -bs on a socket: AUTH PLAIN users file */
 };
 
 struct msg_sink {

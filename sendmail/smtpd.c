@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "door.h"
+#include "door_auth.h"
 #include "log.h"
 #include "smtpd.h"
 
@@ -37,7 +38,10 @@ struct session {
 	size_t nrcpt; /* RCPTs accepted */
 	bool notify_set;
 	bool quit;
-	char peer[80]; /* socket peer (the SMTP door) or "" */
+	char peer[80];	/* socket peer (the SMTP door) or "" */
+	bool need_auth; /* the door with smtpd_users: AUTH before MAIL */
+	int auth_fails;
+	char user[DOOR_USER_MAX + 1]; /* who authenticated, or "" */
 };
 
 static void
@@ -174,6 +178,10 @@ cmd_mail(struct session *ss, char *arg)
 		reply("503 5.5.1 Error: nested MAIL command");
 		return;
 	}
+	if (ss->need_auth && ss->user[0] == '\0') {
+		reply("530 5.7.0 Authentication required");
+		return;
+	}
 	arg = after_keyword(arg, "FROM:");
 	if (arg == NULL || !split_path(arg, &addr, &params)) {
 		reply("501 5.5.4 Syntax: MAIL FROM:<address>");
@@ -306,7 +314,8 @@ cmd_data(struct session *ss, struct ms_err *ioerr, bool *fatal)
 	}
 	if (st == MS_OK) {
 		if (ss->peer[0] != '\0')
-			log_msg(LOG_INFO, "%s: peer=%s", id, ss->peer);
+			log_msg(LOG_INFO, "%s: peer=%s%s%s", id, ss->peer,
+			    ss->user[0] ? " user=" : "", ss->user);
 		reply("250 2.0.0 Ok: queued as %s", id);
 		return;
 	}
@@ -338,7 +347,77 @@ cmd_ehlo(struct session *ss, const char *arg, bool esmtp)
 	if (ss->base->limit > 0)
 		reply("250-SIZE %zu", ss->base->limit);
 	reply("250-PIPELINING");
+	if (ss->need_auth && ss->user[0] == '\0')
+		reply("250-AUTH PLAIN");
 	reply("250 ENHANCEDSTATUSCODES");
+}
+
+/* AUTH PLAIN [initial-response] on the door (RFC 4954, RFC 4616). */
+static void
+cmd_auth(struct session *ss, char *arg)
+{
+	struct ms_err err;
+	char resp[SMTPD_MAX_LINE + 1];
+	const char *p;
+	size_t len;
+	bool complete;
+	enum ms_status st;
+
+	if (!ss->need_auth || ss->user[0] != '\0' || ss->mail) {
+		reply(ss->need_auth
+			? "503 5.5.1 Error: already authenticated "
+			  "or in a transaction"
+			: "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (strncasecmp(arg, "PLAIN", 5) != 0 ||
+	    (arg[5] != '\0' && arg[5] != ' ')) {
+		reply("504 5.5.4 Unrecognized authentication type");
+		return;
+	}
+	arg += 5;
+	while (*arg == ' ')
+		arg++;
+	if (*arg == '\0') { /* the response comes on its own line */
+		reply("334 ");
+		fflush(stdout);
+		if (rd_line(ss->r, &p, &len, &complete, &err) != MS_OK ||
+		    !complete || len > sizeof(resp)) {
+			ss->quit = true;
+			return;
+		}
+		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+			len--;
+		memcpy(resp, p, len);
+		resp[len] = '\0';
+		arg = resp;
+		if (strcmp(arg, "*") == 0) {
+			reply("501 5.7.0 Authentication aborted");
+			return;
+		}
+	}
+	st = door_auth_plain(
+	    ss->base->users, arg, ss->user, sizeof(ss->user), &err);
+	explicit_bzero(resp, sizeof(resp));
+	if (st == MS_OK) {
+		log_msg(LOG_INFO, "-bs: %s authenticated as %s", ss->peer,
+		    ss->user);
+		reply("235 2.7.0 Authentication successful");
+		return;
+	}
+	log_msg(
+	    LOG_WARNING, "-bs: %s: AUTH PLAIN refused: %s", ss->peer, err.msg);
+	if (st == MS_DATA)
+		reply("501 5.5.2 Error: bad AUTH PLAIN response");
+	else if (st == MS_NOPERM)
+		reply("535 5.7.8 Error: authentication failed");
+	else
+		reply("454 4.7.0 Temporary authentication failure");
+	if (++ss->auth_fails >= 3) {
+		reply("421 4.7.0 %s Error: too many failed AUTH attempts",
+		    ss->host);
+		ss->quit = true;
+	}
 }
 
 /* One command line (CR LF removed). */
@@ -387,10 +466,12 @@ command(struct session *ss, char *line, struct ms_err *ioerr, bool *fatal)
 	} else if (strcasecmp(line, "QUIT") == 0) {
 		reply("221 2.0.0 Bye");
 		ss->quit = true;
+	} else if (strcasecmp(line, "AUTH") == 0) {
+		cmd_auth(ss, arg);
 	} else if (strcasecmp(line, "EXPN") == 0 ||
 	    strcasecmp(line, "STARTTLS") == 0 ||
-	    strcasecmp(line, "AUTH") == 0 || strcasecmp(line, "ETRN") == 0 ||
-	    strcasecmp(line, "BDAT") == 0 || strcasecmp(line, "TURN") == 0) {
+	    strcasecmp(line, "ETRN") == 0 || strcasecmp(line, "BDAT") == 0 ||
+	    strcasecmp(line, "TURN") == 0) {
 		reply("502 5.5.1 Error: command not implemented");
 	} else {
 		reply("500 5.5.2 Error: command not recognized");
@@ -422,6 +503,7 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 	}
 	if (ss.peer[0] != '\0')
 		log_msg(LOG_INFO, "-bs: connection from %s", ss.peer);
+	ss.need_auth = ss.peer[0] != '\0' && base->users != NULL;
 	reply("220 %s ESMTP mailshim", ss.host);
 	while (!ss.quit && !fatal) {
 		const char *p;

@@ -5,8 +5,9 @@
 # Accept=yes service does. Python's smtplib (IPv4 and IPv6), PHP's
 # fsockopen dialogue (as PHPMailer speaks it) and swaks send through it;
 # the log records each peer; the -bs limits apply (size, recipients, line
-# length, idle time); a peer that is not on loopback gets 554 (in a
-# private network namespace, as root). systemd-socket-activate, where
+# length, idle time); optional AUTH PLAIN against smtpd_users; a peer
+# that is not on loopback gets 554 (in a private network namespace, as
+# root). systemd-socket-activate, where
 # installed, runs the same door once more.
 . "$top_srcdir/tests/integration/lib.sh"
 t_setup
@@ -186,6 +187,90 @@ cat "$T/limits.out"
 [ $rc -eq 0 ] && t_ok "the -bs limits apply at the door" || t_fail "limits"
 grep -q 'idle for 2 s' "$DLOG" && t_ok "idle close logged" ||
     t_fail "idle close not logged"
+
+# --- optional AUTH PLAIN for the door (smtpd_users)
+hash=$(openssl passwd -6 -salt 'door.salt' 'app1-Pw!') ||
+    { t_fail "openssl passwd -6"; t_done; }
+printf '# name:hash\napp1:%s\n' "$hash" >"$T/users"
+chmod 600 "$T/users"
+{ cat "$CONF"; echo "smtpd_users = \"$T/users\""; } >"$T/auth.conf"
+MAILSHIM_CONFIG=$T/auth.conf door_start auth
+"$PYTHON3" - "$DOOR_PORT" >"$T/auth.out" 2>&1 <<'PY'
+import smtplib, sys
+port = int(sys.argv[1])
+ok = True
+def check(what, cond, got):
+    global ok
+    print(("ok: " if cond else "FAIL: ") + what + ("" if cond else f" ({got!r})"))
+    ok = ok and cond
+msg = "Subject: via AUTH\r\n\r\nhi\r\n"
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.ehlo("app.test")
+    check("EHLO offers AUTH PLAIN", s.has_extn("auth") and
+          "PLAIN" in s.esmtp_features["auth"], s.esmtp_features)
+    code, _ = s.mail("app@example.com")
+    check("MAIL before AUTH refused (530)", code == 530, code)
+    try:
+        s.login("app1", "wrong")
+        check("wrong password refused", False, "accepted")
+    except smtplib.SMTPAuthenticationError as e:
+        check("wrong password refused (535)", e.smtp_code == 535, e.smtp_code)
+    s.login("app1", "app1-Pw!")  # AUTH PLAIN with an initial response
+    check("AUTH PLAIN accepted", True, None)
+    s.sendmail("app@example.com", ["auth@example.org"], msg)
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.ehlo("app.test")
+    s.user, s.password = "app1", "app1-Pw!"
+    code, _ = s.auth("PLAIN", s.auth_plain, initial_response_ok=False)
+    check("AUTH PLAIN with the response on its own line", code == 235, code)
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.ehlo("app.test")
+    codes = []
+    for i in range(3):
+        try:
+            s.login("nobody", "x")
+        except smtplib.SMTPAuthenticationError as e:
+            codes.append(e.smtp_code)
+        except smtplib.SMTPServerDisconnected:
+            codes.append("closed")
+    check("three failures and the door closes", codes[:2] == [535, 535]
+          and codes[2] in (535, "closed"), codes)
+    try:
+        code, _ = s.noop()  # reads the 421 that followed the last 535
+        check("... with 421", code == 421, code)
+        s.noop()
+        check("... closed", False, "still open")
+    except smtplib.SMTPServerDisconnected:
+        check("... closed", True, None)
+sys.exit(0 if ok else 1)
+PY
+rc=$?
+cat "$T/auth.out"
+[ $rc -eq 0 ] && t_ok "door AUTH PLAIN against smtpd_users" || t_fail "door AUTH"
+grep -q 'peer=127\.0\.0\.1:[0-9]* user=app1' "$DLOG" &&
+    t_ok "the log names the authenticated user" ||
+    t_fail "no user= in the log: $(cat "$DLOG")"
+grep -q 'app1-Pw' "$DLOG" && t_fail "the password is in the log" ||
+    t_ok "no password in the log"
+printf 'EHLO x\r\nMAIL FROM:<a@example.com>\r\nQUIT\r\n' |
+    MAILSHIM_CONFIG=$T/auth.conf "$SENDMAIL" -bs >"$T/pipe.out" 2>/dev/null
+grep -q '^250 2.1.0' "$T/pipe.out" && t_ok "callers on a pipe need no AUTH" ||
+    t_fail "pipe caller: $(cat "$T/pipe.out")"
+chmod 644 "$T/users"
+"$PYTHON3" - "$DOOR_PORT" >"$T/auth2.out" 2>&1 <<'PY'
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as s:
+    s.ehlo("x")
+    try:
+        s.login("app1", "app1-Pw!")
+        print("accepted")
+    except smtplib.SMTPAuthenticationError as e:
+        print("code", e.smtp_code)
+PY
+grep -q '^code 454' "$T/auth2.out" && t_ok "users file readable by others: 454" ||
+    t_fail "unsafe users file: $(cat "$T/auth2.out")"
+grep -q 'smtpd_users .* unreadable by others' "$DLOG" &&
+    t_ok "... and the log says why" || t_fail "unsafe users file not logged"
 
 # --- a peer that is not on loopback: 554, in a private network namespace
 if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
