@@ -83,6 +83,15 @@ drive -p
 expect_line '^probe=ok' "probe gets a token and authenticates"
 grep -c '^.* MAIL' "$SMTPD_OUT/session.log" | grep -qx 2 &&
     ok "probe sent no mail" || fail "probe sent mail"
+rc=0
+"$top_builddir/admin/mailshim" -C "$T/conf" check >"$T/out" 2>"$T/err" || rc=$?
+expect_line '^OK +relay r: reachable, TLS and login work' \
+    "mailshim check gets a token and logs in"
+expect_line '^OK +relay r client_secret: .* is private and readable' \
+    "mailshim check checks the client_secret file"
+no_secret "mailshim check"
+grep -c '^.* MAIL' "$SMTPD_OUT/session.log" | grep -qx 2 &&
+    ok "check sent no mail" || fail "check sent mail"
 smtpd_stop
 
 # --- expires_in is honoured: a new token before the old one expires
