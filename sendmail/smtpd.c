@@ -42,6 +42,9 @@ struct session {
 	bool need_auth; /* the door with smtpd_users: AUTH before MAIL */
 	int auth_fails;
 	char user[DOOR_USER_MAX + 1]; /* who authenticated, or "" */
+	rd_fill_fn fill; /* the reader's own, wrapped by door_fill */
+	void *fill_ctx;
+	bool timed_out; /* a read hit smtpd_idle_timeout */
 };
 
 static void
@@ -61,6 +64,27 @@ reply(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	fputs("\r\n", stdout);
+}
+
+/* The door's reads time out (SO_RCVTIMEO): remember it, so the peer
+ * gets 421 rather than a storage error, in a command or in DATA. */
+static ssize_t
+door_fill(void *ctx, char *buf, size_t len)
+{
+	struct session *ss = ctx;
+	ssize_t n = ss->fill(ss->fill_ctx, buf, len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		ss->timed_out = true;
+	return n;
+}
+
+static void
+timeout_reply(struct session *ss, long idle)
+{
+	log_msg(LOG_INFO, "-bs: %s idle for %ld s; closing", ss->peer, idle);
+	reply("421 4.4.2 %s Error: timeout exceeded", ss->host);
+	ss->quit = true;
 }
 
 /* "FROM:" / "TO:" after the verb, case-insensitive; returns the rest. */
@@ -307,6 +331,10 @@ cmd_data(struct session *ss, struct ms_err *ioerr, bool *fatal)
 	submit_reset(ss->s);
 	ss->mail = false;
 	ss->nrcpt = 0;
+	if (ss->timed_out) {
+		timeout_reply(ss, ss->base->idle);
+		return;
+	}
 	if (res.eof) {
 		*ioerr = err;
 		*fatal = true;
@@ -501,8 +529,13 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 		fflush(stdout);
 		return MS_OK;
 	}
-	if (ss.peer[0] != '\0')
+	if (ss.peer[0] != '\0') {
 		log_msg(LOG_INFO, "-bs: connection from %s", ss.peer);
+		ss.fill = r->fill;
+		ss.fill_ctx = r->ctx;
+		r->fill = door_fill;
+		r->ctx = &ss;
+	}
 	ss.need_auth = ss.peer[0] != '\0' && base->users != NULL;
 	reply("220 %s ESMTP mailshim", ss.host);
 	while (!ss.quit && !fatal) {
@@ -511,13 +544,9 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 		bool complete;
 
 		st = rd_line(r, &p, &len, &complete, err);
-		if (st != MS_OK && ss.peer[0] != '\0' &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			log_msg(LOG_INFO, "-bs: %s idle for %ld s; closing",
-			    ss.peer, base->idle);
-			reply("421 4.4.2 %s Error: timeout exceeded", ss.host);
-			fflush(stdout);
-			return MS_OK;
+		if (st != MS_OK && ss.timed_out) {
+			timeout_reply(&ss, base->idle);
+			break;
 		}
 		if (st != MS_OK)
 			return st;

@@ -180,6 +180,19 @@ with socket.create_connection(("127.0.0.1", port), 30) as c:
           r.startswith(b"421 4.4.2"), r)
     check("... not before it (%.1f s)" % dt, dt >= 1.5, dt)
     check("... and the connection is closed", f.readline() == b"", "open")
+# idle in the middle of DATA: 421 too, and the message is dropped
+with socket.create_connection(("127.0.0.1", port), 30) as c:
+    f = c.makefile("rb")
+    f.readline()
+    c.sendall(b"HELO app.test\r\nMAIL FROM:<a@example.com>\r\n"
+              b"RCPT TO:<idle-data@example.org>\r\nDATA\r\n")
+    for _ in range(4):
+        f.readline()
+    c.sendall(b"Subject: never finished\r\n\r\npartial")
+    r = f.readline()
+    check("idle in DATA gets 421, not a storage error",
+          r.startswith(b"421 4.4.2"), r)
+    check("... and the connection is closed", f.readline() == b"", "open")
 sys.exit(0 if ok else 1)
 PY
 rc=$?
@@ -187,6 +200,10 @@ cat "$T/limits.out"
 [ $rc -eq 0 ] && t_ok "the -bs limits apply at the door" || t_fail "limits"
 grep -q 'idle for 2 s' "$DLOG" && t_ok "idle close logged" ||
     t_fail "idle close not logged"
+flush
+grep -l -q 'never finished' "$CAPTURE"/new/* 2>/dev/null &&
+    t_fail "a message cut by the idle timeout was delivered" ||
+    t_ok "a message cut by the idle timeout is dropped"
 
 # --- optional AUTH PLAIN for the door (smtpd_users)
 hash=$(openssl passwd -6 -salt 'door.salt' 'app1-Pw!') ||
