@@ -34,7 +34,7 @@ struct oauth2 {
 	struct oauth2_params p; /* strings below are our copies */
 	enum source src;
 	char *name, *token_url, *client_id, *client_secret, *scope, *sa_key,
-	    *subject, *token_spec, *ca_file;
+	    *subject, *token_spec, *ca_file, *proxy;
 	char *token;	      /* current token or NULL */
 	long long refresh_ms; /* monotonic time to fetch a new one */
 	long fetches;
@@ -139,6 +139,7 @@ oauth2_new(
 	o->subject = dup_opt(p->subject, &oom);
 	o->token_spec = dup_opt(p->token_spec, &oom);
 	o->ca_file = dup_opt(p->ca_file, &oom);
+	o->proxy = dup_opt(p->proxy, &oom);
 	o->p.name = o->name;
 	o->p.token_url = o->token_url;
 	o->p.client_id = o->client_id;
@@ -148,6 +149,7 @@ oauth2_new(
 	o->p.subject = o->subject;
 	o->p.token_spec = o->token_spec;
 	o->p.ca_file = o->ca_file;
+	o->p.proxy = o->proxy;
 	if (oom) {
 		oauth2_free(o);
 		return ms_err_set(err, MS_TEMP, "out of memory");
@@ -299,6 +301,7 @@ oauth2_free(struct oauth2 *o)
 	free(o->subject);
 	free(o->token_spec);
 	free(o->ca_file);
+	free(o->proxy);
 	free(o);
 	curl_global_cleanup();
 }

@@ -36,6 +36,7 @@ struct oauth2_params {
 	const char *token_spec;	   /* oauth2_token: secret source re-read
 				      for every new token (file:, env:) */
 	const char *ca_file;	   /* extra trusted CA for the endpoint */
+	const char *proxy;	   /* the relay's proxy, or NULL */
 	long connect_timeout;	   /* seconds, 0: libcurl's default */
 	long timeout;		   /* seconds for the whole request */
 };

@@ -8,7 +8,8 @@
  *         reply a token: libcurl's verbose trace is never turned on, the
  *         reply buffer is bounded (OAUTH2_BODY_MAX) and wiped, and only
  *         the reply's "error" and "error_description" (quoted, at most
- *         200 bytes) reach an error. Redirects are not followed.
+ *         200 bytes) reach an error. Redirects are not followed. The
+ *         relay's proxy, when it has one, carries the request too.
  * Errors: MS_CONFIG for a URL we refuse or a refused grant (400, 401,
  *         403); MS_TEMP for everything that may pass.
  */
@@ -146,6 +147,8 @@ oauth2_post(const struct oauth2_params *p, const char *url, const char *body,
 		SET(CURLOPT_CAINFO, p->ca_file);
 		SET(CURLOPT_CAPATH, "/etc/ssl/certs");
 	}
+	if (p->proxy != NULL) /* https goes through CONNECT */
+		SET(CURLOPT_PROXY, p->proxy);
 	if (p->connect_timeout > 0)
 		SET(CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
 	SET(CURLOPT_TIMEOUT, p->timeout > 0 ? p->timeout : 60L);

@@ -66,6 +66,7 @@ oauth_setup(struct smtp_relay *sr, const struct relay_conf *c,
 		.subject = c->oauth2_subject,
 		.token_spec = c->oauth2_token,
 		.ca_file = c->ca_file,
+		.proxy = c->proxy,
 		.connect_timeout = c->connect_timeout,
 		.timeout = c->timeout,
 	};
