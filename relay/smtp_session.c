@@ -7,7 +7,10 @@
  *         smtp_session_last_reply(), smtp_session_connections(),
  *         smtp_session_close(), smtp_session_free().  See smtp_session.h.
  * Trust:  talks to the network; every reply goes through smtp_reply.c.
- *         The password is handed to libcurl and otherwise only wiped.
+ *         The password, the client key (tls_key, a blob libcurl does not
+ *         copy) and the XOAUTH2 token are handed to libcurl and otherwise
+ *         only wiped; the AUTH exchange is hidden from the transcript.
+ *         A token the server refuses is replaced once per transaction.
  *         STARTTLS is required when configured (CURLUSESSL_ALL): a server
  *         that does not offer it is a failure, never a silent downgrade.
  * Errors: delivery outcomes are per-recipient results; the function
