@@ -4,6 +4,7 @@
 relay_smtp_sources = \
 	relay/relay_smtp.c \
 	relay/smtp_session.c relay/smtp_session.h \
+	relay/smtp_why.c relay/smtp_why.h \
 	relay/smtp_results.c relay/smtp_results.h \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/secret.c relay/secret.h \

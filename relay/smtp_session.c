@@ -27,11 +27,11 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include "log.h"
 #include "smtp_results.h"
 #include "smtp_session.h"
+#include "smtp_why.h"
 
 #if LIBCURL_VERSION_NUM >= 0x080200
 #define MS_OPT_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
@@ -470,185 +470,29 @@ set_peer(struct smtp_session *s, char *peer, size_t len)
 	}
 }
 
-/* TLS alerts a server sends when it wants, or does not like, our client
- * certificate (with TLS 1.3 they arrive after the handshake, at the
- * first read). */
-static bool
-client_cert_alert(const char *eb)
-{
-	if (eb == NULL || *eb == '\0')
-		return false;
-	static const char *const alerts[] = { "alert certificate required",
-		"alert unknown ca", "alert bad certificate",
-		"alert certificate unknown", "alert certificate revoked",
-		"alert certificate expired", "alert unsupported certificate",
-		"alert access denied" };
-
-	for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
-		if (strstr(eb, alerts[i]) != NULL)
-			return true;
-	return false;
-}
-
-/* The server's answer to our XOAUTH2 token: a 535, or the error
- * challenge Google documents ("334 " base64 of {"status":"401",...}),
- * shown decoded. */
-static void
-bearer_reply(const struct smtp_session *s, char *out, size_t len)
-{
-	const struct smtp_reply *r = &s->tr.last;
-	unsigned char dec[SMTP_TEXT_MAX];
-	const char *b64 = r->text + 4;
-	size_t n = strlen(b64);
-	int d;
-
-	out[0] = '\0';
-	if (r->stage != SMTP_STAGE_AUTH || r->code == 0)
-		return;
-	if (r->code != 334 || n == 0 || n % 4 != 0 || n >= sizeof(dec)) {
-		ms_quote(out, len, r->text, strlen(r->text));
-		return;
-	}
-	d = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n);
-	if (d < 0) {
-		ms_quote(out, len, r->text, strlen(r->text));
-		return;
-	}
-	while (d > 0 && n > 0 && b64[n - 1] == '=') {
-		d--;
-		n--;
-	}
-	snprintf(out, len, "334 ");
-	ms_quote(out + 4, len - 4, (const char *)dec, (size_t)d);
-}
-
-/* What libcurl's error means, in one line, without secrets. */
+/* What libcurl's error means, in one line, without secrets
+ * (smtp_why.c). */
 static void
 describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 {
-	char eb[200];
-	long oserr = 0;
-	const char *stage = smtp_stage_name(s->tr.stage);
-	bool in_data = s->tr.stage == SMTP_STAGE_DATA && s->tr.after_354;
+	struct smtp_failure f = {
+		.rc = rc,
+		.errbuf = s->errbuf,
+		.tr = &s->tr,
+		.host = s->host,
+		.port = s->p.port,
+		.tls = s->p.tls,
+		.ca_file = s->ca_file,
+		.tls_cert = s->tls_cert,
+		.max_time = s->p.max_time,
+		.max_time_hit = s->max_time_hit,
+		.cert_requested = s->cert_requested,
+		.tls_alert = s->tls_alert,
+		.xoauth2 = s->p.bearer != NULL,
+	};
 
-	ms_quote(eb, sizeof(eb), s->errbuf, strlen(s->errbuf));
-	if (*eb == '\0')
-		snprintf(eb, sizeof(eb), "%s", curl_easy_strerror(rc));
-	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &oserr);
-	if (s->tr.stage == SMTP_STAGE_BANNER && s->tr.last.code == 0)
-		stage = "the greeting";
-	if (s->max_time_hit) {
-		snprintf(out, len,
-		    "timed out: no result within max_time "
-		    "(%ld s), at %s%s",
-		    s->p.max_time, stage,
-		    in_data ? " after the message was sent" : "");
-		return;
-	}
-
-	/* A server that asked for a client certificate and then hangs up
-	 * before its first reply over TLS (or says so in an alert) did not
-	 * take ours. */
-	if (s->p.tls != TLS_NONE &&
-	    (client_cert_alert(eb) || client_cert_alert(s->tls_alert) ||
-		(s->cert_requested && s->tr.mail.code == 0 &&
-		    (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
-			rc == CURLE_GOT_NOTHING ||
-			rc == CURLE_SSL_CONNECT_ERROR)))) {
-		if (*s->tls_alert != '\0')
-			snprintf(eb, sizeof(eb), "TLS alert: %s", s->tls_alert);
-		if (s->tls_cert == NULL)
-			snprintf(out, len,
-			    "%s:%ld requires a TLS client certificate "
-			    "(set tls_cert and tls_key); it closed the "
-			    "connection at %s (%s)",
-			    s->host, s->p.port, stage, eb);
-		else
-			snprintf(out, len,
-			    "%s:%ld refused our TLS client certificate "
-			    "%s; it closed the connection at %s (%s)",
-			    s->host, s->p.port, s->tls_cert, stage, eb);
-		return;
-	}
-	switch (rc) {
-	case CURLE_SSL_CERTPROBLEM:
-		snprintf(out, len,
-		    "cannot use the client certificate %s with "
-		    "its key: %s",
-		    s->tls_cert ? s->tls_cert : "(none)", eb);
-		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(out, len, "cannot resolve %s: %s", s->host, eb);
-		break;
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		snprintf(out, len, "cannot resolve the proxy: %s", eb);
-		break;
-	case CURLE_COULDNT_CONNECT:
-		snprintf(out, len, "connect to %s:%ld failed: %s", s->host,
-		    s->p.port, oserr != 0 ? strerror((int)oserr) : eb);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		if (in_data)
-			snprintf(out, len,
-			    "timed out after the message was "
-			    "sent, waiting for the server's reply (%s)",
-			    eb);
-		else
-			snprintf(out, len, "timed out at %s with %s:%ld (%s)",
-			    stage, s->host, s->p.port, eb);
-		break;
-	case CURLE_PEER_FAILED_VERIFICATION:
-		snprintf(out, len, "TLS certificate not trusted: %s", eb);
-		break;
-	case CURLE_SSL_CACERT_BADFILE:
-		snprintf(out, len, "cannot use CA file %s: %s",
-		    s->ca_file ? s->ca_file : "(system)", eb);
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		snprintf(out, len, "TLS handshake with %s:%ld failed: %s",
-		    s->host, s->p.port, eb);
-		break;
-	case CURLE_USE_SSL_FAILED:
-		snprintf(out, len,
-		    "server does not offer STARTTLS; refusing "
-		    "to send without TLS (%s)",
-		    eb);
-		break;
-	case CURLE_LOGIN_DENIED:
-		if (s->p.bearer != NULL) {
-			char r[300];
-
-			bearer_reply(s, r, sizeof(r));
-			snprintf(out, len,
-			    "the server refused the OAuth2 token "
-			    "(XOAUTH2): %s",
-			    *r ? r : eb);
-		} else {
-			snprintf(out, len, "authentication failed: %s", eb);
-		}
-		break;
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_UPLOAD_FAILED:
-		if (in_data)
-			snprintf(out, len,
-			    "connection lost after the message "
-			    "was sent, before the server's reply (%s)",
-			    eb);
-		else
-			snprintf(out, len,
-			    "connection to %s:%ld lost at %s "
-			    "(%s)",
-			    s->host, s->p.port, stage, eb);
-		break;
-	default:
-		snprintf(out, len, "%s at %s: %s", curl_easy_strerror(rc),
-		    stage, eb);
-		break;
-	}
+	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &f.oserr);
+	smtp_why(&f, out, len);
 }
 
 /* Turns one transaction's transcript and libcurl code into results for
