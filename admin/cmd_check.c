@@ -374,6 +374,11 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 
 	check_secret(rc, "password", rc->password, t);
 	check_secret(rc, "credentials", rc->credentials, t);
+	check_secret(rc, "tls_key", rc->tls_key, t);
+	check_secret(rc, "client_secret", rc->client_secret, t);
+	check_secret(
+	    rc, "oauth2_service_account", rc->oauth2_service_account, t);
+	check_secret(rc, "oauth2_token", rc->oauth2_token, t);
 	snprintf(what, sizeof(what), "relay %s", rc->name);
 	if (relay_new(&r, rc, conf, &err) != MS_OK) {
 		line(t, "FAIL", what, err.msg);

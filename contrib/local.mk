@@ -10,7 +10,9 @@ contrib_units = \
 	contrib/systemd/mailshim-flush.service \
 	contrib/systemd/mailshim-flush.timer \
 	contrib/systemd/mailshim-flush.path \
-	contrib/systemd/mailshim-watch.service
+	contrib/systemd/mailshim-watch.service \
+	contrib/systemd/mailshim-smtp.socket \
+	contrib/systemd/mailshim-smtp@.service
 systemdunit_DATA = $(contrib_units)
 # Installed beside the sample config: after `make install`, run
 # $(pkgdatadir)/install.sh as root to create users, spool and links.
@@ -48,6 +50,10 @@ contrib/systemd/mailshim-flush.path: \
 	$(srcdir)/contrib/systemd/mailshim-flush.path.in Makefile
 contrib/systemd/mailshim-watch.service: \
 	$(srcdir)/contrib/systemd/mailshim-watch.service.in Makefile
+contrib/systemd/mailshim-smtp.socket: \
+	$(srcdir)/contrib/systemd/mailshim-smtp.socket.in Makefile
+contrib/systemd/mailshim-smtp@.service: \
+	$(srcdir)/contrib/systemd/mailshim-smtp@.service.in Makefile
 contrib/install.sh: $(srcdir)/contrib/install.sh.in Makefile
 $(contrib_units) contrib/install.sh:
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \

@@ -223,8 +223,18 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_BOOL("tls_verify", cfg_true, CFGF_NONE),
 	CFG_STR("ca_file", NULL, CFGF_NONE),
 	CFG_STR("tls_name", NULL, CFGF_NONE),
+	CFG_STR("tls_cert", NULL, CFGF_NONE),
+	CFG_STR("tls_key", NULL, CFGF_NONE),
 	CFG_STR("username", NULL, CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE), CFG_STR("helo", NULL, CFGF_NONE),
+	CFG_STR("auth", NULL, CFGF_NONE),
+	CFG_STR("oauth2_token_url", NULL, CFGF_NONE),
+	CFG_STR("client_id", NULL, CFGF_NONE),
+	CFG_STR("client_secret", NULL, CFGF_NONE),
+	CFG_STR("scope", NULL, CFGF_NONE),
+	CFG_STR("oauth2_service_account", NULL, CFGF_NONE),
+	CFG_STR("oauth2_subject", NULL, CFGF_NONE),
+	CFG_STR("oauth2_token", NULL, CFGF_NONE),
 	CFG_INT("connect_timeout", 30, CFGF_NONE),
 	CFG_INT("timeout", 300, CFGF_NONE), CFG_INT("max_time", 0, CFGF_NONE),
 	CFG_STR("proxy", NULL, CFGF_NONE), CFG_INT("connections", 1, CFGF_NONE),
@@ -253,6 +263,8 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("aliases", "/etc/aliases", CFGF_NONE),
 	CFG_STR("catchall", NULL, CFGF_NONE),
 	CFG_INT("max_message_size", 0, CFGF_NONE),
+	CFG_INT("smtpd_idle_timeout", 300, CFGF_NONE),
+	CFG_STR("smtpd_users", NULL, CFGF_NONE),
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
@@ -302,9 +314,20 @@ relay_from_cfg(
 	r->tls_verify = cfg_getbool(sec, "tls_verify");
 	r->ca_file = dup_or_null(cfg_getstr(sec, "ca_file"));
 	r->tls_name = dup_or_null(cfg_getstr(sec, "tls_name"));
+	r->tls_cert = dup_or_null(cfg_getstr(sec, "tls_cert"));
+	r->tls_key = dup_or_null(cfg_getstr(sec, "tls_key"));
 	r->username = dup_or_null(cfg_getstr(sec, "username"));
 	r->password = dup_or_null(cfg_getstr(sec, "password"));
 	r->helo = dup_or_null(cfg_getstr(sec, "helo"));
+	r->auth = dup_or_null(cfg_getstr(sec, "auth"));
+	r->oauth2_token_url = dup_or_null(cfg_getstr(sec, "oauth2_token_url"));
+	r->client_id = dup_or_null(cfg_getstr(sec, "client_id"));
+	r->client_secret = dup_or_null(cfg_getstr(sec, "client_secret"));
+	r->scope = dup_or_null(cfg_getstr(sec, "scope"));
+	r->oauth2_service_account =
+	    dup_or_null(cfg_getstr(sec, "oauth2_service_account"));
+	r->oauth2_subject = dup_or_null(cfg_getstr(sec, "oauth2_subject"));
+	r->oauth2_token = dup_or_null(cfg_getstr(sec, "oauth2_token"));
 	r->connect_timeout = cfg_getint(sec, "connect_timeout");
 	r->timeout = cfg_getint(sec, "timeout");
 	r->max_time = cfg_getint(sec, "max_time");
@@ -353,6 +376,41 @@ relay_from_cfg(
 			    file, r->line, r->name);
 		break;
 	}
+	if (r->auth != NULL && strcmp(r->auth, "password") != 0 &&
+	    strcmp(r->auth, "xoauth2") != 0)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": auth must be \"password\" or "
+		    "\"xoauth2\"",
+		    file, r->line, r->name);
+	{
+		const char *secrets[] = { r->client_secret,
+			r->oauth2_service_account, r->oauth2_token };
+
+		for (size_t i = 0; i < MS_ARRAY_LEN(secrets); i++)
+			if (secrets[i] != NULL &&
+			    strchr(secrets[i], ':') == NULL)
+				return ms_err_set(err, MS_CONFIG,
+				    "%s:%d: relay \"%s\": client_secret, "
+				    "oauth2_service_account and oauth2_token "
+				    "name where the secret is (file:/path or "
+				    "env:NAME), not hold it",
+				    file, r->line, r->name);
+	}
+	if ((r->tls_cert == NULL) != (r->tls_key == NULL))
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_cert and tls_key go "
+		    "together",
+		    file, r->line, r->name);
+	if (r->tls_cert != NULL && r->tls_cert[0] != '/')
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_cert must be an absolute "
+		    "path",
+		    file, r->line, r->name);
+	if (r->tls_key != NULL && strchr(r->tls_key, ':') == NULL)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": tls_key must name where the key "
+		    "is (file:/path or env:NAME), not hold it",
+		    file, r->line, r->name);
 	if (r->password != NULL && strchr(r->password, ':') == NULL)
 		return ms_err_set(err, MS_CONFIG,
 		    "%s:%d: relay \"%s\": password "
@@ -470,6 +528,11 @@ conf_fill(
 	conf->aliases = dup_or_null(cfg_getstr(cfg, "aliases"));
 	conf->catchall = dup_or_null(cfg_getstr(cfg, "catchall"));
 	conf->max_message_size = cfg_getint(cfg, "max_message_size");
+	conf->smtpd_idle_timeout = cfg_getint(cfg, "smtpd_idle_timeout");
+	conf->smtpd_users = dup_or_null(cfg_getstr(cfg, "smtpd_users"));
+	if (conf->smtpd_users != NULL && conf->smtpd_users[0] != '/')
+		return ms_err_set(err, MS_CONFIG,
+		    "%s: smtpd_users must be an absolute path", file);
 	duration_parse(cfg_getstr(cfg, "retry_first"), &conf->retry_first);
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
@@ -517,6 +580,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "route|tags", validate_tags);
 	cfg_set_validate_func(cfg, "route|ses_headers", validate_ses_headers);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
+	cfg_set_validate_func(cfg, "smtpd_idle_timeout", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
@@ -584,8 +648,11 @@ static void
 relay_free(struct relay_conf *r)
 {
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
-		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
-		&r->region, &r->endpoint, &r->credentials,
+		&r->tls_name, &r->tls_cert, &r->tls_key, &r->username,
+		&r->password, &r->helo, &r->proxy, &r->auth,
+		&r->oauth2_token_url, &r->client_id, &r->client_secret,
+		&r->scope, &r->oauth2_service_account, &r->oauth2_subject,
+		&r->oauth2_token, &r->region, &r->endpoint, &r->credentials,
 		&r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
@@ -617,6 +684,7 @@ conf_free(struct ms_conf *conf)
 	free(conf->hostname);
 	free(conf->domain);
 	free(conf->aliases);
+	free(conf->smtpd_users);
 	free(conf->catchall);
 	free(conf->dead_notify);
 	memset(conf, 0, sizeof(*conf));

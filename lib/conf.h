@@ -33,11 +33,21 @@ struct relay_conf {
 	bool tls_verify; /* false only when the operator says so */
 	char *ca_file;
 	char *tls_name; /* name the certificate must carry */
+	char *tls_cert; /* client certificate (PEM path) or NULL */
+	char *tls_key;	/* its private key: a secret source */
 	char *username;
-	char *password;		 /* a secret source: file:, env:, ... */
-	char *helo;		 /* EHLO name; default: global hostname */
-	long connect_timeout;	 /* seconds */
-	long timeout;		 /* seconds without progress (low speed) */
+	char *password;		/* a secret source: file:, env:, ... */
+	char *helo;		/* EHLO name; default: global hostname */
+	char *auth;		/* NULL/"password" or "xoauth2" */
+	char *oauth2_token_url; /* token endpoint (client credentials) */
+	char *client_id;
+	char *client_secret;	      /* a secret source */
+	char *scope;		      /* OAuth2 scope(s), space-separated */
+	char *oauth2_service_account; /* secret source: Google key JSON */
+	char *oauth2_subject;	      /* JWT sub: the mailbox to send as */
+	char *oauth2_token;	      /* secret source of a ready token */
+	long connect_timeout;	      /* seconds */
+	long timeout;		      /* seconds without progress (low speed) */
 	long max_time;		 /* seconds for a whole transaction, 0 = none */
 	char *proxy;		 /* http://, socks5h:// URL or NULL */
 	long connections;	 /* parallel connections to this relay */
@@ -80,9 +90,11 @@ struct ms_conf {
 	char *spool;
 	char *hostname;
 	char *domain;
-	char *aliases;	       /* path of the aliases file */
-	char *catchall;	       /* local names with no alias go here */
-	long max_message_size; /* bytes, front end refuses beyond */
+	char *aliases;		 /* path of the aliases file */
+	char *catchall;		 /* local names with no alias go here */
+	long max_message_size;	 /* bytes, front end refuses beyond */
+	long smtpd_idle_timeout; /* -bs on a socket: seconds of silence */
+	char *smtpd_users;	 /* -bs on a socket: AUTH PLAIN users */
 
 	/* retry policy */
 	long retry_first;  /* seconds */

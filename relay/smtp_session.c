@@ -7,7 +7,10 @@
  *         smtp_session_last_reply(), smtp_session_connections(),
  *         smtp_session_close(), smtp_session_free().  See smtp_session.h.
  * Trust:  talks to the network; every reply goes through smtp_reply.c.
- *         The password is handed to libcurl and otherwise only wiped.
+ *         The password, the client key (tls_key, a blob libcurl does not
+ *         copy) and the XOAUTH2 token are handed to libcurl and otherwise
+ *         only wiped; the AUTH exchange is hidden from the transcript.
+ *         A token the server refuses is replaced once per transaction.
  *         STARTTLS is required when configured (CURLUSESSL_ALL): a server
  *         that does not offer it is a failure, never a silent downgrade.
  * Errors: delivery outcomes are per-recipient results; the function
@@ -28,6 +31,7 @@
 #include "log.h"
 #include "smtp_results.h"
 #include "smtp_session.h"
+#include "smtp_why.h"
 
 #if LIBCURL_VERSION_NUM >= 0x080200
 #define MS_OPT_RCPT_ALLOWFAILS CURLOPT_MAIL_RCPT_ALLOWFAILS
@@ -40,6 +44,10 @@ struct smtp_session {
 	char *name, *host, *ca_file, *tls_name, *username, *helo, *proxy;
 	char *password;
 	size_t password_len;
+	char *bearer_tok; /* the token libcurl was given (a copy, wiped) */
+	char *tls_cert;
+	char *tls_key; /* PEM, handed to libcurl without a copy */
+	size_t tls_key_len;
 	char url[1024];
 	char connect_to[1024];
 	struct curl_slist *connect_to_list;
@@ -56,6 +64,9 @@ struct smtp_session {
 	long long deadline_ms;	    /* max_time ends (0: none) */
 	long long quit_deadline_ms; /* stop waiting for QUIT's reply */
 	bool max_time_hit;
+	bool cert_requested; /* the server asked for a client certificate
+				on this connection */
+	char tls_alert[96];  /* the last TLS alert it sent us, or "" */
 	char last_reply[SMTP_TEXT_MAX];
 };
 
@@ -127,6 +138,7 @@ smtp_params_from_conf(struct smtp_params *p, const struct relay_conf *rc,
 	p->tls_verify = rc->tls_verify;
 	p->ca_file = rc->ca_file;
 	p->tls_name = rc->tls_name;
+	p->tls_cert = rc->tls_cert;
 	p->username = rc->username;
 	p->helo = rc->helo != NULL			 ? rc->helo
 	    : global != NULL && global->hostname != NULL ? global->hostname
@@ -179,6 +191,11 @@ smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
 		s->password_len = strlen(params->password);
 		s->password = dup_opt(params->password, &oom);
 	}
+	s->tls_cert = dup_opt(params->tls_cert, &oom);
+	if (params->tls_key != NULL) {
+		s->tls_key_len = strlen(params->tls_key);
+		s->tls_key = dup_opt(params->tls_key, &oom);
+	}
 	if (oom) {
 		smtp_session_free(s);
 		return ms_err_set(err, MS_TEMP, "out of memory");
@@ -189,6 +206,8 @@ smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
 	s->p.tls_name = s->tls_name;
 	s->p.username = s->username;
 	s->p.password = NULL; /* only s->password holds it */
+	s->p.tls_cert = s->tls_cert;
+	s->p.tls_key = NULL; /* only s->tls_key holds it */
 	s->p.helo = s->helo;
 	s->p.proxy = s->proxy;
 	if (s->p.classify == NULL)
@@ -253,8 +272,22 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		    s->tr.pending == SMTP_STAGE_MAIL && s->username != NULL &&
 		    !s->tr.auth_sent)
 			s->auth_missing = true;
-	} else if (type == CURLINFO_TEXT && log_get_verbose() > 1) {
+	} else if (type == CURLINFO_TEXT) {
 		char q[256];
+		const char *a;
+
+		/* libcurl's TLS trace: "TLSv1.3 (IN), TLS handshake,
+		 * Request CERT (13):", "TLSv1.3 (IN), TLS alert, unknown CA
+		 * (560):". */
+		if (size > 0 && memmem(data, size, "Request CERT", 12) != NULL)
+			s->cert_requested = true;
+		if (size > 0 && memmem(data, size, "(IN), TLS alert", 15) &&
+		    (a = memmem(data, size, "alert, ", 7)) != NULL)
+			ms_quote(s->tls_alert, sizeof(s->tls_alert), a + 7,
+			    (size_t)(data + size - (a + 7)) -
+				(data[size - 1] == '\n' ? 1 : 0));
+		if (log_get_verbose() <= 1)
+			return 0;
 
 		ms_quote(q, sizeof(q), data,
 		    size > 0 && data[size - 1] == '\n' ? size - 1 : size);
@@ -292,8 +325,11 @@ sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	struct smtp_session *s = arg;
 
 	(void)fd;
-	if (purpose == CURLSOCKTYPE_IPCXN)
+	if (purpose == CURLSOCKTYPE_IPCXN) {
 		smtp_transcript_reset_connection(&s->tr);
+		s->cert_requested = false;
+		s->tls_alert[0] = '\0';
+	}
 	return CURL_SOCKOPT_OK;
 }
 
@@ -372,6 +408,15 @@ handle_make(struct smtp_session *s, struct ms_err *err)
 		/* keep the system store as well */
 		SETOPT(CURLOPT_CAPATH, "/etc/ssl/certs");
 	}
+	if (s->tls_cert != NULL && s->tls_key != NULL) {
+		struct curl_blob key = { s->tls_key, s->tls_key_len,
+			CURL_BLOB_NOCOPY };
+
+		SETOPT(CURLOPT_SSLCERT, s->tls_cert);
+		SETOPT(CURLOPT_SSLCERTTYPE, "PEM");
+		SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+		SETOPT(CURLOPT_SSLKEYTYPE, "PEM");
+	}
 	if (s->p.connect_timeout > 0)
 		SETOPT(CURLOPT_CONNECTTIMEOUT, s->p.connect_timeout);
 	if (s->p.timeout > 0) {
@@ -393,6 +438,10 @@ handle_make(struct smtp_session *s, struct ms_err *err)
 		SETOPT(CURLOPT_USERNAME, s->username);
 		if (s->password != NULL)
 			SETOPT(CURLOPT_PASSWORD, s->password);
+		if (s->p.bearer != NULL)
+			SETOPT(CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		if (s->bearer_tok != NULL)
+			SETOPT(CURLOPT_XOAUTH2_BEARER, s->bearer_tok);
 	}
 	return MS_OK;
 fail:
@@ -421,93 +470,29 @@ set_peer(struct smtp_session *s, char *peer, size_t len)
 	}
 }
 
-/* What libcurl's error means, in one line, without secrets. */
+/* What libcurl's error means, in one line, without secrets
+ * (smtp_why.c). */
 static void
 describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 {
-	char eb[200];
-	long oserr = 0;
-	const char *stage = smtp_stage_name(s->tr.stage);
-	bool in_data = s->tr.stage == SMTP_STAGE_DATA && s->tr.after_354;
+	struct smtp_failure f = {
+		.rc = rc,
+		.errbuf = s->errbuf,
+		.tr = &s->tr,
+		.host = s->host,
+		.port = s->p.port,
+		.tls = s->p.tls,
+		.ca_file = s->ca_file,
+		.tls_cert = s->tls_cert,
+		.max_time = s->p.max_time,
+		.max_time_hit = s->max_time_hit,
+		.cert_requested = s->cert_requested,
+		.tls_alert = s->tls_alert,
+		.xoauth2 = s->p.bearer != NULL,
+	};
 
-	ms_quote(eb, sizeof(eb), s->errbuf, strlen(s->errbuf));
-	if (*eb == '\0')
-		snprintf(eb, sizeof(eb), "%s", curl_easy_strerror(rc));
-	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &oserr);
-	if (s->tr.stage == SMTP_STAGE_BANNER && s->tr.last.code == 0)
-		stage = "the greeting";
-	if (s->max_time_hit) {
-		snprintf(out, len,
-		    "timed out: no result within max_time "
-		    "(%ld s), at %s%s",
-		    s->p.max_time, stage,
-		    in_data ? " after the message was sent" : "");
-		return;
-	}
-
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(out, len, "cannot resolve %s: %s", s->host, eb);
-		break;
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		snprintf(out, len, "cannot resolve the proxy: %s", eb);
-		break;
-	case CURLE_COULDNT_CONNECT:
-		snprintf(out, len, "connect to %s:%ld failed: %s", s->host,
-		    s->p.port, oserr != 0 ? strerror((int)oserr) : eb);
-		break;
-	case CURLE_OPERATION_TIMEDOUT:
-		if (in_data)
-			snprintf(out, len,
-			    "timed out after the message was "
-			    "sent, waiting for the server's reply (%s)",
-			    eb);
-		else
-			snprintf(out, len, "timed out at %s with %s:%ld (%s)",
-			    stage, s->host, s->p.port, eb);
-		break;
-	case CURLE_PEER_FAILED_VERIFICATION:
-		snprintf(out, len, "TLS certificate not trusted: %s", eb);
-		break;
-	case CURLE_SSL_CACERT_BADFILE:
-		snprintf(out, len, "cannot use CA file %s: %s",
-		    s->ca_file ? s->ca_file : "(system)", eb);
-		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		snprintf(out, len, "TLS handshake with %s:%ld failed: %s",
-		    s->host, s->p.port, eb);
-		break;
-	case CURLE_USE_SSL_FAILED:
-		snprintf(out, len,
-		    "server does not offer STARTTLS; refusing "
-		    "to send without TLS (%s)",
-		    eb);
-		break;
-	case CURLE_LOGIN_DENIED:
-		snprintf(out, len, "authentication failed: %s", eb);
-		break;
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_UPLOAD_FAILED:
-		if (in_data)
-			snprintf(out, len,
-			    "connection lost after the message "
-			    "was sent, before the server's reply (%s)",
-			    eb);
-		else
-			snprintf(out, len,
-			    "connection to %s:%ld lost at %s "
-			    "(%s)",
-			    s->host, s->p.port, stage, eb);
-		break;
-	default:
-		snprintf(out, len, "%s at %s: %s", curl_easy_strerror(rc),
-		    stage, eb);
-		break;
-	}
+	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &f.oserr);
+	smtp_why(&f, out, len);
 }
 
 /* Turns one transaction's transcript and libcurl code into results for
@@ -534,6 +519,50 @@ judge(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		    s->last_reply, sizeof(s->last_reply), "%s", s->tr.dot.text);
 }
 
+/* Gives libcurl the current XOAUTH2 token (a new one when refresh). A
+ * changed token makes libcurl open a new connection, which then
+ * authenticates with it. */
+static enum ms_status
+bearer_update(struct smtp_session *s, bool refresh, struct ms_err *err)
+{
+	const char *tok = NULL;
+	enum ms_status st;
+	char why[sizeof(err->msg)];
+
+	if (s->p.bearer == NULL)
+		return MS_OK;
+	st = s->p.bearer(s->p.bearer_arg, refresh, &tok, err);
+	if (st != MS_OK) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return ms_err_set(err, st, "no OAuth2 token: %s", why);
+	}
+	if (s->bearer_tok != NULL && strcmp(s->bearer_tok, tok) == 0)
+		return MS_OK;
+	if (s->bearer_tok != NULL) {
+		explicit_bzero(s->bearer_tok, strlen(s->bearer_tok));
+		free(s->bearer_tok);
+	}
+	s->bearer_tok = strdup(tok);
+	if (s->bearer_tok == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	if (s->curl != NULL &&
+	    curl_easy_setopt(s->curl, CURLOPT_XOAUTH2_BEARER, s->bearer_tok) !=
+		CURLE_OK)
+		return ms_err_set(err, MS_TEMP, "libcurl refused the token");
+	return MS_OK;
+}
+
+/* The server refused our XOAUTH2 token (535, or its 334 error
+ * challenge, which libcurl answers and then reports as login denied). */
+static bool
+bearer_refused(const struct smtp_session *s, CURLcode rc)
+{
+	return s->p.bearer != NULL &&
+	    (rc == CURLE_LOGIN_DENIED ||
+		(s->tr.fail.stage == SMTP_STAGE_AUTH &&
+		    (s->tr.fail.code == 535 || s->tr.fail.code == 334)));
+}
+
 /* Runs one transaction for recipients [first, first + n). */
 static enum ms_status
 transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
@@ -543,6 +572,7 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 	enum ms_status st = MS_OK;
 	CURLcode rc = CURLE_OK;
 	const char *from = msg->sender && *msg->sender ? msg->sender : "<>";
+	bool retried_reuse = false, refreshed = false, want_refresh = false;
 
 	for (size_t i = 0; i < n; i++) {
 		tmp = curl_slist_append(rcpts, msg->rcpts[first + i].addr);
@@ -552,13 +582,24 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		}
 		rcpts = tmp;
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
 		bool reused;
 		long newconn = 0;
 
 		if (s->p.max_per_connection > 0 &&
 		    s->on_conn >= s->p.max_per_connection)
 			smtp_session_close(s);
+		st = bearer_update(s, want_refresh, err);
+		if (st != MS_OK) {
+			/* No token: the relay's fault, the mail stays. */
+			for (size_t i = 0; i < n; i++)
+				smtp_rcpt_set(
+				    &msg->rcpts[first + i], MS_TEMP, err->msg);
+			msg->health = RELAY_FAILED;
+			st = MS_OK;
+			goto out;
+		}
+		want_refresh = false;
 		st = handle_make(s, err);
 		if (st != MS_OK)
 			goto out;
@@ -598,13 +639,29 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 			s->on_conn++;
 			break;
 		}
-		if (attempt == 0 && reused && s->tr.mail.code / 100 != 2 &&
+		if (!refreshed && bearer_refused(s, rc)) {
+			log_msg(LOG_INFO,
+			    "relay %s: the server refused the OAuth2 token; "
+			    "fetching a new one",
+			    s->name);
+			refreshed = want_refresh = true;
+			drop_connection(s);
+			continue;
+		}
+		if (refreshed && bearer_refused(s, rc))
+			log_msg(LOG_WARNING,
+			    "relay %s: the server refused a freshly fetched "
+			    "OAuth2 token as well (revoked consent, wrong "
+			    "scope or mailbox?)",
+			    s->name);
+		if (!retried_reuse && reused && s->tr.mail.code / 100 != 2 &&
 		    (s->tr.fail.code == 0 || s->tr.fail.code == 421) &&
 		    !s->read_failed && !s->auth_missing) {
 			log_msg(LOG_INFO,
 			    "relay %s: reused connection was "
 			    "closed by the server; reconnecting",
 			    s->name);
+			retried_reuse = true;
 			drop_connection(s);
 			continue;
 		}
@@ -681,8 +738,18 @@ smtp_session_probe(struct smtp_session *s, struct ms_err *err)
 	long newconn = 0;
 	char why[SMTP_TEXT_MAX];
 
+	bool refresh = false;
+
+again:
 	/* A fresh connection: the probe checks the whole handshake. */
 	smtp_session_close(s);
+	st = bearer_update(s, refresh, err);
+	if (st != MS_OK) {
+		char msg[sizeof(err->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return ms_err_set(err, st, "relay %s: %s", s->name, msg);
+	}
 	st = handle_make(s, err);
 	if (st != MS_OK)
 		return st;
@@ -710,6 +777,10 @@ smtp_session_probe(struct smtp_session *s, struct ms_err *err)
 		describe_curl(s, rc, why, sizeof(why));
 	if (rc != CURLE_OK || smtp_reply_failing(&s->tr.fail))
 		drop_connection(s);
+	if (!refresh && bearer_refused(s, rc)) {
+		refresh = true;
+		goto again;
+	}
 	if (smtp_reply_failing(&s->tr.fail)) {
 		struct smtp_reply *f = &s->tr.fail;
 
@@ -785,6 +856,15 @@ smtp_session_free(struct smtp_session *s)
 		explicit_bzero(s->password, s->password_len);
 		free(s->password);
 	}
+	if (s->bearer_tok != NULL) {
+		explicit_bzero(s->bearer_tok, strlen(s->bearer_tok));
+		free(s->bearer_tok);
+	}
+	if (s->tls_key != NULL) {
+		explicit_bzero(s->tls_key, s->tls_key_len);
+		free(s->tls_key);
+	}
+	free(s->tls_cert);
 	free(s->name);
 	free(s->host);
 	free(s->ca_file);

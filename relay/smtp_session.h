@@ -5,7 +5,8 @@
  *
  * API:    smtp_session_new(), smtp_session_send(), smtp_session_probe(),
  *         smtp_session_close(), smtp_session_free().
- * Trust:  params->password is a resolved secret: it goes to libcurl and
+ * Trust:  params->password and params->tls_key are resolved secrets: they
+ *         go to libcurl (the key as a blob libcurl does not copy) and
  *         nowhere else (never into errors, logs, peer or replies; the
  *         transcript's AUTH lines are dropped before they are kept).
  * Errors: see each function.
@@ -29,6 +30,8 @@ struct smtp_params {
 	const char *tls_name;	 /* certificate name when it is not host
 				    (SNI and verification use it; TCP goes
 				    to host) or NULL */
+	const char *tls_cert;	 /* client certificate (PEM path) or NULL */
+	const char *tls_key;	 /* its key, resolved PEM (copied, wiped) */
 	const char *username;	 /* NULL: no AUTH */
 	const char *password;	 /* resolved secret (copied, wiped) */
 	const char *helo;	 /* EHLO name */
@@ -39,15 +42,22 @@ struct smtp_params {
 	bool ipv6;		 /* false: IPv4 only */
 	long max_per_connection; /* messages per connection, 0: no cap */
 	long max_recipients;	 /* per transaction, 0: no cap */
+	/* XOAUTH2 (with username): the bearer token, asked for before
+	 * every transaction; refresh is set once after the server refused
+	 * the last one (535, or 334 with an error). NULL: no XOAUTH2. The
+	 * token is copied (wiped on free) and never shown. */
+	enum ms_status (*bearer)(
+	    void *arg, bool refresh, const char **token, struct ms_err *err);
+	void *bearer_arg;
 	/* Reply classifier; NULL means smtp_classify(). */
 	smtp_classify_fn classify;
 	void *classify_arg;
 };
 
 /* Fills p from a relay's configuration (host, port, tls, certificate
- * checks, username, EHLO name (default: the global hostname), timeouts,
- * proxy, ipv6, per-connection and per-transaction limits). The password
- * and the classifier are left for the caller. */
+ * checks, client certificate path, username, EHLO name (default: the global
+ * hostname), timeouts, proxy, ipv6, per-connection and per-transaction limits).
+ * The password, the client key and the classifier are left for the caller. */
 void smtp_params_from_conf(struct smtp_params *p, const struct relay_conf *rc,
     const struct ms_conf *global);
 
@@ -84,7 +94,7 @@ long smtp_session_connections(const struct smtp_session *s);
 /* Ends the connection (QUIT) if one is open; the next send reconnects. */
 void smtp_session_close(struct smtp_session *s);
 
-/* Closes and frees; wipes the password copy. s may be NULL. */
+/* Closes and frees; wipes the password and key copies. s may be NULL. */
 void smtp_session_free(struct smtp_session *s);
 
 #endif

@@ -1,4 +1,5 @@
-# sendmail/: the front end. It links only libms, libspool and libconfuse:
+# sendmail/: the front end. It links only libms, libspool, libconfuse and
+# libcrypt (crypt_r for the SMTP door's AUTH PLAIN):
 # never libcurl, libssl, libcrypto or jansson (ldd is checked in CI).
 sbin_PROGRAMS += sendmail/sendmail
 sendmail_sendmail_SOURCES = \
@@ -9,8 +10,11 @@ sendmail_sendmail_SOURCES = \
 	sendmail/message.c sendmail/message.h \
 	sendmail/qualify.c sendmail/qualify.h \
 	sendmail/submit.c sendmail/submit.h \
-	sendmail/smtpd.c sendmail/smtpd.h
-sendmail_sendmail_LDADD = spool/libspool.a lib/libms.a $(CONFUSE_LIBS)
+	sendmail/smtpd.c sendmail/smtpd.h \
+	sendmail/door.c sendmail/door.h \
+	sendmail/door_auth.c sendmail/door_auth.h
+sendmail_sendmail_LDADD = spool/libspool.a lib/libms.a $(CONFUSE_LIBS) \
+	$(CRYPT_LIBS)
 
 # mailq and newaliases are personalities of the same program. When
 # installing as root with the drop group present, make it set-gid

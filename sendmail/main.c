@@ -319,6 +319,8 @@ main(int argc, char **argv)
 	    (long)getuid(), login);
 	p.limit = conf.max_message_size > 0 ? (size_t)conf.max_message_size : 0;
 	p.hostname = conf.hostname;
+	p.idle = conf.smtpd_idle_timeout;
+	p.users = conf.smtpd_users;
 	p.from_addr = dflt_from;
 	p.from_name = name;
 	p.domain = conf.domain;

@@ -38,6 +38,8 @@ struct msg_params {
 				* field is put first; NULL = none */
 	const char *protocol;  /* "ESMTP" / "SMTP" (-bs) or NULL */
 	time_t now;	       /* for an added Date: */
+	long idle; /* -bs on a socket: seconds of silence allowed, 0 = any */
+	const char *users; /* -bs on a socket: AUTH PLAIN users file */
 };
 
 struct msg_sink {

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +21,10 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "door.h"
+#include "door_auth.h"
 #include "log.h"
 #include "smtpd.h"
 
@@ -35,6 +39,13 @@ struct session {
 	size_t nrcpt;	   /* RCPTs accepted */
 	bool notify_set;
 	bool quit;
+	char peer[80];	/* socket peer (the SMTP door) or "" */
+	bool need_auth; /* the door with smtpd_users: AUTH before MAIL */
+	int auth_fails;
+	char user[DOOR_USER_MAX + 1]; /* who authenticated, or "" */
+	rd_fill_fn fill; /* the reader's own, wrapped by door_fill */
+	void *fill_ctx;
+	bool timed_out; /* a read hit smtpd_idle_timeout */
 };
 
 static void
@@ -54,6 +65,27 @@ reply(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	fputs("\r\n", stdout);
+}
+
+/* The door's reads time out (SO_RCVTIMEO): remember it, so the peer
+ * gets 421 rather than a storage error, in a command or in DATA. */
+static ssize_t
+door_fill(void *ctx, char *buf, size_t len)
+{
+	struct session *ss = ctx;
+	ssize_t n = ss->fill(ss->fill_ctx, buf, len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		ss->timed_out = true;
+	return n;
+}
+
+static void
+timeout_reply(struct session *ss, long idle)
+{
+	log_msg(LOG_INFO, "-bs: %s idle for %ld s; closing", ss->peer, idle);
+	reply("421 4.4.2 %s Error: timeout exceeded", ss->host);
+	ss->quit = true;
 }
 
 /* "FROM:" / "TO:" after the verb, case-insensitive; returns the rest. */
@@ -169,6 +201,10 @@ cmd_mail(struct session *ss, char *arg)
 
 	if (ss->mail) {
 		reply("503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (ss->need_auth && ss->user[0] == '\0') {
+		reply("530 5.7.0 Authentication required");
 		return;
 	}
 	arg = after_keyword(arg, "FROM:");
@@ -297,12 +333,19 @@ cmd_data(struct session *ss, struct ms_err *ioerr, bool *fatal)
 	submit_reset(ss->s);
 	ss->mail = false;
 	ss->nrcpt = 0;
+	if (ss->timed_out) {
+		timeout_reply(ss, ss->base->idle);
+		return;
+	}
 	if (res.eof) {
 		*ioerr = err;
 		*fatal = true;
 		return;
 	}
 	if (st == MS_OK) {
+		if (ss->peer[0] != '\0')
+			log_msg(LOG_INFO, "%s: peer=%s%s%s", id, ss->peer,
+			    ss->user[0] ? " user=" : "", ss->user);
 		reply("250 2.0.0 Ok: queued as %s", id);
 		return;
 	}
@@ -335,7 +378,77 @@ cmd_ehlo(struct session *ss, const char *arg, bool esmtp)
 	if (ss->base->limit > 0)
 		reply("250-SIZE %zu", ss->base->limit);
 	reply("250-PIPELINING");
+	if (ss->need_auth && ss->user[0] == '\0')
+		reply("250-AUTH PLAIN");
 	reply("250 ENHANCEDSTATUSCODES");
+}
+
+/* AUTH PLAIN [initial-response] on the door (RFC 4954, RFC 4616). */
+static void
+cmd_auth(struct session *ss, char *arg)
+{
+	struct ms_err err;
+	char resp[SMTPD_MAX_LINE + 1];
+	const char *p;
+	size_t len;
+	bool complete;
+	enum ms_status st;
+
+	if (!ss->need_auth || ss->user[0] != '\0' || ss->mail) {
+		reply(ss->need_auth
+			? "503 5.5.1 Error: already authenticated "
+			  "or in a transaction"
+			: "502 5.5.1 Error: command not implemented");
+		return;
+	}
+	if (strncasecmp(arg, "PLAIN", 5) != 0 ||
+	    (arg[5] != '\0' && arg[5] != ' ')) {
+		reply("504 5.5.4 Unrecognized authentication type");
+		return;
+	}
+	arg += 5;
+	while (*arg == ' ')
+		arg++;
+	if (*arg == '\0') { /* the response comes on its own line */
+		reply("334 ");
+		fflush(stdout);
+		if (rd_line(ss->r, &p, &len, &complete, &err) != MS_OK ||
+		    !complete || len > sizeof(resp)) {
+			ss->quit = true;
+			return;
+		}
+		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+			len--;
+		memcpy(resp, p, len);
+		resp[len] = '\0';
+		arg = resp;
+		if (strcmp(arg, "*") == 0) {
+			reply("501 5.7.0 Authentication aborted");
+			return;
+		}
+	}
+	st = door_auth_plain(
+	    ss->base->users, arg, ss->user, sizeof(ss->user), &err);
+	explicit_bzero(resp, sizeof(resp));
+	if (st == MS_OK) {
+		log_msg(LOG_INFO, "-bs: %s authenticated as %s", ss->peer,
+		    ss->user);
+		reply("235 2.7.0 Authentication successful");
+		return;
+	}
+	log_msg(
+	    LOG_WARNING, "-bs: %s: AUTH PLAIN refused: %s", ss->peer, err.msg);
+	if (st == MS_DATA)
+		reply("501 5.5.2 Error: bad AUTH PLAIN response");
+	else if (st == MS_NOPERM)
+		reply("535 5.7.8 Error: authentication failed");
+	else
+		reply("454 4.7.0 Temporary authentication failure");
+	if (++ss->auth_fails >= 3) {
+		reply("421 4.7.0 %s Error: too many failed AUTH attempts",
+		    ss->host);
+		ss->quit = true;
+	}
 }
 
 /* One command line (CR LF removed). */
@@ -384,10 +497,12 @@ command(struct session *ss, char *line, struct ms_err *ioerr, bool *fatal)
 	} else if (strcasecmp(line, "QUIT") == 0) {
 		reply("221 2.0.0 Bye");
 		ss->quit = true;
+	} else if (strcasecmp(line, "AUTH") == 0) {
+		cmd_auth(ss, arg);
 	} else if (strcasecmp(line, "EXPN") == 0 ||
 	    strcasecmp(line, "STARTTLS") == 0 ||
-	    strcasecmp(line, "AUTH") == 0 || strcasecmp(line, "ETRN") == 0 ||
-	    strcasecmp(line, "BDAT") == 0 || strcasecmp(line, "TURN") == 0) {
+	    strcasecmp(line, "ETRN") == 0 || strcasecmp(line, "BDAT") == 0 ||
+	    strcasecmp(line, "TURN") == 0) {
 		reply("502 5.5.1 Error: command not implemented");
 	} else {
 		reply("500 5.5.2 Error: command not recognized");
@@ -410,6 +525,23 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 	signal(SIGPIPE, SIG_IGN); /* a gone caller is a write error */
 	ss.host = base->hostname != NULL ? base->hostname : "localhost";
 	r->before_block = flush_out;
+	if (door_check(STDIN_FILENO, base->idle, ss.peer, sizeof(ss.peer)) ==
+	    DOOR_REMOTE) {
+		log_msg(
+		    LOG_WARNING, "-bs: refused %s: not on loopback", ss.peer);
+		reply("554 5.7.1 %s mailshim takes mail from loopback only",
+		    ss.host);
+		fflush(stdout);
+		return MS_OK;
+	}
+	if (ss.peer[0] != '\0') {
+		log_msg(LOG_INFO, "-bs: connection from %s", ss.peer);
+		ss.fill = r->fill;
+		ss.fill_ctx = r->ctx;
+		r->fill = door_fill;
+		r->ctx = &ss;
+	}
+	ss.need_auth = ss.peer[0] != '\0' && base->users != NULL;
 	reply("220 %s ESMTP mailshim", ss.host);
 	while (!ss.quit && !fatal) {
 		const char *p;
@@ -417,6 +549,10 @@ smtpd_run(struct submit *s, struct rd *r, const struct msg_params *base,
 		bool complete;
 
 		st = rd_line(r, &p, &len, &complete, err);
+		if (st != MS_OK && ss.timed_out) {
+			timeout_reply(&ss, base->idle);
+			break;
+		}
 		if (st != MS_OK)
 			return st;
 		if (len == 0)

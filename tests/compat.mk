@@ -27,6 +27,7 @@ endif
 compat_tests = \
 	tests/integration/compat_aliases.sh \
 	tests/integration/compat_bs.sh \
+	tests/integration/compat_door.sh \
 	tests/integration/compat_php.sh \
 	tests/integration/compat_cron.sh \
 	tests/integration/compat_mutt.sh \
@@ -34,5 +35,5 @@ compat_tests = \
 TESTS += tests/unit/test_aliases tests/unit/test_masq \
 	tests/fuzz/replay_aliases $(compat_tests)
 EXTRA_DIST += $(compat_tests) tests/integration/compat_lib.sh \
-	tests/integration/compat_bs_client.py \
+	tests/integration/compat_bs_client.py tests/servers/door.py \
 	tests/fuzz/corpus/aliases

@@ -25,11 +25,12 @@ tests_fuzz_replay_headers_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"headers"'
 tests_fuzz_replay_headers_LDADD = $(hard_fuzz_ldadd)
 tests_fuzz_replay_smtpin_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/headers.c \
-	sendmail/message.c sendmail/qualify.c sendmail/reader.c
+	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/door.c \
+	sendmail/door_auth.c sendmail/headers.c sendmail/message.c \
+	sendmail/qualify.c sendmail/reader.c
 tests_fuzz_replay_smtpin_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"smtpin"'
-tests_fuzz_replay_smtpin_LDADD = $(hard_fuzz_ldadd)
+tests_fuzz_replay_smtpin_LDADD = $(hard_fuzz_ldadd) $(CRYPT_LIBS)
 tests_fuzz_replay_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_conf.c
 tests_fuzz_replay_conf_CPPFLAGS = $(hard_fuzz_cppflags) -DFUZZ_CORPUS='"conf"'
 tests_fuzz_replay_conf_LDADD = $(hard_fuzz_ldadd)
@@ -67,11 +68,13 @@ tests_fuzz_fuzz_headers_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_headers_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_headers_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_SOURCES = tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c \
+	sendmail/door.c sendmail/door_auth.c \
 	sendmail/headers.c sendmail/message.c sendmail/qualify.c \
 	sendmail/reader.c spool/envelope.c $(hard_fuzz_lib)
 tests_fuzz_fuzz_smtpin_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_smtpin_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_LDFLAGS = $(hard_fuzz_flags)
+tests_fuzz_fuzz_smtpin_LDADD = $(CRYPT_LIBS)
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c lib/conf.c \
 	lib/durations.c $(hard_fuzz_lib)
 tests_fuzz_fuzz_conf_CPPFLAGS = $(hard_fuzz_cppflags)

@@ -36,6 +36,8 @@ had_user=0
 had_group=0
 getent passwd mailshim >/dev/null 2>&1 && had_user=1
 getent group mailshim-drop >/dev/null 2>&1 && had_group=1
+had_smtp_user=0
+getent passwd mailshim-smtp >/dev/null 2>&1 && had_smtp_user=1
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	if dpkg -s mailshim >/dev/null 2>&1; then
@@ -44,6 +46,9 @@ cleanup() {
 	if [ "$had_user" -eq 0 ] && getent passwd mailshim >/dev/null 2>&1; then
 		userdel mailshim 2>/dev/null
 		getent group mailshim >/dev/null 2>&1 && groupdel mailshim 2>/dev/null
+	fi
+	if [ "$had_smtp_user" -eq 0 ] && getent passwd mailshim-smtp >/dev/null 2>&1; then
+		userdel mailshim-smtp 2>/dev/null
 	fi
 	if [ "$had_group" -eq 0 ] && getent group mailshim-drop >/dev/null 2>&1; then
 		groupdel mailshim-drop 2>/dev/null
@@ -104,7 +109,11 @@ check "spool/new 1770 mailshim:mailshim-drop" mode_is "$spool/new" "1770 mailshi
 for d in queue dead run; do
 	check "spool/$d 0700 mailshim:mailshim" mode_is "$spool/$d" "700 mailshim mailshim"
 done
-check "timer unit installed" test -f "$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)/mailshim-flush.timer"
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+check "timer unit installed" test -f "$unitdir/mailshim-flush.timer"
+check "SMTP door units installed" test -f "$unitdir/mailshim-smtp.socket" -a -f "$unitdir/mailshim-smtp@.service"
+check "SMTP door not enabled" test ! -e /etc/systemd/system/sockets.target.wants/mailshim-smtp.socket
+check "SMTP door user created" getent passwd mailshim-smtp
 
 # ---- a loopback SMTP server that stores what it receives
 inbox=$work/inbox

@@ -10,7 +10,7 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 	exit 77
 fi
 
-units="mailshim-flush.service mailshim-flush.timer mailshim-flush.path mailshim-watch.service"
+units="mailshim-flush.service mailshim-flush.timer mailshim-flush.path mailshim-watch.service mailshim-smtp.socket mailshim-smtp@.service"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
@@ -23,6 +23,11 @@ if [ ! -x "$bin" ]; then
 	chmod +x "$bin"
 fi
 
+front=$top_builddir/sendmail/sendmail
+if [ ! -x "$front" ]; then
+	front=$bin
+fi
+
 for u in $units; do
 	src=$top_builddir/contrib/systemd/$u
 	[ -f "$src" ] || { echo "FAIL: $src was not generated"; exit 1; }
@@ -30,7 +35,8 @@ for u in $units; do
 		echo "FAIL: $u has unsubstituted variables"
 		fail=1
 	fi
-	sed -e "s|^ExecStart=[^ ]*/mailshim|ExecStart=$bin|" "$src" > "$tmp/$u"
+	sed -e "s|^ExecStart=[^ ]*/mailshim|ExecStart=$bin|" \
+	    -e "s|^ExecStart=[^ ]*/sendmail|ExecStart=$front|" "$src" > "$tmp/$u"
 done
 
 cd "$tmp"
@@ -68,6 +74,30 @@ check mailshim-watch.service 'Conflicts=mailshim-flush.timer mailshim-flush.path
 check mailshim-flush.timer 'OnCalendar=minutely' "every minute"
 check mailshim-flush.timer 'Persistent=true' "persistent"
 check mailshim-flush.path 'DirectoryNotEmpty=/var/spool/mailshim/new' "watches new/"
+
+# The loopback SMTP door: loopback only, one sendmail -bs per connection
+# as an unprivileged user, hardened, and never enabled by the package.
+check mailshim-smtp.socket 'ListenStream=127.0.0.1:25' "door on 127.0.0.1:25"
+check mailshim-smtp.socket 'ListenStream=\[::1\]:25' "door on [::1]:25"
+check mailshim-smtp.socket 'Accept=yes' "one service per connection"
+u=mailshim-smtp@.service
+check "$u" "ExecStart=$front -bs" "runs sendmail -bs"
+check "$u" 'StandardInput=socket' "the connection is stdin"
+check "$u" 'StandardOutput=socket' "the connection is stdout"
+check "$u" 'User=mailshim-smtp' "an unprivileged user"
+check "$u" 'Group=mailshim-drop' "the spool's drop group"
+check "$u" 'NoNewPrivileges=yes' "NoNewPrivileges"
+check "$u" 'ProtectSystem=strict' "ProtectSystem=strict"
+check "$u" 'ReadWritePaths=/var/spool/mailshim' "write access to the spool only"
+check "$u" 'CapabilityBoundingSet=' "no capabilities"
+check "$u" 'RestrictAddressFamilies=AF_UNIX' "opens no network sockets"
+if grep -q -x -e '.*dh_installsystemd --no-enable --no-start mailshim-smtp.socket' \
+    "$top_srcdir/contrib/debian/rules"; then
+	echo "ok: the Debian package ships the door disabled"
+else
+	echo "FAIL: contrib/debian/rules does not ship mailshim-smtp.socket disabled"
+	fail=1
+fi
 
 # The check must be able to fail: a broken unit is reported.
 sed -e 's|^ExecStart=.*|ExecStart=/nonexistent/mailshim flush|' \

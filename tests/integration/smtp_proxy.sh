@@ -1,7 +1,8 @@
 #!/bin/sh
 # smtp_proxy.sh - SMTP with STARTTLS through an HTTP CONNECT proxy (the
 # private-subnet case): the proxy sees one CONNECT to the relay and the
-# mail arrives; a proxy that refuses the tunnel keeps the mail queued.
+# mail arrives; a proxy that refuses the tunnel keeps the mail queued;
+# an xoauth2 relay's token request goes through the proxy as well.
 . "$top_srcdir/tests/integration/smtp_lib.sh"
 certs
 C=$T/certs
@@ -73,6 +74,35 @@ conf "$SMTPD_PORT" 'tls = "starttls"' "ca_file = \"$C/ca.pem\"" \
 drive -f a@example.com "$T/msg" b@example.com
 expect_line '^b@example.com temp ' "proxy refused the tunnel: temp"
 expect_line '^health=failed' "proxy refused: relay failed"
+proxy_stop
+smtpd_stop
+
+# An xoauth2 relay behind the proxy: the token request goes through it
+# too (CONNECT to the HTTPS token endpoint), then the SMTP session.
+mkdir -p "$T/oa"
+"$PYTHON3" "$top_srcdir/tests/servers/oauth_server.py" --dir "$T/oa/out" \
+    --port-file "$T/oa/ports" --cert "$C/server.pem" --key "$C/server.key" \
+    --grant client --client-id app --client-secret 'pr0xy-secret' \
+    --scope https://outlook.office365.com/.default 2>"$T/oa/err" &
+i=0
+while [ ! -s "$T/oa/ports" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$T/oa/ports" ] || { echo "FAIL: oauth_server.py did not start"; exit 1; }
+. "$T/oa/ports"
+printf 'pr0xy-secret\n' >"$T/oa/secret"
+chmod 600 "$T/oa/secret"
+oauth_port=${OAUTH_URL##*:}
+oauth_port=${oauth_port%%/*}
+proxy_start ok
+conf "$SMTPD_PORT" 'tls = "starttls"' "ca_file = \"$C/ca.pem\"" \
+    "proxy = \"http://127.0.0.1:$PROXY_PORT\"" 'auth = "xoauth2"' \
+    'username = "app@corp.example"' "oauth2_token_url = \"$OAUTH_URL\"" \
+    'client_id = "app"' "client_secret = \"file:$T/oa/secret\"" \
+    'scope = "https://outlook.office365.com/.default"'
+drive -f a@example.com "$T/msg" b@example.com
+expect_line '^b@example.com ok 250 ' "xoauth2 through the proxy"
+grep -q "^CONNECT 127.0.0.1:$oauth_port HTTP" "$T/proxy.log" &&
+    ok "the token request went through the proxy" ||
+    fail "no CONNECT to the token endpoint: $(cat "$T/proxy.log")"
 proxy_stop
 smtpd_stop
 

@@ -5,6 +5,9 @@
 #                              and relay.test (tls_name tests)
 #   other-ca.pem               a second CA nobody trusts
 #   untrusted.pem / .key       a server certificate signed by other-ca
+#   client.pem / client.key    a client certificate (CN mailshim-client,
+#                              clientAuth) signed by ca
+#   rogue-client.pem / .key    a client certificate signed by other-ca
 # Exits non-zero if openssl fails.
 set -eu
 dir=${1:?usage: mkcerts.sh DIR}
@@ -19,11 +22,11 @@ mkca() { # name subject
 	    -addext basicConstraints=critical,CA:TRUE \
 	    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 }
-mkcert() { # name ca
+mkcert() { # name ca [CN usage]
 	openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" \
-	    -subj "/CN=localhost" 2>/dev/null
-	printf '%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
-	    "$san" >"$1.ext"
+	    -subj "/CN=${3:-localhost}" 2>/dev/null
+	printf '%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' \
+	    "$san" "${4:-serverAuth}" >"$1.ext"
 	openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" \
 	    -CAcreateserial -out "$1.pem" -days "$days" -extfile "$1.ext" \
 	    2>/dev/null
@@ -33,4 +36,6 @@ mkca ca "/CN=mailshim test CA"
 mkca other-ca "/CN=mailshim untrusted CA"
 mkcert server ca
 mkcert untrusted other-ca
+mkcert client ca mailshim-client clientAuth
+mkcert rogue-client other-ca mailshim-rogue clientAuth
 chmod 600 ./*.key

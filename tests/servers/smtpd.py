@@ -13,6 +13,10 @@ dot-unstuffing, CRLF included). DIR/session.log gets one line per command
 as "CONN COMMAND ARGS" (AUTH shows the mechanism only, never the data),
 plus "CONN CONNECT plain|tls" when a connection is accepted.
 
+--client-ca CA.pem makes both listeners require a client certificate
+signed by that CA (TLS handshake fails otherwise); MAIL then logs
+"CONN (client cert CN)".
+
 Faults come from options or from --script FILE (JSON with the same names,
 dashes as underscores). --raw MODE replaces SMTP with a raw socket that
 misbehaves: no-banner, banner-421, slow (one byte per second), endless
@@ -43,6 +47,9 @@ def parse_args(argv):
     p.add_argument("--port-file", required=True)
     p.add_argument("--cert", help="server certificate (PEM)")
     p.add_argument("--key", help="server key (PEM)")
+    p.add_argument("--client-ca",
+                   help="require a TLS client certificate signed by this "
+                   "CA (PEM); its CN is logged as (client cert CN)")
     p.add_argument("--no-starttls", action="store_true",
                    help="do not offer STARTTLS on the plain port")
     p.add_argument("--require-starttls", action="store_true",
@@ -199,6 +206,8 @@ class TestSMTP(SMTP):
 
     async def smtp_MAIL(self, arg):
         self.logcmd(f"MAIL {arg}")
+        if self.args.client_ca:
+            self.logcmd(f"(client cert {client_cn(self.transport)})")
         if await self.maybe_421():
             return
         await self.stall("mail")
@@ -241,7 +250,20 @@ class TestSMTP(SMTP):
 def tls_context(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
+    if args.client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=args.client_ca)
     return ctx
+
+
+def client_cn(transport):
+    """The verified client certificate's CN, or None."""
+    cert = transport.get_extra_info("peercert") if transport else None
+    for rdn in (cert or {}).get("subject", ()):
+        for k, v in rdn:
+            if k == "commonName":
+                return v
+    return None
 
 
 def authenticator(args):

@@ -4,10 +4,11 @@
  *                outcome, so integration tests can talk to tests/servers/
  *                smtpd.py without the rest of the flusher.
  *
- * Usage:  smtp_drive -C CONF -r RELAY [-f SENDER] [-n COUNT] [-p] [-v]
- *                    MSGFILE RCPT...
+ * Usage:  smtp_drive -C CONF -r RELAY [-f SENDER] [-n COUNT] [-w SECS]
+ *                    [-p] [-v] MSGFILE RCPT...
  *         -n sends the same message COUNT times in one run (one relay, so
- *         connections are reused); -p probes instead of sending.
+ *         connections are reused), -w waits SECS between them; -p probes
+ *         instead of sending.
  * Output: per message: one line per recipient "ADDR STATUS REPLY", then
  *         "health=H peer=P remote_id=R connections=N".
  *         Exit 0 when every send returned MS_OK (whatever the results),
@@ -41,7 +42,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: smtp_drive -C CONF -r RELAY [-f SENDER] "
-	    "[-n COUNT] [-p] [-v] MSGFILE RCPT...\n");
+	    "[-n COUNT] [-w SECS] [-p] [-v] MSGFILE RCPT...\n");
 	exit(1);
 }
 
@@ -58,16 +59,17 @@ main(int argc, char **argv)
 	struct relay_msg msg;
 	struct relay_rcpt *rcpts;
 	struct stat sb;
-	long count = 1;
+	long count = 1, wait = 0;
 	bool probe = false;
 	int verbose = 0, c, fd, ret = 0;
 
-	while ((c = getopt(argc, argv, "C:r:f:n:pv")) != -1) {
+	while ((c = getopt(argc, argv, "C:r:f:n:w:pv")) != -1) {
 		switch (c) {
 		case 'C': conf_path = optarg; break;
 		case 'r': relay_name = optarg; break;
 		case 'f': sender = optarg; break;
 		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'w': wait = strtol(optarg, NULL, 10); break;
 		case 'p': probe = true; break;
 		case 'v': verbose++; break;
 		default: usage();
@@ -123,6 +125,8 @@ main(int argc, char **argv)
 	for (int i = optind + 1; i < argc; i++)
 		rcpts[i - optind - 1].addr = argv[i];
 	for (long k = 0; k < count; k++) {
+		if (k > 0 && wait > 0)
+			sleep((unsigned)wait);
 		memset(&msg, 0, sizeof(msg));
 		msg.qid = "DRIVE";
 		msg.sender = sender;
