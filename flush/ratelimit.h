@@ -7,8 +7,11 @@
  *         ratelimit_slow_step(), relay_hold_set(), relay_hold_get(),
  *         relay_hold_clear(), ratelimit_pacer().
  * Files:  run/rate-RELAY  "rl1 TOKENS LAST FACTOR ADJUST\n" (monotonic
- *                          clock seconds), flock'ed while read+written;
- *         run/hold-RELAY  "UNTIL REASON\n" (unix seconds), same locking.
+ *                          clock seconds);
+ *         run/hold-RELAY  "UNTIL REASON\n" (unix seconds).
+ *         Read-modify-write under an flock on run/ itself; each update
+ *         writes NAME.tmp and renames it over NAME (a file left by root
+ *         that the flusher cannot read is logged and replaced).
  *         RELAY is the relay name with bytes outside [A-Za-z0-9._-]
  *         replaced by '_'.
  *

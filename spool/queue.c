@@ -559,10 +559,20 @@ load_state(struct spool_msg *m, struct ms_err *err)
 		memset(&m->state, 0, sizeof(m->state));
 		return MS_OK;
 	}
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	/* EACCES (a state left by root), EMFILE, EIO...: the history of a
+	 * good message is in there, so it waits; it is never set aside. */
+	if (fd < 0) {
+		int e = errno;
+
+		return ms_err_set(err, MS_TEMP,
+		    "cannot read %s/%s/%s: %s; the message waits until it "
+		    "can be read%s",
+		    m->s->dir, area_name(m->area), name, strerror(e),
+		    e == EACCES ? " (chown it to the spool's owner)" : "");
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    sb.st_size > STATE_MAX) {
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return ms_err_set(err, MS_DATA,
 		    "state file %s is unreadable or "
 		    "odd",

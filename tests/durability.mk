@@ -1,0 +1,7 @@
+# tests/durability.mk - the flusher's crash windows and the spool's
+# owners (issue 19): what tests/README's crash-window table cites. Most
+# need root (users, mounts) and skip otherwise.
+dur_tests = \
+	tests/integration/hard_durable_owner.sh
+TESTS += $(dur_tests)
+EXTRA_DIST += $(dur_tests)
