@@ -173,8 +173,10 @@ struct attempt {
 	const struct route_conf *route;
 	const char *masq_domain; /* masquerade header From: */
 	const char *masq_host;
-	bool counted;	 /* some failure counts as an attempt */
-	long retry_hint; /* seconds, from holds / throttling */
+	bool counted;	      /* some failure counts as an attempt */
+	long retry_hint;      /* seconds, from holds / throttling */
+	bool sent_since_save; /* a recipient went out since the last save */
+	bool stuck;	      /* the spool cannot record an outcome */
 };
 
 static void
@@ -331,12 +333,14 @@ record_results(struct deliver_ctx *ctx, struct spool_msg *m,
 
 		state_set(
 		    &m->state, rr->addr, s, rc->name, rr->reply, now, &err);
-		if (s == RCPT_SENT)
+		if (s == RCPT_SENT) {
 			c->sent++;
-		else if (s == RCPT_DEAD)
+			at->sent_since_save = true;
+		} else if (s == RCPT_DEAD) {
 			c->dead++;
-		else
+		} else {
 			c->deferred++;
+		}
 		if (s == RCPT_DEFERRED && !rm->no_count)
 			at->counted = true;
 	}
@@ -439,6 +443,38 @@ mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
 	}
 }
 
+/* The due time a flusher killed during the next transaction leaves:
+ * as if that attempt had failed. */
+static long long
+prepare_due(
+    const struct deliver_ctx *ctx, const struct spool_msg *m, long long now)
+{
+	return now +
+	    backoff_delay(ctx->conf->retry_first, ctx->conf->retry_max,
+		m->state.attempts + 1, (double)random() / RAND_MAX);
+}
+
+/* Records the state (recipients sent so far included) and keeps room for
+ * the next outcome. False when the spool cannot: the open recipients
+ * are deferred and at->stuck is set; the caller sends nothing more. */
+static bool
+checkpoint(struct deliver_ctx *ctx, struct spool_msg *m, struct attempt *at)
+{
+	struct ms_err err;
+	long long now = (long long)time(NULL);
+
+	if (spool_prepare(m, prepare_due(ctx, m, now), &err) == MS_OK) {
+		at->sent_since_save = false;
+		return true;
+	}
+	log_msg(LOG_CRIT,
+	    "%s: the spool cannot record delivery outcomes, so nothing is "
+	    "sent: %s",
+	    m->id, err.msg);
+	at->stuck = true;
+	return false;
+}
+
 static void
 route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
     const struct route_conf *rt, const char *sender, long long now,
@@ -461,6 +497,10 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		}
 		if (!relay_usable(ctx, r, now, why, sizeof(why)))
 			continue;
+		/* Who the previous relay took is on disk before the next
+		 * transaction starts; if it cannot be, nobody else is tried. */
+		if (at->sent_since_save && !checkpoint(ctx, m, at))
+			return;
 		try_relay(ctx, m, r, at, now);
 		why[0] = '\0';
 	}
@@ -532,26 +572,35 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		if (next_try != NULL)
 			*next_try = m->state.next_try;
 		if (spool_save_state(m, &err) != MS_OK) {
-			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			log_msg(LOG_CRIT,
+			    "%s: cannot record the outcome (%s); the flusher "
+			    "stops",
+			    m->id, err.msg);
 			spool_release(m);
-			return DELIVER_ERROR;
+			return DELIVER_STUCK;
 		}
 		spool_release(m);
 		return DELIVER_DEFERRED;
 	}
 	if (dead) {
-		notify_dead(ctx, m);
+		/* The notice goes once the message is in dead/, so that a
+		 * failed bury (retried next pass) does not repeat it. */
 		if (spool_bury(m, &err) != MS_OK) {
-			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			log_msg(LOG_CRIT,
+			    "%s: cannot move to dead letters (%s); the "
+			    "flusher stops",
+			    m->id, err.msg);
 			spool_release(m);
-			return DELIVER_ERROR;
+			return DELIVER_STUCK;
 		}
 		log_msg(LOG_WARNING, "%s: moved to dead letters", m->id);
+		notify_dead(ctx, m);
+		spool_release(m);
 		return DELIVER_DEAD;
 	}
 	if (spool_finish(m, &err) != MS_OK) {
-		log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
-		return DELIVER_ERROR;
+		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
+		return DELIVER_STUCK;
 	}
 	log_msg(LOG_INFO, "%s: removed", m->id);
 	return DELIVER_DONE;
@@ -590,11 +639,18 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
 	} else if (collect_open(m, &at) > 0) {
+		/* Nothing goes out unless its outcome can be recorded. */
+		at.sent_since_save = true;
 		route_recipients(ctx, m, rt,
 		    rt->rewrite_sender != NULL ? rt->rewrite_sender : sender,
 		    now, &at);
 	}
-	out = finish_message(ctx, m, &at, now, next_try);
+	if (at.stuck) {
+		spool_release(m);
+		out = DELIVER_STUCK;
+	} else {
+		out = finish_message(ctx, m, &at, now, next_try);
+	}
 	free(sender);
 	free(at.rcpts);
 	return out;

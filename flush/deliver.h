@@ -37,7 +37,9 @@ enum deliver_outcome {
 	DELIVER_DONE,	  /* every recipient has the message */
 	DELIVER_DEFERRED, /* someone is still waiting */
 	DELIVER_DEAD,	  /* moved to dead/ */
-	DELIVER_ERROR,	  /* the spool could not be updated */
+	DELIVER_ERROR,	  /* not tried: the message could not be read */
+	DELIVER_STUCK,	  /* the spool cannot record an outcome: nothing
+			     (more) was sent; the flusher must stop */
 };
 
 enum ms_status deliver_ctx_init(struct deliver_ctx *ctx,

@@ -30,6 +30,7 @@
 #include "spool.h"
 
 static volatile sig_atomic_t stop_requested;
+static bool spool_stuck; /* an outcome could not be recorded: stop */
 
 static void
 on_stop(int sig)
@@ -53,7 +54,7 @@ install_signals(void)
 }
 
 struct pass_result {
-	unsigned delivered, deferred, dead, errors;
+	unsigned delivered, deferred, dead, errors, stuck;
 	long long next_due; /* earliest next_try seen, 0 = none */
 };
 
@@ -90,7 +91,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 {
 	long long now = (long long)time(NULL);
 
-	for (size_t k = 0; k < n && !stop_requested; k++) {
+	for (size_t k = 0; k < n && !stop_requested && !spool_stuck; k++) {
 		struct spool_entry *e = &v[(start + k) % n];
 		struct spool_msg m;
 		struct ms_err err;
@@ -133,6 +134,13 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			break;
 		case DELIVER_DEAD: r->dead++; break;
 		case DELIVER_ERROR: r->errors++; break;
+		case DELIVER_STUCK:
+			/* The same failure would meet every other message:
+			 * stop, loudly, rather than send what we cannot
+			 * record. */
+			r->stuck++;
+			spool_stuck = true;
+			break;
 		}
 		now = (long long)time(NULL);
 	}
@@ -171,7 +179,10 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			deliver_entries(&child, v, n,
 			    n * (size_t)w / (size_t)workers, &mine);
 			deliver_ctx_free(&child);
-			_exit(mine.errors ? 1 : mine.deferred ? 75 : 0);
+			_exit(mine.stuck	? 74
+				: mine.errors	? 1
+				: mine.deferred ? 75
+						: 0);
 		}
 		if (pid > 0)
 			kids[started++] = pid;
@@ -191,6 +202,8 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 75)
 			r->deferred++;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 74)
+			r->stuck++;
 		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			r->errors++;
 	}
@@ -214,11 +227,13 @@ one_pass(struct deliver_ctx *ctx, int workers, struct pass_result *r,
 		deliver_entries(ctx, v, n, 0, r);
 	deliver_stats_flush(ctx);
 	free(v);
-	if (r->delivered + r->deferred + r->dead + r->errors > 0)
+	if (r->delivered + r->deferred + r->dead + r->errors + r->stuck > 0)
 		log_msg(LOG_INFO,
 		    "flush: %u delivered, %u deferred, %u dead, "
-		    "%u errors",
-		    r->delivered, r->deferred, r->dead, r->errors);
+		    "%u errors%s",
+		    r->delivered, r->deferred, r->dead, r->errors,
+		    r->stuck ? ", stopped: the spool cannot record outcomes"
+			     : "");
 	return MS_OK;
 }
 
@@ -290,7 +305,7 @@ run_flush(
 	struct spool spool;
 	struct deliver_ctx ctx;
 	struct pass_result r = { 0 };
-	unsigned deferred = 0, errors = 0;
+	unsigned deferred = 0, errors = 0, stuck = 0;
 	int workers = workers_for(conf, opts), ifd = -1;
 	enum ms_status st;
 
@@ -309,7 +324,8 @@ run_flush(
 			break;
 		deferred += r.deferred;
 		errors += r.errors;
-		if (!opts->watch || stop_requested)
+		stuck += r.stuck;
+		if (!opts->watch || stop_requested || stuck > 0)
 			break;
 		/* Idle connections are closed by servers anyway (SES after
 		 * ~10 s): drop ours rather than find them dead later. */
@@ -324,6 +340,12 @@ run_flush(
 	spool_close(&spool);
 	if (st != MS_OK)
 		return st;
+	if (stuck > 0)
+		return ms_err_set(err, MS_IOERR,
+		    "stopped: the spool %s cannot record delivery outcomes "
+		    "(full, read-only or failing: see the log); nothing is "
+		    "sent until it can",
+		    conf->spool);
 	if (errors > 0)
 		return ms_err_set(err, MS_TEMP,
 		    "%u messages could not be "

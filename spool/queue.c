@@ -596,6 +596,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+	m->resfd = -1;
 	m->s = s;
 	m->area = area;
 	if (busy != NULL)
@@ -672,10 +673,13 @@ state_has_sent(const struct msg_state *st)
 	return false;
 }
 
-/* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try. */
+/* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try.
+ * *resfd (when >= 0) is an open ID.state.tmp with room reserved by
+ * spool_prepare: it is used (and consumed) instead of a new file. The
+ * file is fsynced when sync is set or a recipient is marked sent. */
 static enum ms_status
-write_state(
-    int dirfd, const char *id, const struct msg_state *st, struct ms_err *err)
+write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
+    bool sync, struct ms_err *err)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 	char tmp[sizeof(name) + 4];
@@ -689,15 +693,22 @@ write_state(
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	if ((rc = state_format(st, &text, &len, err)) != MS_OK)
 		return rc;
-	fd = openat(dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (resfd != NULL && *resfd >= 0) {
+		fd = *resfd;
+		*resfd = -1;
+	} else {
+		fd = openat(dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	}
 	if (fd < 0) {
 		free(text);
 		return ms_err_set(
 		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
 	}
+	errno = 0;
 	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
+		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -712,8 +723,16 @@ write_state(
 	times[1].tv_nsec = 0;
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
-	if (off != len || futimens(fd, times) != 0 ||
-	    (state_has_sent(st) && fsync(fd) != 0) || close(fd) != 0) {
+	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
+	    futimens(fd, times) != 0 ||
+	    ((sync || state_has_sent(st)) && fsync(fd) != 0)) {
+		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
+		    errno ? strerror(errno) : "short write");
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	if (close(fd) != 0) {
 		rc = ms_err_set(
 		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
 		unlinkat(dirfd, tmp, 0);
@@ -728,10 +747,74 @@ write_state(
 	return MS_OK;
 }
 
+/* Room for the outcome of a transaction: the state as it is plus a
+ * reply and a relay name for every recipient. */
+static off_t
+state_room(const struct msg_state *st)
+{
+	off_t room = 8192;
+
+	for (size_t i = 0; i < st->nrcpt; i++)
+		room += (off_t)strlen(st->rcpts[i].addr) + 1024;
+	if (st->reason != NULL)
+		room += (off_t)strlen(st->reason);
+	return room;
+}
+
+static void
+drop_reserve(struct spool_msg *m)
+{
+	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
+
+	if (m->resfd < 0)
+		return;
+	close(m->resfd);
+	m->resfd = -1;
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
+	unlinkat(area_fd(m->s, m->area), tmp, 0);
+}
+
+enum ms_status
+spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
+{
+	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
+	int dirfd = area_fd(m->s, m->area);
+	long long keep = m->state.next_try;
+	enum ms_status st;
+	int fd, e;
+
+	drop_reserve(m);
+	m->state.next_try = next_try;
+	st = write_state(dirfd, m->id, &m->state, NULL, true, err);
+	m->state.next_try = keep;
+	if (st != MS_OK)
+		return st;
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
+	fd = openat(dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ms_err_set(err, MS_TEMP, "cannot reserve %s: %s", tmp,
+		    strerror(errno));
+	/* Blocks reserved, size left at 0: the outcome is written into
+	 * them however full the file system is by then. */
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, state_room(&m->state)) != 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot reserve room for the state of %s: %s", m->id,
+		    strerror(e));
+	}
+	m->resfd = fd;
+	return MS_OK;
+}
+
 enum ms_status
 spool_save_state(struct spool_msg *m, struct ms_err *err)
 {
-	return write_state(area_fd(m->s, m->area), m->id, &m->state, err);
+	return write_state(
+	    area_fd(m->s, m->area), m->id, &m->state, &m->resfd, true, err);
 }
 
 static void
@@ -746,19 +829,38 @@ unlink_state(int dirfd, const char *id)
 enum ms_status
 spool_finish(struct spool_msg *m, struct ms_err *err)
 {
-	return spool_delete(m, err);
+	int fd = area_fd(m->s, m->area);
+	enum ms_status st;
+	struct ms_err e2;
+
+	if (unlinkat(fd, m->id, 0) != 0 && errno != ENOENT) {
+		st = ms_err_set(err, MS_TEMP, "cannot remove %s/%s: %s",
+		    area_name(m->area), m->id, strerror(errno));
+		/* Everyone has it: say so, so that the next pass only
+		 * removes it. */
+		if (write_state(fd, m->id, &m->state, &m->resfd, true, &e2) !=
+		    MS_OK)
+			log_msg(LOG_ERR, "%s: %s", m->id, e2.msg);
+		spool_release(m);
+		return st;
+	}
+	unlink_state(fd, m->id);
+	spool_release(m);
+	return MS_OK;
 }
 
 /* Moves message and state from one area to another: state written first
  * at the target, then the message renamed, then the old state removed. A
  * crash in between leaves at worst an orphan state, never a lost message. */
 static enum ms_status
-move_msg(struct spool_msg *m, enum spool_area to, struct ms_err *err)
+move_msg(
+    struct spool_msg *m, enum spool_area to, bool release, struct ms_err *err)
 {
 	int from_fd = area_fd(m->s, m->area), to_fd = area_fd(m->s, to);
 	enum ms_status st;
 
-	if ((st = write_state(to_fd, m->id, &m->state, err)) != MS_OK)
+	if ((st = write_state(to_fd, m->id, &m->state, NULL, true, err)) !=
+	    MS_OK)
 		return st;
 	if (renameat(from_fd, m->id, to_fd, m->id) != 0) {
 		st = ms_err_set(err, MS_TEMP, "cannot move %s to %s/: %s",
@@ -768,14 +870,23 @@ move_msg(struct spool_msg *m, enum spool_area to, struct ms_err *err)
 	}
 	unlink_state(from_fd, m->id);
 	m->area = to;
-	spool_release(m);
+	if (release)
+		spool_release(m);
 	return MS_OK;
 }
 
 enum ms_status
 spool_bury(struct spool_msg *m, struct ms_err *err)
 {
-	return move_msg(m, AREA_DEAD, err);
+	enum ms_status st;
+
+	/* The outcome first, where the message is: if the move fails, the
+	 * next pass finds nobody to send to and only buries it again. */
+	st = write_state(
+	    area_fd(m->s, m->area), m->id, &m->state, &m->resfd, true, err);
+	if (st != MS_OK)
+		return st;
+	return move_msg(m, AREA_DEAD, false, err);
 }
 
 enum ms_status
@@ -786,7 +897,7 @@ spool_requeue(struct spool_msg *m, struct ms_err *err)
 			m->state.rcpts[i].status = RCPT_PENDING;
 	m->state.attempts = 0;
 	m->state.next_try = 0;
-	return move_msg(m, AREA_QUEUE, err);
+	return move_msg(m, AREA_QUEUE, true, err);
 }
 
 enum ms_status
@@ -813,6 +924,8 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 void
 spool_release(struct spool_msg *m)
 {
+	if (m->s != NULL)
+		drop_reserve(m);
 	if (m->fd >= 0)
 		close(m->fd); /* drops the flock */
 	m->fd = -1;

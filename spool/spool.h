@@ -122,6 +122,7 @@ struct spool_msg {
 	off_t body_offset; /* first byte of the RFC 5322 message */
 	off_t file_size;
 	struct msg_state state;
+	int resfd; /* ID.state.tmp kept ready by spool_prepare, or -1 */
 };
 
 /* Claims queue or dead message id: opens it without following links,
@@ -137,14 +138,28 @@ enum ms_status spool_claim(struct spool *s, enum spool_area area,
 enum ms_status spool_peek(struct spool *s, enum spool_area area, const char *id,
     struct spool_msg *m, struct ms_err *err);
 
-/* Writes m->state atomically; the state file's mtime becomes
- * m->state.next_try so a scan knows what is due without opening it. */
+/* Before anything is sent: writes and fsyncs m->state with next_try as
+ * its due time (what a flusher killed in the transaction leaves), then
+ * keeps ID.state.tmp open with room reserved for the outcome. An error
+ * means the spool cannot record what happens: send nothing (issue 19:
+ * a spool that cannot record an outcome must not send the same thing
+ * again on every pass). */
+enum ms_status
+spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err);
+
+/* Writes m->state atomically (into the room spool_prepare reserved, if
+ * any) and fsyncs it; the state file's mtime becomes m->state.next_try
+ * so a scan knows what is due without opening it. */
 enum ms_status spool_save_state(struct spool_msg *m, struct ms_err *err);
 
-/* Delivered to everyone: removes message and state, releases. */
+/* Delivered to everyone: removes message and state, releases. When the
+ * message cannot be removed, the state is saved (everyone sent) so that
+ * the next pass removes it without sending. */
 enum ms_status spool_finish(struct spool_msg *m, struct ms_err *err);
 
-/* Moves the message and its state (saved first) to dead/, releases. */
+/* Saves the final state in queue/ first (a failure after that retries
+ * the bury, never the sending), then moves message and state to dead/.
+ * m stays claimed (now in dead/): the caller releases it. */
 enum ms_status spool_bury(struct spool_msg *m, struct ms_err *err);
 
 /* Moves a dead message back to queue/, due now, dead recipients made

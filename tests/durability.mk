@@ -2,6 +2,7 @@
 # owners (issue 19): what tests/README's crash-window table cites. Most
 # need root (users, mounts) and skip otherwise.
 dur_tests = \
-	tests/integration/hard_durable_owner.sh
+	tests/integration/hard_durable_owner.sh \
+	tests/integration/hard_durable_full.sh
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests)
