@@ -346,6 +346,47 @@ record_results(struct deliver_ctx *ctx, struct spool_msg *m,
 	}
 }
 
+static bool
+checkpoint(struct deliver_ctx *ctx, struct spool_msg *m, struct attempt *at);
+
+static bool
+stopping(const struct deliver_ctx *ctx)
+{
+	return ctx->stop != NULL && *ctx->stop;
+}
+
+struct committed_arg {
+	struct deliver_ctx *ctx;
+	struct spool_msg *m;
+	struct attempt *at;
+	const struct relay_conf *rc;
+};
+
+/* One transaction of several is over: those who accepted it are written
+ * down (and synced) before the next one starts. */
+static enum ms_status
+on_committed(
+    void *arg, const struct relay_rcpt *rcpts, size_t n, struct ms_err *err)
+{
+	struct committed_arg *ca = arg;
+	long long now = (long long)time(NULL);
+	bool any = false;
+	struct ms_err e2;
+
+	for (size_t i = 0; i < n; i++)
+		if (rcpts[i].result == MS_OK) {
+			state_set(&ca->m->state, rcpts[i].addr, RCPT_SENT,
+			    ca->rc->name, rcpts[i].reply, now, &e2);
+			any = true;
+		}
+	if (any && !checkpoint(ca->ctx, ca->m, ca->at))
+		return ms_err_set(
+		    err, MS_TEMP, "the spool cannot record outcomes");
+	if (stopping(ca->ctx))
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
+	return MS_OK;
+}
+
 /* Sends the open recipients through relay r; records outcomes. */
 static void
 try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
@@ -365,7 +406,10 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		    : rc->configuration_set,
 	};
 	struct ms_err err;
+	struct committed_arg ca = { ctx, m, at, rc };
 
+	rm.committed = on_committed;
+	rm.committed_arg = &ca;
 	if (open_source(m, &src, rc, at, &err) != MS_OK) {
 		for (size_t i = 0; i < at->n; i++) {
 			at->rcpts[i].result = MS_TEMP;
@@ -382,6 +426,16 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		rc->rate > 0 ? rc->rate : 1.0, (unsigned)at->n, &err) != MS_OK)
 		log_msg(
 		    LOG_WARNING, "relay %s: rate limit: %s", rc->name, err.msg);
+	if (stopping(ctx)) { /* stopped while waiting for the bucket */
+		msg_source_close(&src);
+		for (size_t i = 0; i < at->n; i++) {
+			at->rcpts[i].result = MS_TEMP;
+			ms_copy(at->rcpts[i].reply, RELAY_REPLY_MAX,
+			    "not attempted: the flusher is stopping");
+		}
+		at->retry_hint = NO_COUNT_RETRY;
+		return;
+	}
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
@@ -497,6 +551,11 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		}
 		if (!relay_usable(ctx, r, now, why, sizeof(why)))
 			continue;
+		if (stopping(ctx)) {
+			snprintf(why, sizeof(why),
+			    "not attempted: the flusher is stopping");
+			break;
+		}
 		/* Who the previous relay took is on disk before the next
 		 * transaction starts; if it cannot be, nobody else is tried. */
 		if (at->sent_since_save && !checkpoint(ctx, m, at))

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h> /* isfinite */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,17 +104,31 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static const volatile sig_atomic_t *stop_flag;
+
+void
+ratelimit_stop_flag(const volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+/* Sleeps, but not through a request to stop (a termination signal is
+ * never held back by a wait for the bucket). False when cut short. */
+static bool
 sleep_for(double secs)
 {
 	struct timespec ts, rem;
 
 	if (secs <= 0)
-		return;
+		return true;
 	ts.tv_sec = (time_t)secs;
 	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &rem) != 0 && errno == EINTR) {
+		if (stop_flag != NULL && *stop_flag)
+			return false;
 		ts = rem;
+	}
+	return true;
 }
 
 static enum ms_status
@@ -333,9 +348,11 @@ ratelimit_acquire(
 
 	if (!(rate > 0) || n == 0)
 		return MS_OK;
+	if (stop_flag != NULL && *stop_flag)
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
 	rc = bucket_op(runfd, relay, rate, n, 0, &wait, err);
-	if (rc == MS_OK)
-		sleep_for(wait); /* outside the lock */
+	if (rc == MS_OK && !sleep_for(wait)) /* outside the lock */
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
 	return rc;
 }
 

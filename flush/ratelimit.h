@@ -34,6 +34,7 @@
 #ifndef MS_RATELIMIT_H
 #define MS_RATELIMIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -92,5 +93,9 @@ void relay_hold_clear(int runfd, const char *relay);
 /* Fills pc with the relay hooks (relay.h) backed by the files above in the
  * run/ directory *runfd, which must stay open while relays use pc. */
 void ratelimit_pacer(struct relay_pacer *pc, int *runfd);
+
+/* A flag set by the flusher's SIGTERM handler: a wait for the bucket
+ * ends (MS_TEMP, nothing sent) as soon as it is set. */
+void ratelimit_stop_flag(const volatile sig_atomic_t *flag);
 
 #endif

@@ -5,9 +5,9 @@
  *         the next deferred message).
  *
  * API:    run_flush().
- * Signals: SIGTERM/SIGINT only set a flag; the message in flight is
- *         finished (or its claim released by the kernel if we are killed
- *         harder), then the process exits.
+ * Signals: SIGTERM/SIGINT only set a flag; the transaction in flight is
+ *         finished and recorded, no other starts (nor a rate-limit wait
+ *         goes on), workers are told, then the process exits.
  */
 #include "config.h"
 
@@ -26,6 +26,7 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "run.h"
 #include "spool.h"
 
@@ -51,6 +52,7 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ratelimit_stop_flag(&stop_requested);
 }
 
 struct pass_result {
@@ -65,22 +67,17 @@ note_due(struct pass_result *r, long long t)
 		r->next_due = t;
 }
 
-/* Delivers one message with SIGTERM/SIGINT held back: a signal must not
- * cut an SMTP transaction short (the server may already have the message
- * and we would send it again). The handler runs as soon as it is over. */
+/* SIGTERM/SIGINT only set stop_requested (SA_RESTART: reads and writes
+ * go on; libcurl's poll retries): the SMTP or API transaction in
+ * progress is finished, never cut short (the server may already have the
+ * message), and recorded; no other transaction starts, and a wait for a
+ * rate-limit bucket ends at once. So a stop takes at most one
+ * transaction: the units' TimeoutStopSec is above the longest one. */
 static enum deliver_outcome
 deliver_guarded(struct deliver_ctx *ctx, struct spool_msg *m, long long *next)
 {
-	sigset_t block, old;
-	enum deliver_outcome out;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	out = deliver_one(ctx, m, next);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return out;
+	ctx->stop = &stop_requested;
+	return deliver_one(ctx, m, next);
 }
 
 /* Walks entries starting at index start (so parallel workers begin at
@@ -192,13 +189,20 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	}
 	deliver_entries(ctx, v, n, 0, r);
 	for (int i = 0; i < started; i++) {
-		int status;
+		int status = 0;
+		bool told = false;
+		pid_t got;
 
-		while (waitpid(kids[i], &status, 0) < 0) {
-			if (errno != EINTR)
-				break;
-			if (stop_requested)
-				kill(kids[i], SIGTERM);
+		/* Polled: with SA_RESTART a blocking waitpid never returns
+		 * for our SIGTERM, which the workers must hear too. */
+		while ((got = waitpid(kids[i], &status, WNOHANG)) == 0 ||
+		    (got < 0 && errno == EINTR)) {
+			if (stop_requested && !told) {
+				for (int k = i; k < started; k++)
+					kill(kids[k], SIGTERM);
+				told = true;
+			}
+			usleep(100000);
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 75)
 			r->deferred++;

@@ -3,6 +3,7 @@
 # need root (users, mounts) and skip otherwise.
 dur_tests = \
 	tests/integration/hard_durable_owner.sh \
-	tests/integration/hard_durable_full.sh
+	tests/integration/hard_durable_full.sh \
+	tests/integration/hard_durable_kill.sh
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests)
