@@ -35,6 +35,8 @@
 #define STATE_SUFFIX ".state"
 #define STATE_MAX    (16 * 1024 * 1024)
 #define TMP_MAX_AGE  (24 * 3600)
+#define WS_SYNC	     1 /* write_state: fsync the file */
+#define WS_DIRSYNC   2 /* ... and its directory after the rename */
 
 static const struct {
 	const char *name;
@@ -364,6 +366,12 @@ spool_pickup(struct spool *s)
 			    s->dir, de->d_name, strerror(errno));
 	}
 	closedir(d);
+	/* Once per pass, before anything picked up is delivered: a
+	 * message must not return to new/ after its outcome is recorded
+	 * in queue/. new/ too: the renames out of it. */
+	if (moved > 0 && (fsync(s->queuefd) != 0 || fsync(s->newfd) != 0))
+		log_msg(LOG_ERR, "cannot sync %s/queue after pickup: %s",
+		    s->dir, strerror(errno));
 	return moved;
 }
 
@@ -676,10 +684,11 @@ state_has_sent(const struct msg_state *st)
 /* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try.
  * *resfd (when >= 0) is an open ID.state.tmp with room reserved by
  * spool_prepare: it is used (and consumed) instead of a new file. The
- * file is fsynced when sync is set or a recipient is marked sent. */
+ * file is fsynced with WS_SYNC, the directory after the rename with
+ * WS_DIRSYNC; both whenever a recipient is marked sent. */
 static enum ms_status
 write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
-    bool sync, struct ms_err *err)
+    int flags, struct ms_err *err)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 	char tmp[sizeof(name) + 4];
@@ -693,6 +702,8 @@ write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	if ((rc = state_format(st, &text, &len, err)) != MS_OK)
 		return rc;
+	if (state_has_sent(st))
+		flags |= WS_SYNC | WS_DIRSYNC;
 	if (resfd != NULL && *resfd >= 0) {
 		fd = *resfd;
 		*resfd = -1;
@@ -724,8 +735,7 @@ write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
 	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
-	    futimens(fd, times) != 0 ||
-	    ((sync || state_has_sent(st)) && fsync(fd) != 0)) {
+	    futimens(fd, times) != 0 || ((flags & WS_SYNC) && fsync(fd) != 0)) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
 		    errno ? strerror(errno) : "short write");
 		close(fd);
@@ -744,6 +754,10 @@ write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
 		unlinkat(dirfd, tmp, 0);
 		return rc;
 	}
+	if ((flags & WS_DIRSYNC) && fsync(dirfd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync the directory of %s: %s", name,
+		    strerror(errno));
 	return MS_OK;
 }
 
@@ -785,7 +799,8 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 
 	drop_reserve(m);
 	m->state.next_try = next_try;
-	st = write_state(dirfd, m->id, &m->state, NULL, true, err);
+	/* Synced so that an EIO shows here, before anything is sent. */
+	st = write_state(dirfd, m->id, &m->state, NULL, WS_SYNC, err);
 	m->state.next_try = keep;
 	if (st != MS_OK)
 		return st;
@@ -813,8 +828,8 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 enum ms_status
 spool_save_state(struct spool_msg *m, struct ms_err *err)
 {
-	return write_state(
-	    area_fd(m->s, m->area), m->id, &m->state, &m->resfd, true, err);
+	return write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
+	    WS_SYNC | WS_DIRSYNC, err);
 }
 
 static void
@@ -838,9 +853,18 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 		    area_name(m->area), m->id, strerror(errno));
 		/* Everyone has it: say so, so that the next pass only
 		 * removes it. */
-		if (write_state(fd, m->id, &m->state, &m->resfd, true, &e2) !=
-		    MS_OK)
+		if (write_state(fd, m->id, &m->state, &m->resfd,
+			WS_SYNC | WS_DIRSYNC, &e2) != MS_OK)
 			log_msg(LOG_ERR, "%s: %s", m->id, e2.msg);
+		spool_release(m);
+		return st;
+	}
+	/* Gone for good before anything else happens: a delivered message
+	 * that came back after a power loss would be sent again. */
+	if (fsync(fd) != 0) {
+		st = ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
+		    m->id, strerror(errno));
 		spool_release(m);
 		return st;
 	}
@@ -859,7 +883,7 @@ move_msg(
 	int from_fd = area_fd(m->s, m->area), to_fd = area_fd(m->s, to);
 	enum ms_status st;
 
-	if ((st = write_state(to_fd, m->id, &m->state, NULL, true, err)) !=
+	if ((st = write_state(to_fd, m->id, &m->state, NULL, WS_SYNC, err)) !=
 	    MS_OK)
 		return st;
 	if (renameat(from_fd, m->id, to_fd, m->id) != 0) {
@@ -868,6 +892,12 @@ move_msg(
 		unlink_state(to_fd, m->id);
 		return st;
 	}
+	/* Both directories: the move (and the state beside it) must
+	 * survive a power loss before the old state goes. */
+	if (fsync(to_fd) != 0 || fsync(from_fd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after moving %s there: %s", area_name(to),
+		    m->id, strerror(errno));
 	unlink_state(from_fd, m->id);
 	m->area = to;
 	if (release)
@@ -882,8 +912,8 @@ spool_bury(struct spool_msg *m, struct ms_err *err)
 
 	/* The outcome first, where the message is: if the move fails, the
 	 * next pass finds nobody to send to and only buries it again. */
-	st = write_state(
-	    area_fd(m->s, m->area), m->id, &m->state, &m->resfd, true, err);
+	st = write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
+	    WS_SYNC | WS_DIRSYNC, err);
 	if (st != MS_OK)
 		return st;
 	return move_msg(m, AREA_DEAD, false, err);
@@ -912,6 +942,14 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 		    "cannot remove "
 		    "%s/%s: %s",
 		    area_name(m->area), m->id, strerror(errno));
+
+		spool_release(m);
+		return st;
+	}
+	if (fsync(fd) != 0) {
+		enum ms_status st = ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
+		    m->id, strerror(errno));
 
 		spool_release(m);
 		return st;
