@@ -95,6 +95,18 @@ relay_get(
 	return ctx->relays[i];
 }
 
+/* Seconds on a clock that no one sets (CLOCK_BOOTTIME: counts suspend
+ * too): holds within this process do not move with the wall clock. */
+static long long
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
 static double
 now_precise(void)
 {
@@ -255,7 +267,7 @@ hold_relay(struct deliver_ctx *ctx, struct relay *r, const char *why,
 	struct ms_err err;
 	char quoted[256];
 
-	r->cool_until = now + seconds;
+	r->cool_until = mono_now() + seconds;
 	if (relay_hold_set(ctx->spool->runfd, r->conf->name, now + seconds, why,
 		&first, &err) != MS_OK)
 		first = true;
@@ -280,12 +292,12 @@ relay_usable(struct deliver_ctx *ctx, struct relay *r, long long now, char *why,
 	if (relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
 		sizeof(reason), &err) == MS_OK &&
 	    until > now) {
-		r->cool_until = until;
+		r->cool_until = mono_now() + (until - now);
 		snprintf(why, whylen, "relay %s held for %llds more: %.300s",
 		    r->conf->name, until - now, reason);
 		return false;
 	}
-	if (r->cool_until > now) {
+	if (r->cool_until > mono_now()) {
 		snprintf(why, whylen, "relay %s held after a failure",
 		    r->conf->name);
 		return false;
@@ -596,17 +608,25 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 	bool open = false, dead = false;
 	struct ms_err err;
 	const char *why;
+	long long born;
+	int tries;
 
 	for (size_t i = 0; i < m->state.nrcpt; i++) {
 		open |= rcpt_open(&m->state.rcpts[i]);
 		dead |= m->state.rcpts[i].status == RCPT_DEAD;
 	}
-	if (open && now - m->env.arrival >= ctx->conf->give_up) {
+	/* Both the age (from arrival, or from the last requeue) and a
+	 * number of tries: a clock set days forward must not make the
+	 * first temporary failure a dead letter. This attempt counts. */
+	born = m->state.since > 0 ? m->state.since : m->env.arrival;
+	tries = m->state.attempts + (at->counted ? 1 : 0);
+	if (open && now - born >= ctx->conf->give_up &&
+	    tries >= ctx->conf->give_up_attempts) {
 		char text[128];
 
 		snprintf(text, sizeof(text),
-		    "gave up after %d attempts in %llds", m->state.attempts,
-		    (long long)(now - m->env.arrival));
+		    "gave up after %d attempts in %llds", tries,
+		    (long long)(now - born));
 		mark_open(m, RCPT_DEAD, text, now);
 		log_msg(LOG_WARNING, "%s: %s", m->id, text);
 		open = false;
@@ -627,6 +647,10 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 			(double)random() / RAND_MAX);
 		if (!at->counted && at->retry_hint > 0)
 			delay = at->retry_hint;
+		/* Never further out than retry_max: a scan takes anything
+		 * beyond that as due (the clock went back). */
+		if (delay > ctx->conf->retry_max)
+			delay = ctx->conf->retry_max;
 		m->state.next_try = now + delay;
 		if (next_try != NULL)
 			*next_try = m->state.next_try;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -429,6 +430,7 @@ relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
 {
 	char name[160], buf[512];
 	enum ms_status rc;
+	struct stat sb;
 
 	*until = 0;
 	if (reason != NULL && reasonlen > 0)
@@ -440,6 +442,13 @@ relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
 		return rc;
 	read_file(runfd, name, buf, sizeof(buf));
 	parse_hold(buf, until, reason, reasonlen);
+	/* The file was written when the hold began (or was extended): a
+	 * clock now earlier than that went back, and the hold, which would
+	 * last that much longer, is dropped (the relay is tried again and
+	 * held anew if it still fails). */
+	if (*until > 0 && fstatat(runfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (long long)time(NULL) + 1 < (long long)sb.st_mtime)
+		*until = 0;
 	if (*until <= (long long)time(NULL)) {
 		*until = 0;
 		if (reason != NULL && reasonlen > 0)

@@ -96,7 +96,11 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		bool busy;
 		enum ms_status st;
 
-		if (e->has_state && e->next_try > now) {
+		/* Due, unless its time is still ahead and no further than
+		 * retry_max: we never store a later one, so a later one means
+		 * the clock went back, and the message is due now. */
+		if (e->has_state && e->next_try > now &&
+		    e->next_try <= now + ctx->conf->retry_max) {
 			note_due(r, e->next_try);
 			continue;
 		}
@@ -118,7 +122,8 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		if (busy)
 			continue;
-		if (m.state.next_try > now) { /* changed since listed */
+		if (m.state.next_try > now && /* changed since listed */
+		    m.state.next_try <= now + ctx->conf->retry_max) {
 			note_due(r, m.state.next_try);
 			spool_release(&m);
 			continue;

@@ -80,11 +80,12 @@ struct ms_conf {
 	long max_message_size; /* bytes, front end refuses beyond */
 
 	/* retry policy */
-	long retry_first;  /* seconds */
-	long retry_max;	   /* seconds */
-	long give_up;	   /* seconds after arrival */
-	char *dead_notify; /* address told about dead letters or NULL */
-	long workers;	   /* parallel flusher workers */
+	long retry_first;      /* seconds */
+	long retry_max;	       /* seconds */
+	long give_up;	       /* seconds after arrival (or requeue) */
+	long give_up_attempts; /* ... and at least this many tries */
+	char *dead_notify;     /* address told about dead letters or NULL */
+	long workers;	       /* parallel flusher workers */
 
 	struct relay_conf *relays;
 	int nrelays;

@@ -120,7 +120,7 @@ struct relay {
 	const struct relay_ops *ops;
 	const struct relay_pacer *pacer; /* never NULL */
 	void *priv;
-	long long cool_until; /* skip until then (unix seconds) */
+	long long cool_until; /* skip until then (CLOCK_BOOTTIME s) */
 };
 
 /* Creates the runtime relay for conf (choosing ops by type). */

@@ -927,6 +927,7 @@ spool_requeue(struct spool_msg *m, struct ms_err *err)
 			m->state.rcpts[i].status = RCPT_PENDING;
 	m->state.attempts = 0;
 	m->state.next_try = 0;
+	m->state.since = (long long)time(NULL); /* a fresh give_up age */
 	return move_msg(m, AREA_QUEUE, true, err);
 }
 
