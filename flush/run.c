@@ -110,11 +110,8 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		 * listing: nothing to do, and nothing wrong. */
 		if (st == MS_USAGE)
 			continue;
-		if (st == MS_DATA) {
-			spool_quarantine(
-			    ctx->spool, AREA_QUEUE, e->id, err.msg);
+		if (st == MS_DATA) /* set aside (dead/ID.bad) by the claim */
 			continue;
-		}
 		if (st != MS_OK) {
 			log_msg(LOG_ERR, "%s: %s", e->id, err.msg);
 			r->errors++;
@@ -152,7 +149,15 @@ static enum ms_status
 list_queue(
     struct spool *s, struct spool_entry **v, size_t *n, struct ms_err *err)
 {
+	static time_t swept;
+	time_t now = time(NULL);
+
 	spool_pickup(s);
+	/* Orphans of killed flushers: once a run, hourly with --watch. */
+	if (swept == 0 || now - swept >= 3600 || now < swept) {
+		spool_sweep(s);
+		swept = now;
+	}
 	return spool_list(s, AREA_QUEUE, v, n, err);
 }
 
@@ -259,13 +264,16 @@ workers_for(const struct ms_conf *conf, const struct run_opts *opts)
 }
 
 #ifdef HAVE_SYS_INOTIFY_H
+static int run_wd = -1; /* the watch on run/, for run/wake */
+
 static int
 watch_open(const struct spool *s)
 {
-	char path[4200];
+	char path[4200], run[4200];
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
 	snprintf(path, sizeof(path), "%s/new", s->dir);
+	snprintf(run, sizeof(run), "%s/run", s->dir);
 	if (fd >= 0 &&
 	    inotify_add_watch(
 		fd, path, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
@@ -274,9 +282,46 @@ watch_open(const struct spool *s)
 		close(fd);
 		fd = -1;
 	}
+	/* retry and requeue write run/wake (spool_wake). */
+	if (fd >= 0 &&
+	    (run_wd = inotify_add_watch(fd, run, IN_CLOSE_WRITE)) < 0)
+		log_msg(LOG_WARNING,
+		    "inotify on %s failed (%s): retry and requeue wait for "
+		    "the rescan",
+		    run, strerror(errno));
 	return fd;
 }
+
+/* Drains ifd; true when an event is one that means "look again": any in
+ * new/, run/wake in run/ (the flusher's own run/ files are not). */
+static bool
+watch_drain(int ifd)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool wake = false;
+	ssize_t n;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->wd != run_wd ||
+			    (ev->len > 0 && strcmp(ev->name, SPOOL_WAKE) == 0))
+				wake = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return wake;
+}
 #else
+static bool
+watch_drain(int ifd)
+{
+	(void)ifd;
+	return true;
+}
+
 static int
 watch_open(const struct spool *s)
 {
@@ -285,15 +330,23 @@ watch_open(const struct spool *s)
 }
 #endif
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Sleeps until new mail arrives, the next deferred message is due, the
  * rescan interval passes, or a stop is requested. */
 static void
 watch_wait(int ifd, long long next_due, long rescan)
 {
 	long long now = (long long)time(NULL);
-	long long wait = rescan;
+	long long wait = rescan, end;
 	struct pollfd pfd = { .fd = ifd, .events = POLLIN };
-	char drain[4096];
 
 	if (next_due > 0 && next_due - now < wait)
 		wait = next_due > now ? next_due - now : 0;
@@ -302,9 +355,15 @@ watch_wait(int ifd, long long next_due, long rescan)
 		sleep(wait < 1 ? (unsigned)wait : 1);
 		return;
 	}
-	if (poll(&pfd, 1, (int)(wait * 1000)) > 0)
-		while (read(ifd, drain, sizeof(drain)) > 0)
-			;
+	end = mono_ms() + wait * 1000;
+	while (!stop_requested) {
+		long long left = end - mono_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return; /* time is up, or a signal */
+		if (watch_drain(ifd))
+			return;
+	}
 }
 
 enum ms_status

@@ -5,7 +5,8 @@
  * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
  *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
  *         spool_finish(), spool_bury(), spool_requeue(), spool_delete(),
- *         spool_quarantine(), spool_release().
+ *         spool_quarantine(), spool_release(), spool_sweep(),
+ *         spool_wake().
  * Trust:  nothing found in the spool is trusted: names are checked, files
  *         opened with O_NOFOLLOW and checked to be regular and singly
  *         linked, envelopes and states parsed defensively.
@@ -282,8 +283,13 @@ spool_quarantine(
 	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 
 	set_aside(s, area_fd(s, area), area_name(area), id, why);
+	/* Its history goes with it (dead/ID.state.bad), for the operator. */
 	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, id);
-	unlinkat(area_fd(s, area), state, 0);
+	if (faccessat(area_fd(s, area), state, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		set_aside(s, area_fd(s, area), area_name(area), state,
+		    "the state of a message set aside");
+	fsync(s->deadfd);
+	fsync(area_fd(s, area));
 }
 
 static const char *
@@ -373,6 +379,71 @@ spool_pickup(struct spool *s)
 		log_msg(LOG_ERR, "cannot sync %s/queue after pickup: %s",
 		    s->dir, strerror(errno));
 	return moved;
+}
+
+#define ORPHAN_AGE 3600 /* seconds: nobody writes a state that long */
+
+static bool is_state_name(const char *name);
+
+/* In one area: ID.state without ID, ID.state.tmp nobody is writing. */
+static void
+sweep_area(struct spool *s, enum spool_area area, time_t now)
+{
+	int dfd = area_fd(s, area);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char id[SPOOL_ID_LEN + 1];
+		bool tmp = n == SPOOL_ID_LEN + strlen(STATE_SUFFIX ".tmp") &&
+		    strcmp(de->d_name + SPOOL_ID_LEN, STATE_SUFFIX ".tmp") == 0;
+		struct stat sb;
+		int mfd;
+
+		if (!tmp && !is_state_name(de->d_name))
+			continue;
+		memcpy(id, de->d_name, SPOOL_ID_LEN);
+		id[SPOOL_ID_LEN] = '\0';
+		/* ctime: the state's mtime is its next attempt, not its age. */
+		if (!spool_id_valid(id) ||
+		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) || now - sb.st_ctime < ORPHAN_AGE)
+			continue;
+		mfd = openat(
+		    dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (mfd >= 0) {
+			/* The message is there: only a .tmp nobody holds. */
+			bool idle = tmp && flock(mfd, LOCK_EX | LOCK_NB) == 0;
+
+			if (idle)
+				unlinkat(dfd, de->d_name, 0);
+			close(mfd);
+			if (!idle)
+				continue;
+		} else if (errno != ENOENT ||
+		    unlinkat(dfd, de->d_name, 0) != 0) {
+			continue;
+		}
+		log_msg(LOG_INFO, "removed orphan %s/%s/%s", s->dir,
+		    area_name(area), de->d_name);
+	}
+	closedir(d);
+}
+
+void
+spool_sweep(struct spool *s)
+{
+	time_t now = time(NULL);
+
+	sweep_area(s, AREA_QUEUE, now);
+	sweep_area(s, AREA_DEAD, now);
 }
 
 static int
@@ -622,6 +693,9 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		st = ms_err_set(err, errno == ELOOP ? MS_DATA : MS_TEMP,
 		    "cannot open %s/%s: %s", area_name(area), id,
 		    strerror(errno));
+		/* A symbolic link: nobody can claim (or deliver) it. */
+		if (claim && st == MS_DATA)
+			spool_quarantine(s, area, id, err->msg);
 		return st;
 	}
 	if (claim && flock(m->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -645,17 +719,20 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 				   id);
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
-		spool_release(m);
-		return ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
+		st = ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
 		    area_name(area), id);
+	} else {
+		m->file_size = sb.st_size;
+		if ((st = load_envelope(m, err)) == MS_OK)
+			st = load_state(m, err);
 	}
-	m->file_size = sb.st_size;
-	if ((st = load_envelope(m, err)) != MS_OK ||
-	    (st = load_state(m, err)) != MS_OK) {
+	/* Damaged: set aside while the claim is still ours, so that it
+	 * can never move a message another flusher is delivering. */
+	if (claim && st == MS_DATA)
+		spool_quarantine(s, area, id, err->msg);
+	if (st != MS_OK)
 		spool_release(m);
-		return st;
-	}
-	return MS_OK;
+	return st;
 }
 
 enum ms_status
@@ -958,6 +1035,16 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 	unlink_state(fd, m->id);
 	spool_release(m);
 	return MS_OK;
+}
+
+void
+spool_wake(struct spool *s)
+{
+	int fd = openat(s->runfd, SPOOL_WAKE,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd); /* IN_CLOSE_WRITE is the signal */
 }
 
 void

@@ -129,8 +129,9 @@ struct spool_msg {
  * takes an exclusive non-blocking flock (released by the kernel if this
  * process dies), checks it is still linked, then reads envelope and state.
  * *busy is set (and MS_OK returned, nothing claimed) when another process
- * holds it or it vanished meanwhile. MS_DATA for a damaged file (the
- * caller sets it aside with spool_quarantine). */
+ * holds it or it vanished meanwhile. MS_DATA for a damaged file, which
+ * has then been set aside as dead/ID.bad while the claim was held.
+ * MS_TEMP (a state that cannot be read now...) leaves it alone. */
 enum ms_status spool_claim(struct spool *s, enum spool_area area,
     const char *id, struct spool_msg *m, bool *busy, struct ms_err *err);
 
@@ -169,9 +170,21 @@ enum ms_status spool_requeue(struct spool_msg *m, struct ms_err *err);
 /* Removes message and state from wherever m is. */
 enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
 
-/* Renames a damaged file to SPOOL/dead/ID.bad so nobody tries it again. */
+/* Renames a damaged file to SPOOL/dead/ID.bad (and its state to
+ * dead/ID.state.bad) so nobody tries it again. spool_claim does this for
+ * what it finds damaged, under the claim. */
 void spool_quarantine(
     struct spool *s, enum spool_area area, const char *id, const char *why);
+
+/* Removes, in queue/ and dead/, ID.state files whose message is gone
+ * and ID.state.tmp files nobody is writing (a flusher killed at the
+ * wrong moment), an hour after they last changed. */
+void spool_sweep(struct spool *s);
+
+/* Tells a `flush --watch` that something became due (retry, requeue):
+ * writes run/wake, which it watches. */
+#define SPOOL_WAKE "wake"
+void spool_wake(struct spool *s);
 
 /* Releases the claim and frees what claim/peek allocated. */
 void spool_release(struct spool_msg *m);

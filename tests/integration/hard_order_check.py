@@ -8,7 +8,8 @@ usage: hard_order_check.py LOG STEP...
 Each STEP is "op:dir[:name]" and must appear in the log in the order given
 (other calls may come between them):
   op    rename (dir = the target directory, name = the target name),
-        unlink, fsync, connect (dir and name ignored: "connect:-")
+        unlink, fsync, close (of a file: its directory and name),
+        connect (dir and name ignored: "connect:-")
   dir   the spool subdirectory's last path component (queue, dead, new)
   name  a name or a suffix after '*' ("*.state"); omitted for fsync
 Exits 0 when every step is found in order; else says which was not.
@@ -41,6 +42,12 @@ def events(path):
                 out.append(("unlink", dirs[0], names[0], line.strip()))
             elif call in ("fsync", "fdatasync") and dirs:
                 out.append(("fsync", dirs[0], "", line.strip()))
+            elif call == "close" and args.find("<") > 0:
+                full = FD.findall(args)
+                if full:
+                    parts = full[0].rstrip("/").split("/")
+                    out.append(("close", parts[-2] if len(parts) > 1
+                                else "", parts[-1], line.strip()))
             elif call == "connect":
                 out.append(("connect", "-", "", line.strip()))
     return out
