@@ -35,9 +35,10 @@
 
 #define STATE_SUFFIX ".state"
 #define STATE_MAX    (16 * 1024 * 1024)
-#define TMP_MAX_AGE  (24 * 3600)
-#define WS_SYNC	     1 /* write_state: fsync the file */
-#define WS_DIRSYNC   2 /* ... and its directory after the rename */
+#define TMP_MAX_AGE  (24 * 3600) /* tmp/ files we cannot lock-test */
+#define TMP_LOCK_AGE 600	 /* tmp/ files we can: unlocked this long */
+#define WS_SYNC	     1		 /* write_state: fsync the file */
+#define WS_DIRSYNC   2		 /* ... and its directory after the rename */
 
 static const struct {
 	const char *name;
@@ -317,18 +318,61 @@ clean_tmp(struct spool *s, time_t now)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
+		struct stat sb, lsb;
+		bool abandoned;
+		int mfd;
+
+		if (de->d_name[0] == '.' ||
+		    fstatat(s->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
+			0 ||
+		    now - sb.st_mtime < TMP_LOCK_AGE)
+			continue;
+		/* The front end holds an flock while it writes: a file whose
+		 * lock we can take has no writer left. One we cannot open (a
+		 * front end from before the lock) waits a day. */
+		mfd = openat(s->tmpfd, de->d_name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (mfd >= 0) {
+			abandoned = flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
+			    fstat(mfd, &lsb) == 0 && lsb.st_ino == sb.st_ino;
+			close(mfd);
+		} else {
+			abandoned = now - sb.st_mtime > TMP_MAX_AGE;
+		}
+		if (abandoned && unlinkat(s->tmpfd, de->d_name, 0) == 0)
+			log_msg(LOG_INFO,
+			    "removed stale %s/tmp/%.64s "
+			    "(abandoned by an interrupted sendmail)",
+			    s->dir, de->d_name);
+	}
+	closedir(d);
+}
+
+void
+spool_tmp_usage(struct spool *s, struct spool_tmp_usage *u)
+{
+	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d;
+
+	memset(u, 0, sizeof(*u));
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
 		struct stat sb;
 
 		if (de->d_name[0] == '.' ||
 		    fstatat(s->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
 			0)
 			continue;
-		if (now - sb.st_mtime > TMP_MAX_AGE &&
-		    unlinkat(s->tmpfd, de->d_name, 0) == 0)
-			log_msg(LOG_INFO,
-			    "removed stale %s/tmp/%.64s "
-			    "(abandoned by an interrupted sendmail)",
-			    s->dir, de->d_name);
+		u->files++;
+		u->bytes += (long long)sb.st_size;
+		if (now - sb.st_mtime >= TMP_LOCK_AGE)
+			u->stale++;
 	}
 	closedir(d);
 }
@@ -381,15 +425,28 @@ spool_pickup(struct spool *s)
 	return moved;
 }
 
-#define ORPHAN_AGE 3600 /* seconds: nobody writes a state that long */
-
 static bool is_state_name(const char *name);
 
-/* In one area: ID.state without ID, ID.state.tmp nobody is writing. */
+/* Is there a message id in dirfd? (ENOENT only counts as "no".) */
+static bool
+msg_there(int dirfd, const char *id)
+{
+	struct stat sb;
+
+	return fstatat(dirfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT;
+}
+
+/* In one area: ID.state without ID (a flusher killed between removing a
+ * message and its state), ID.state.tmp nobody is writing. A message only
+ * ever moves into this area from the other one (requeue, bury: the state
+ * is written first), so the other area is looked at first: if the move
+ * happened after that look, the message is seen here. */
 static void
-sweep_area(struct spool *s, enum spool_area area, time_t now)
+sweep_area(struct spool *s, enum spool_area area)
 {
 	int dfd = area_fd(s, area);
+	int other = area_fd(s, area == AREA_DEAD ? AREA_QUEUE : AREA_DEAD);
 	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
@@ -404,24 +461,20 @@ sweep_area(struct spool *s, enum spool_area area, time_t now)
 		char id[SPOOL_ID_LEN + 1];
 		bool tmp = n == SPOOL_ID_LEN + strlen(STATE_SUFFIX ".tmp") &&
 		    strcmp(de->d_name + SPOOL_ID_LEN, STATE_SUFFIX ".tmp") == 0;
-		struct stat sb;
+		bool idle;
 		int mfd;
 
 		if (!tmp && !is_state_name(de->d_name))
 			continue;
 		memcpy(id, de->d_name, SPOOL_ID_LEN);
 		id[SPOOL_ID_LEN] = '\0';
-		/* ctime: the state's mtime is its next attempt, not its age. */
-		if (!spool_id_valid(id) ||
-		    fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(sb.st_mode) || now - sb.st_ctime < ORPHAN_AGE)
+		if (!spool_id_valid(id) || msg_there(other, id))
 			continue;
 		mfd = openat(
 		    dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (mfd >= 0) {
-			/* The message is there: only a .tmp nobody holds. */
-			bool idle = tmp && flock(mfd, LOCK_EX | LOCK_NB) == 0;
-
+			/* The message is here: only a .tmp nobody holds. */
+			idle = tmp && flock(mfd, LOCK_EX | LOCK_NB) == 0;
 			if (idle)
 				unlinkat(dfd, de->d_name, 0);
 			close(mfd);
@@ -440,10 +493,8 @@ sweep_area(struct spool *s, enum spool_area area, time_t now)
 void
 spool_sweep(struct spool *s)
 {
-	time_t now = time(NULL);
-
-	sweep_area(s, AREA_QUEUE, now);
-	sweep_area(s, AREA_DEAD, now);
+	sweep_area(s, AREA_QUEUE);
+	sweep_area(s, AREA_DEAD);
 }
 
 static int
@@ -913,9 +964,13 @@ static void
 unlink_state(int dirfd, const char *id)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+	char tmp[sizeof(name) + 4];
 
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
 	unlinkat(dirfd, name, 0);
+	/* And a reserve left by a flusher killed mid-delivery. */
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", id);
+	unlinkat(dirfd, tmp, 0);
 }
 
 enum ms_status

@@ -98,8 +98,17 @@ void spool_close(struct spool *s);
 
 /* Moves committed messages from new/ to queue/ after checking each is a
  * plain, complete, singly-linked file; sets odd files aside with a log
- * line. Removes tmp/ files older than a day. Returns how many moved. */
+ * line. Removes tmp/ files whose writer is gone (no flock on them) for 10
+ * minutes, or that it cannot test, a day. Returns how many moved. */
 size_t spool_pickup(struct spool *s);
+
+/* What is in tmp/: messages being written, or abandoned by a killed
+ * front end (stale: unchanged for 10 minutes), for stats and check. */
+struct spool_tmp_usage {
+	size_t files, stale;
+	long long bytes;
+};
+void spool_tmp_usage(struct spool *s, struct spool_tmp_usage *u);
 
 struct spool_entry {
 	char id[SPOOL_ID_LEN + 1];
@@ -176,9 +185,9 @@ enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
 void spool_quarantine(
     struct spool *s, enum spool_area area, const char *id, const char *why);
 
-/* Removes, in queue/ and dead/, ID.state files whose message is gone
- * and ID.state.tmp files nobody is writing (a flusher killed at the
- * wrong moment), an hour after they last changed. */
+/* Removes, in queue/ and dead/, ID.state files whose message is in
+ * neither, and ID.state.tmp files nobody is writing (a flusher killed at
+ * the wrong moment). */
 void spool_sweep(struct spool *s);
 
 /* Tells a `flush --watch` that something became due (retry, requeue):

@@ -2,7 +2,7 @@
 # hard_durable_misc.sh - the smaller flusher faults of issue 19 item 6:
 #   - a damaged message is set aside while its claim is held (strace:
 #     the rename to dead/ID.bad comes before the close of queue/ID);
-#   - orphan ID.state / ID.state.tmp (an hour old) and our maildir tmp/
+#   - orphan ID.state / ID.state.tmp (message in neither area) and our maildir tmp/
 #     files (36 hours old) are removed (faketime moves the clock);
 #   - run/rate-RELAY is replaced by rename, never rewritten in place;
 #   - SIGTERM to `flush --workers 2` reaches the worker: both stop after
@@ -34,7 +34,7 @@ strace -f -y -qq -e trace=renameat,renameat2,close -o "$T/t1" "$MAILSHIM" flush 
 # queue/ID.
 check "set aside while claimed" "$T/t1" "rename:dead:$BAD.bad" "close:dead:$BAD.bad"
 
-# 2. Orphans, an hour (state) and 36 hours (maildir tmp/) later.
+# 2. Orphans; maildir tmp/ files 36 hours old (faketime +2h is harmless).
 ORPH=0660EE6B460D7DB5A643F3
 LIVE=0660EE6B460D7DB5A643F4
 printf 'attempts 1\n' > "$SPOOL/queue/$ORPH.state"
