@@ -172,7 +172,7 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("domain", NULL, CFGF_NONE),
 	CFG_STR("aliases", "/etc/aliases", CFGF_NONE),
 	CFG_STR("catchall", NULL, CFGF_NONE),
-	CFG_INT("max_message_size", 0, CFGF_NONE),
+	CFG_INT("max_message_size", 41943040, CFGF_NONE), /* SES: 40 MB */
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),

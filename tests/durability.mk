@@ -7,6 +7,7 @@ dur_tests = \
 	tests/integration/hard_durable_kill.sh \
 	tests/integration/hard_durable_order.sh \
 	tests/integration/hard_durable_clock.sh \
-	tests/integration/hard_durable_misc.sh
+	tests/integration/hard_durable_misc.sh \
+	tests/integration/hard_durable_quota.sh
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests) tests/integration/hard_order_check.py
