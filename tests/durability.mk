@@ -8,6 +8,7 @@ dur_tests = \
 	tests/integration/hard_durable_order.sh \
 	tests/integration/hard_durable_clock.sh \
 	tests/integration/hard_durable_misc.sh \
-	tests/integration/hard_durable_quota.sh
+	tests/integration/hard_durable_quota.sh \
+	tests/integration/ops_postinst_override.sh
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests) tests/integration/hard_order_check.py
