@@ -9,6 +9,7 @@ dur_tests = \
 	tests/integration/hard_durable_clock.sh \
 	tests/integration/hard_durable_misc.sh \
 	tests/integration/hard_durable_quota.sh \
-	tests/integration/ops_postinst_override.sh
+	tests/integration/ops_postinst_override.sh \
+	tests/integration/ses_durable_batch.py
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests) tests/integration/hard_order_check.py
