@@ -4,7 +4,8 @@
  * Owns:   main.c (global options, config, dispatch) and one file per
  *         command: cmd_init.c, cmd_flush.c, cmd_queue.c (queue, show,
  *         retry, delete, dead, requeue), cmd_check.c, cmd_stats.c,
- *         cmd_ses_password.c, cmd_newaliases.c.
+ *         cmd_ses_password.c, cmd_newaliases.c; privdrop.c (root acts
+ *         on the spool as its owner).
  * Calls:  the delivery engine (flush/), transports for probes (relay/),
  *         the AWS client (aws/), the spool (spool/) and lib/. Nothing
  *         below includes a header from here: admin/ is the top.
@@ -32,5 +33,11 @@ int cmd_check(const struct ms_conf *conf, int argc, char **argv);
 
 /* `mailshim ses-password --region R`: the secret key on stdin. */
 int cmd_ses_password(int argc, char **argv);
+
+/* Run as root, switches for good to the owner of the spool (the
+ * mailshim user) so that nothing it writes there is root's; a no-op for
+ * other users and for a spool owned by root (privdrop.c). */
+enum ms_status
+admin_drop_to_spool_owner(const struct ms_conf *conf, struct ms_err *err);
 
 #endif

@@ -113,11 +113,25 @@ check_set_aside(const struct ms_conf *conf, struct tally *t)
 static void
 check_spool(const struct ms_conf *conf, struct tally *t)
 {
+	struct spool s;
+	struct spool_tmp_usage u;
+	struct ms_err err;
+	char text[256];
+
 	if (spool_verify(
 		conf->spool, MS_USER, MS_DROP_GROUP, spool_problem, t) == 0) {
 		line(t, "OK", "spool", conf->spool);
 		check_set_aside(conf, t);
 	}
+	if (spool_open(&s, conf->spool, &err) != MS_OK)
+		return;
+	spool_tmp_usage(&s, &u);
+	spool_close(&s);
+	snprintf(text, sizeof(text),
+	    "%zu files, %lld bytes in tmp/ (%zu unchanged for 10 min: left "
+	    "by killed front ends, removed by the next flush)",
+	    u.files, u.bytes, u.stale);
+	line(t, u.stale > 0 ? "WARN" : "OK", "spool tmp", text);
 }
 
 struct alias_arg {

@@ -434,6 +434,8 @@ make_due(struct spool_msg *m, struct ms_err *err)
 	}
 	m->state.next_try = 0;
 	st = spool_save_state(m, err);
+	if (st == MS_OK)
+		spool_wake(m->s); /* a flush --watch looks now */
 	spool_release(m);
 	return st;
 }
@@ -467,8 +469,10 @@ cmd_retry(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 			continue;
 		make_due(&m, &e);
 	}
-	if (st == MS_OK)
+	if (st == MS_OK) {
+		spool_wake(&s);
 		printf("%zu messages due now\n", n);
+	}
 	free(v);
 	spool_close(&s);
 	return st;
@@ -487,6 +491,9 @@ cmd_delete(
 static enum ms_status
 requeue_one(struct spool_msg *m, struct ms_err *err)
 {
+	struct spool *s = m->s;
+	enum ms_status st;
+
 	if (m->area == AREA_QUEUE) {
 		spool_release(m);
 		return ms_err_set(err, MS_USAGE,
@@ -494,7 +501,10 @@ requeue_one(struct spool_msg *m, struct ms_err *err)
 		    "letter",
 		    m->id);
 	}
-	return spool_requeue(m, err);
+	st = spool_requeue(m, err);
+	if (st == MS_OK)
+		spool_wake(s); /* a flush --watch looks now */
+	return st;
 }
 
 enum ms_status

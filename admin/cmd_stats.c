@@ -79,10 +79,16 @@ static void
 print_text(FILE *fp, const struct ms_conf *conf, struct spool *s,
     const struct queue_shape *q, long long now)
 {
+	struct spool_tmp_usage tmp;
+
 	fprintf(fp,
 	    "queued    %zu\ndeferred  %zu\ndead      %zu\nset aside %zu\n",
 	    q->queued, q->deferred, q->dead, q->set_aside);
 	fprintf(fp, "oldest    %llds\n", q->oldest ? now - q->oldest : 0);
+	spool_tmp_usage(s, &tmp);
+	fprintf(fp,
+	    "tmp       %zu files, %lld bytes (%zu unchanged for 10 min)\n",
+	    tmp.files, tmp.bytes, tmp.stale);
 	fprintf(fp, "\n%-20s %10s %10s %10s  since\n", "relay", "sent",
 	    "deferred", "dead");
 	for (int i = 0; i < conf->nrelays; i++) {
@@ -108,6 +114,8 @@ static void
 print_prometheus(FILE *fp, const struct ms_conf *conf, struct spool *s,
     const struct queue_shape *q, long long now)
 {
+	struct spool_tmp_usage tmp;
+
 	fprintf(fp,
 	    "# HELP mailshim_queue_messages Messages in the spool.\n"
 	    "# TYPE mailshim_queue_messages gauge\n"
@@ -121,6 +129,14 @@ print_prometheus(FILE *fp, const struct ms_conf *conf, struct spool *s,
 	    "queued message.\n# TYPE mailshim_queue_oldest_seconds gauge\n"
 	    "mailshim_queue_oldest_seconds %lld\n",
 	    q->oldest ? now - q->oldest : 0);
+	spool_tmp_usage(s, &tmp);
+	fprintf(fp,
+	    "# HELP mailshim_tmp_files Files in tmp/ (being written, or left "
+	    "by a killed front end).\n# TYPE mailshim_tmp_files gauge\n"
+	    "mailshim_tmp_files %zu\n"
+	    "# HELP mailshim_tmp_bytes Bytes in tmp/.\n"
+	    "# TYPE mailshim_tmp_bytes gauge\nmailshim_tmp_bytes %lld\n",
+	    tmp.files, tmp.bytes);
 	fprintf(fp,
 	    "# HELP mailshim_relay_recipients_total Recipients per "
 	    "relay and outcome.\n# TYPE mailshim_relay_recipients_total "

@@ -4,7 +4,7 @@ sbin_PROGRAMS += admin/mailshim
 admin_mailshim_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CONFUSE_CFLAGS)
 admin_mailshim_SOURCES = \
-	admin/main.c admin/admin.h \
+	admin/main.c admin/admin.h admin/privdrop.c \
 	admin/cmd_init.c \
 	admin/cmd_flush.c \
 	admin/cmd_queue.c admin/cmd_queue.h \

@@ -84,6 +84,12 @@ dispatch(const struct ms_conf *conf, const char *cmd, int argc, char **argv)
 
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(conf);
+	/* The commands that write to the spool act as its owner, whoever
+	 * runs them (check, stats and newaliases only read it). */
+	if (strcmp(cmd, "check") != 0 && strcmp(cmd, "stats") != 0 &&
+	    strcmp(cmd, "newaliases") != 0 &&
+	    (st = admin_drop_to_spool_owner(conf, &err)) != MS_OK)
+		return fail(st, &err);
 	if (strcmp(cmd, "flush") == 0)
 		return cmd_flush(conf, argc, argv);
 	if (strcmp(cmd, "newaliases") == 0)

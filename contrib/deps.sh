@@ -6,7 +6,8 @@ BUILD="autoconf automake pkg-config make gcc libcurl4-openssl-dev libssl-dev
 libconfuse-dev libjansson-dev libcrypt-dev"
 TEST="python3-aiosmtpd python3-botocore python3-cryptography openssl clang clang-format
 libclang-rt-14-dev valgrind util-linux procps time systemd rpm groff-base
-man-db php-cli cron mutt git-email libmailtools-perl shellcheck git swaks"
+man-db php-cli cron mutt git-email libmailtools-perl shellcheck git swaks
+strace faketime"
 # --check [test]: print the missing packages (one line) and exit 1 if
 # any, 0 if none; needs no root (tests/run-suite.sh asks this first).
 if [ "${1:-}" = --check ]; then

@@ -96,6 +96,18 @@ relay_get(
 	return ctx->relays[i];
 }
 
+/* Seconds on a clock that no one sets (CLOCK_BOOTTIME: counts suspend
+ * too): holds within this process do not move with the wall clock. */
+static long long
+mono_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
 static double
 now_precise(void)
 {
@@ -211,6 +223,8 @@ struct attempt {
 	bool counted;		/* some failure counts as an attempt */
 	long retry_hint;	/* seconds, from holds / throttling */
 	const char *unrecorded; /* a recipient the state cannot hold: why */
+	bool sent_since_save;	/* a recipient went out since the last save */
+	bool stuck;		/* the spool cannot record an outcome */
 };
 
 static void
@@ -291,7 +305,7 @@ hold_relay(struct deliver_ctx *ctx, struct relay *r, const char *why,
 	struct ms_err err;
 	char quoted[256];
 
-	r->cool_until = now + seconds;
+	r->cool_until = mono_now() + seconds;
 	if (relay_hold_set(ctx->spool->runfd, r->conf->name, now + seconds, why,
 		&first, &err) != MS_OK)
 		first = true;
@@ -316,12 +330,12 @@ relay_usable(struct deliver_ctx *ctx, struct relay *r, long long now, char *why,
 	if (relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
 		sizeof(reason), &err) == MS_OK &&
 	    until > now) {
-		r->cool_until = until;
+		r->cool_until = mono_now() + (until - now);
 		snprintf(why, whylen, "relay %s held for %llds more: %.300s",
 		    r->conf->name, until - now, reason);
 		return false;
 	}
-	if (r->cool_until > now) {
+	if (r->cool_until > mono_now()) {
 		snprintf(why, whylen, "relay %s held after a failure",
 		    r->conf->name);
 		return false;
@@ -383,15 +397,61 @@ record_results(struct deliver_ctx *ctx, const struct relay_conf *rc,
 		/* By index, never by a lookup that could fail: an outcome
 		 * that is not recorded would be sent again. */
 		state_update(at->states[i], s, rc->name, rr->reply, now);
-		if (s == RCPT_SENT)
+		if (s == RCPT_SENT) {
 			c->sent++;
-		else if (s == RCPT_DEAD)
+			at->sent_since_save = true;
+		} else if (s == RCPT_DEAD) {
 			c->dead++;
-		else
+		} else {
 			c->deferred++;
+		}
 		if (s == RCPT_DEFERRED && !rm->no_count)
 			at->counted = true;
 	}
+}
+
+static bool
+checkpoint(struct deliver_ctx *ctx, struct spool_msg *m, struct attempt *at);
+
+static bool
+stopping(const struct deliver_ctx *ctx)
+{
+	return ctx->stop != NULL && *ctx->stop;
+}
+
+struct committed_arg {
+	struct deliver_ctx *ctx;
+	struct spool_msg *m;
+	struct attempt *at;
+	const struct relay_conf *rc;
+};
+
+/* One transaction of several is over: those who accepted it are written
+ * down (and synced) before the next one starts. */
+static enum ms_status
+on_committed(
+    void *arg, const struct relay_rcpt *rcpts, size_t n, struct ms_err *err)
+{
+	struct committed_arg *ca = arg;
+	long long now = (long long)time(NULL);
+	bool any = false;
+
+	/* rcpts is a slice of at->rcpts (relay_committed()); the states
+	 * are found by the same index, never by a lookup that could fail. */
+	size_t first = (size_t)(rcpts - ca->at->rcpts);
+
+	for (size_t i = 0; i < n && first + i < ca->at->n; i++)
+		if (rcpts[i].result == MS_OK) {
+			state_update(ca->at->states[first + i], RCPT_SENT,
+			    ca->rc->name, rcpts[i].reply, now);
+			any = true;
+		}
+	if (any && !checkpoint(ca->ctx, ca->m, ca->at))
+		return ms_err_set(
+		    err, MS_TEMP, "the spool cannot record outcomes");
+	if (stopping(ca->ctx))
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
+	return MS_OK;
 }
 
 /* Sends the open recipients through relay r; records outcomes. */
@@ -413,7 +473,10 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		    : rc->configuration_set,
 	};
 	struct ms_err err;
+	struct committed_arg ca = { ctx, m, at, rc };
 
+	rm.committed = on_committed;
+	rm.committed_arg = &ca;
 	if (open_source(m, &src, rc, at, &err) != MS_OK) {
 		for (size_t i = 0; i < at->n; i++) {
 			at->rcpts[i].result = MS_TEMP;
@@ -430,6 +493,16 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		rc->rate > 0 ? rc->rate : 1.0, (unsigned)at->n, &err) != MS_OK)
 		log_msg(
 		    LOG_WARNING, "relay %s: rate limit: %s", rc->name, err.msg);
+	if (stopping(ctx)) { /* stopped while waiting for the bucket */
+		msg_source_close(&src);
+		for (size_t i = 0; i < at->n; i++) {
+			at->rcpts[i].result = MS_TEMP;
+			ms_copy(at->rcpts[i].reply, RELAY_REPLY_MAX,
+			    "not attempted: the flusher is stopping");
+		}
+		at->retry_hint = NO_COUNT_RETRY;
+		return;
+	}
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
@@ -511,6 +584,38 @@ mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
 	}
 }
 
+/* The due time a flusher killed during the next transaction leaves:
+ * as if that attempt had failed. */
+static long long
+prepare_due(
+    const struct deliver_ctx *ctx, const struct spool_msg *m, long long now)
+{
+	return now +
+	    backoff_delay(ctx->conf->retry_first, ctx->conf->retry_max,
+		m->state.attempts + 1, (double)random() / RAND_MAX);
+}
+
+/* Records the state (recipients sent so far included) and keeps room for
+ * the next outcome. False when the spool cannot: the open recipients
+ * are deferred and at->stuck is set; the caller sends nothing more. */
+static bool
+checkpoint(struct deliver_ctx *ctx, struct spool_msg *m, struct attempt *at)
+{
+	struct ms_err err;
+	long long now = (long long)time(NULL);
+
+	if (spool_prepare(m, prepare_due(ctx, m, now), &err) == MS_OK) {
+		at->sent_since_save = false;
+		return true;
+	}
+	log_msg(LOG_CRIT,
+	    "%s: the spool cannot record delivery outcomes, so nothing is "
+	    "sent: %s",
+	    m->id, err.msg);
+	at->stuck = true;
+	return false;
+}
+
 static void
 route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
     const struct route_conf *rt, const char *sender, long long now,
@@ -533,6 +638,15 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		}
 		if (!relay_usable(ctx, r, now, why, sizeof(why)))
 			continue;
+		if (stopping(ctx)) {
+			snprintf(why, sizeof(why),
+			    "not attempted: the flusher is stopping");
+			break;
+		}
+		/* Who the previous relay took is on disk before the next
+		 * transaction starts; if it cannot be, nobody else is tried. */
+		if (at->sent_since_save && !checkpoint(ctx, m, at))
+			return;
 		try_relay(ctx, m, r, at, now);
 		why[0] = '\0';
 	}
@@ -569,6 +683,8 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 	bool open = false, dead = false;
 	struct ms_err err;
 	const char *why;
+	long long born;
+	int tries;
 
 	for (size_t i = 0; i < m->state.nrcpt; i++) {
 		open |= rcpt_open(&m->state.rcpts[i]);
@@ -577,12 +693,18 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 	/* A recipient missing from the state is still waiting: never finish
 	 * (delete) a message because its state could not name everyone. */
 	open |= at->unrecorded != NULL;
-	if (open && now - m->env.arrival >= ctx->conf->give_up) {
+	/* Both the age (from arrival, or from the last requeue) and a
+	 * number of tries: a clock set days forward must not make the
+	 * first temporary failure a dead letter. This attempt counts. */
+	born = m->state.since > 0 ? m->state.since : m->env.arrival;
+	tries = m->state.attempts + (at->counted ? 1 : 0);
+	if (open && now - born >= ctx->conf->give_up &&
+	    tries >= ctx->conf->give_up_attempts) {
 		char text[128];
 
 		snprintf(text, sizeof(text),
-		    "gave up after %d attempts in %llds", m->state.attempts,
-		    (long long)(now - m->env.arrival));
+		    "gave up after %d attempts in %llds", tries,
+		    (long long)(now - born));
 		mark_open(m, RCPT_DEAD, text, now);
 		log_msg(LOG_WARNING, "%s: %s", m->id, text);
 		open = false;
@@ -603,30 +725,43 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 			(double)random() / RAND_MAX);
 		if (!at->counted && at->retry_hint > 0)
 			delay = at->retry_hint;
+		/* Never further out than retry_max: a scan takes anything
+		 * beyond that as due (the clock went back). */
+		if (delay > ctx->conf->retry_max)
+			delay = ctx->conf->retry_max;
 		m->state.next_try = now + delay;
 		if (next_try != NULL)
 			*next_try = m->state.next_try;
 		if (spool_save_state(m, &err) != MS_OK) {
-			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			log_msg(LOG_CRIT,
+			    "%s: cannot record the outcome (%s); the flusher "
+			    "stops",
+			    m->id, err.msg);
 			spool_release(m);
-			return DELIVER_ERROR;
+			return DELIVER_STUCK;
 		}
 		spool_release(m);
 		return DELIVER_DEFERRED;
 	}
 	if (dead) {
-		notify_dead(ctx, m);
+		/* The notice goes once the message is in dead/, so that a
+		 * failed bury (retried next pass) does not repeat it. */
 		if (spool_bury(m, &err) != MS_OK) {
-			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+			log_msg(LOG_CRIT,
+			    "%s: cannot move to dead letters (%s); the "
+			    "flusher stops",
+			    m->id, err.msg);
 			spool_release(m);
-			return DELIVER_ERROR;
+			return DELIVER_STUCK;
 		}
 		log_msg(LOG_WARNING, "%s: moved to dead letters", m->id);
+		notify_dead(ctx, m);
+		spool_release(m);
 		return DELIVER_DEAD;
 	}
 	if (spool_finish(m, &err) != MS_OK) {
-		log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
-		return DELIVER_ERROR;
+		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
+		return DELIVER_STUCK;
 	}
 	log_msg(LOG_INFO, "%s: removed", m->id);
 	return DELIVER_DONE;
@@ -710,11 +845,18 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
 	} else if (collect_open(m, &at, now) > 0) {
+		/* Nothing goes out unless its outcome can be recorded. */
+		at.sent_since_save = true;
 		route_recipients(ctx, m, rt,
 		    rt->rewrite_sender != NULL ? rt->rewrite_sender : sender,
 		    now, &at);
 	}
-	out = finish_message(ctx, m, &at, now, next_try);
+	if (at.stuck) {
+		spool_release(m);
+		out = DELIVER_STUCK;
+	} else {
+		out = finish_message(ctx, m, &at, now, next_try);
+	}
 	free(sender);
 	free(at.rcpts);
 	free(at.states);

@@ -14,6 +14,7 @@
 #ifndef MS_DELIVER_H
 #define MS_DELIVER_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "conf.h"
@@ -31,13 +32,18 @@ struct deliver_ctx {
 	bool aliases_broken;	     /* unreadable file: defer local names */
 	struct relay_counts *counts; /* per relay, since the last flush */
 	struct relay_pacer pacer;    /* run/ buckets and holds, for relays */
+	/* Set (by a signal handler) when the flusher should stop: the
+	 * transaction in progress ends, no other starts. NULL: never. */
+	const volatile sig_atomic_t *stop;
 };
 
 enum deliver_outcome {
 	DELIVER_DONE,	  /* every recipient has the message */
 	DELIVER_DEFERRED, /* someone is still waiting */
 	DELIVER_DEAD,	  /* moved to dead/ */
-	DELIVER_ERROR,	  /* the spool could not be updated */
+	DELIVER_ERROR,	  /* not tried: the message could not be read */
+	DELIVER_STUCK,	  /* the spool cannot record an outcome: nothing
+			     (more) was sent; the flusher must stop */
 };
 
 enum ms_status deliver_ctx_init(struct deliver_ctx *ctx,

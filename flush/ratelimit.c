@@ -5,7 +5,8 @@
  * API:    ratelimit_*(), relay_hold_*() (ratelimit.h).
  * Trust:  run/ is the flusher's own 0700 directory; files are opened
  *         without following symlinks and their contents are parsed
- *         defensively (a damaged file is reset, never trusted).
+ *         defensively (a damaged file is reset, never trusted). Updates
+ *         hold an flock on run/ and replace the file by rename.
  * Errors: MS_TEMP with the path and cause.
  */
 #include "config.h"
@@ -13,13 +14,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h> /* isfinite */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ratelimit.h"
 
 /* ---- arithmetic ---- */
@@ -101,17 +105,31 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static const volatile sig_atomic_t *stop_flag;
+
+void
+ratelimit_stop_flag(const volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+/* Sleeps, but not through a request to stop (a termination signal is
+ * never held back by a wait for the bucket). False when cut short. */
+static bool
 sleep_for(double secs)
 {
 	struct timespec ts, rem;
 
 	if (secs <= 0)
-		return;
+		return true;
 	ts.tv_sec = (time_t)secs;
 	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &rem) != 0 && errno == EINTR) {
+		if (stop_flag != NULL && *stop_flag)
+			return false;
 		ts = rem;
+	}
+	return true;
 }
 
 static enum ms_status
@@ -138,32 +156,27 @@ state_path(char *buf, size_t len, const char *prefix, const char *relay,
 	return MS_OK;
 }
 
-/* Opens and locks run/NAME. */
+/* Locks run/ itself through a descriptor of our own (one shared with a
+ * forked worker would share the lock too): the files are replaced by
+ * rename, so a lock on one of them would lock a file nobody reads next. */
 static enum ms_status
-open_locked(
-    int runfd, const char *name, bool create, int *fdp, struct ms_err *err)
+run_lock(int runfd, int op, int *lfd, struct ms_err *err)
 {
-	int fd;
+	int fd = openat(runfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	fd = openat(runfd, name,
-	    (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		if (!create && errno == ENOENT) {
-			*fdp = -1;
-			return MS_OK;
-		}
-		return ms_err_set(err, MS_TEMP, "cannot open run/%s: %s", name,
-		    strerror(errno));
-	}
-	if (flock(fd, create ? LOCK_EX : LOCK_SH) != 0) {
+	if (fd < 0)
+		return ms_err_set(
+		    err, MS_TEMP, "cannot open run/: %s", strerror(errno));
+	while (flock(fd, op) != 0) {
 		int e = errno;
 
+		if (e == EINTR)
+			continue;
 		close(fd);
 		return ms_err_set(
-		    err, MS_TEMP, "cannot lock run/%s: %s", name, strerror(e));
+		    err, MS_TEMP, "cannot lock run/: %s", strerror(e));
 	}
-	*fdp = fd;
+	*lfd = fd;
 	return MS_OK;
 }
 
@@ -178,14 +191,56 @@ read_small(int fd, char *buf, size_t len)
 	return (size_t)n;
 }
 
-static enum ms_status
-write_small(int fd, const char *name, const char *text, struct ms_err *err)
+/* Reads run/NAME into buf ("" when it does not exist). One that cannot
+ * be read (left by root before admin commands switched to the spool's
+ * owner, EIO...) is said loudly; the next update replaces it. */
+static void
+read_file(int runfd, const char *name, char *buf, size_t len)
 {
-	size_t len = strlen(text);
+	int fd = openat(runfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, text, len, 0) != (ssize_t)len)
-		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", name,
+	buf[0] = '\0';
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_msg(LOG_ERR,
+			    "cannot read run/%s: %s (replaced at its next "
+			    "update)",
+			    name, strerror(errno));
+		return;
+	}
+	read_small(fd, buf, len);
+	close(fd);
+}
+
+/* Replaces run/NAME with text: NAME.tmp, then rename (a crash never
+ * leaves half a file, and a file we could not read is replaced). */
+static enum ms_status
+write_file(int runfd, const char *name, const char *text, struct ms_err *err)
+{
+	char tmp[200];
+	size_t len = strlen(text);
+	int fd, e;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	(void)unlinkat(runfd, tmp, 0); /* ours or root's: under the lock */
+	fd = openat(runfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", tmp,
 		    strerror(errno));
+	if (write(fd, text, len) != (ssize_t)len) {
+		e = errno;
+		close(fd);
+		(void)unlinkat(runfd, tmp, 0);
+		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", tmp,
+		    e ? strerror(e) : "short write");
+	}
+	if (close(fd) != 0 || renameat(runfd, tmp, runfd, name) != 0) {
+		e = errno;
+		(void)unlinkat(runfd, tmp, 0);
+		return ms_err_set(err, MS_TEMP, "cannot replace run/%s: %s",
+		    name, strerror(e));
+	}
 	return MS_OK;
 }
 
@@ -255,10 +310,10 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 		}
 		return MS_OK;
 	}
-	rc = open_locked(runfd, name, true, &fd, err);
+	rc = run_lock(runfd, LOCK_EX, &fd, err);
 	if (rc != MS_OK)
 		return rc;
-	read_small(fd, buf, sizeof(buf));
+	read_file(runfd, name, buf, sizeof(buf));
 	parse_state(buf, &st);
 	if (op == 1) {
 		ratelimit_slow_step(&st, mono_now(), rate);
@@ -278,7 +333,7 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 	}
 	snprintf(buf, sizeof(buf), "rl1 %.6f %.6f %.6f %.6f\n", st.tokens,
 	    st.last, st.factor, st.adjust);
-	if (write_small(fd, name, buf, err) != MS_OK && rc == MS_OK)
+	if (write_file(runfd, name, buf, err) != MS_OK && rc == MS_OK)
 		rc = MS_TEMP;
 out:
 	close(fd);
@@ -294,9 +349,11 @@ ratelimit_acquire(
 
 	if (!(rate > 0) || n == 0)
 		return MS_OK;
+	if (stop_flag != NULL && *stop_flag)
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
 	rc = bucket_op(runfd, relay, rate, n, 0, &wait, err);
-	if (rc == MS_OK)
-		sleep_for(wait); /* outside the lock */
+	if (rc == MS_OK && !sleep_for(wait)) /* outside the lock */
+		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
 	return rc;
 }
 
@@ -348,10 +405,10 @@ relay_hold_set(int runfd, const char *relay, long long until,
 	rc = state_path(name, sizeof(name), "hold-", relay, err);
 	if (rc != MS_OK)
 		return rc;
-	rc = open_locked(runfd, name, true, &fd, err);
+	rc = run_lock(runfd, LOCK_EX, &fd, err);
 	if (rc != MS_OK)
 		return rc;
-	read_small(fd, buf, sizeof(buf));
+	read_file(runfd, name, buf, sizeof(buf));
 	parse_hold(buf, &old, NULL, 0);
 	*first = old <= (long long)time(NULL);
 	if (!*first && old >= until) {
@@ -362,7 +419,7 @@ relay_hold_set(int runfd, const char *relay, long long until,
 		reason = "";
 	snprintf(buf, sizeof(buf), "%lld %s\n", until,
 	    ms_quote(q, sizeof(q), reason, strlen(reason)));
-	rc = write_small(fd, name, buf, err);
+	rc = write_file(runfd, name, buf, err);
 	close(fd);
 	return rc;
 }
@@ -373,7 +430,7 @@ relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
 {
 	char name[160], buf[512];
 	enum ms_status rc;
-	int fd;
+	struct stat sb;
 
 	*until = 0;
 	if (reason != NULL && reasonlen > 0)
@@ -383,12 +440,15 @@ relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
 	rc = state_path(name, sizeof(name), "hold-", relay, err);
 	if (rc != MS_OK)
 		return rc;
-	rc = open_locked(runfd, name, false, &fd, err);
-	if (rc != MS_OK || fd < 0)
-		return rc;
-	read_small(fd, buf, sizeof(buf));
-	close(fd);
+	read_file(runfd, name, buf, sizeof(buf));
 	parse_hold(buf, until, reason, reasonlen);
+	/* The file was written when the hold began (or was extended): a
+	 * clock now earlier than that went back, and the hold, which would
+	 * last that much longer, is dropped (the relay is tried again and
+	 * held anew if it still fails). */
+	if (*until > 0 && fstatat(runfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (long long)time(NULL) + 1 < (long long)sb.st_mtime)
+		*until = 0;
 	if (*until <= (long long)time(NULL)) {
 		*until = 0;
 		if (reason != NULL && reasonlen > 0)

@@ -7,8 +7,11 @@
  *         ratelimit_slow_step(), relay_hold_set(), relay_hold_get(),
  *         relay_hold_clear(), ratelimit_pacer().
  * Files:  run/rate-RELAY  "rl1 TOKENS LAST FACTOR ADJUST\n" (monotonic
- *                          clock seconds), flock'ed while read+written;
- *         run/hold-RELAY  "UNTIL REASON\n" (unix seconds), same locking.
+ *                          clock seconds);
+ *         run/hold-RELAY  "UNTIL REASON\n" (unix seconds).
+ *         Read-modify-write under an flock on run/ itself; each update
+ *         writes NAME.tmp and renames it over NAME (a file left by root
+ *         that the flusher cannot read is logged and replaced).
  *         RELAY is the relay name with bytes outside [A-Za-z0-9._-]
  *         replaced by '_'.
  *
@@ -31,6 +34,7 @@
 #ifndef MS_RATELIMIT_H
 #define MS_RATELIMIT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -89,5 +93,9 @@ void relay_hold_clear(int runfd, const char *relay);
 /* Fills pc with the relay hooks (relay.h) backed by the files above in the
  * run/ directory *runfd, which must stay open while relays use pc. */
 void ratelimit_pacer(struct relay_pacer *pc, int *runfd);
+
+/* A flag set by the flusher's SIGTERM handler: a wait for the bucket
+ * ends (MS_TEMP, nothing sent) as soon as it is set. */
+void ratelimit_stop_flag(const volatile sig_atomic_t *flag);
 
 #endif

@@ -5,9 +5,9 @@
  *         the next deferred message).
  *
  * API:    run_flush().
- * Signals: SIGTERM/SIGINT only set a flag; the message in flight is
- *         finished (or its claim released by the kernel if we are killed
- *         harder), then the process exits.
+ * Signals: SIGTERM/SIGINT only set a flag; the transaction in flight is
+ *         finished and recorded, no other starts (nor a rate-limit wait
+ *         goes on), workers are told, then the process exits.
  */
 #include "config.h"
 
@@ -26,10 +26,12 @@
 
 #include "deliver.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "run.h"
 #include "spool.h"
 
 static volatile sig_atomic_t stop_requested;
+static bool spool_stuck; /* an outcome could not be recorded: stop */
 
 static void
 on_stop(int sig)
@@ -50,10 +52,11 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ratelimit_stop_flag(&stop_requested);
 }
 
 struct pass_result {
-	unsigned delivered, deferred, dead, errors;
+	unsigned delivered, deferred, dead, errors, stuck;
 	long long next_due; /* earliest next_try seen, 0 = none */
 };
 
@@ -64,22 +67,17 @@ note_due(struct pass_result *r, long long t)
 		r->next_due = t;
 }
 
-/* Delivers one message with SIGTERM/SIGINT held back: a signal must not
- * cut an SMTP transaction short (the server may already have the message
- * and we would send it again). The handler runs as soon as it is over. */
+/* SIGTERM/SIGINT only set stop_requested (SA_RESTART: reads and writes
+ * go on; libcurl's poll retries): the SMTP or API transaction in
+ * progress is finished, never cut short (the server may already have the
+ * message), and recorded; no other transaction starts, and a wait for a
+ * rate-limit bucket ends at once. So a stop takes at most one
+ * transaction: the units' TimeoutStopSec is above the longest one. */
 static enum deliver_outcome
 deliver_guarded(struct deliver_ctx *ctx, struct spool_msg *m, long long *next)
 {
-	sigset_t block, old;
-	enum deliver_outcome out;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	out = deliver_one(ctx, m, next);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return out;
+	ctx->stop = &stop_requested;
+	return deliver_one(ctx, m, next);
 }
 
 /* Walks entries starting at index start (so parallel workers begin at
@@ -90,7 +88,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 {
 	long long now = (long long)time(NULL);
 
-	for (size_t k = 0; k < n && !stop_requested; k++) {
+	for (size_t k = 0; k < n && !stop_requested && !spool_stuck; k++) {
 		struct spool_entry *e = &v[(start + k) % n];
 		struct spool_msg m;
 		struct ms_err err;
@@ -98,7 +96,11 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		bool busy;
 		enum ms_status st;
 
-		if (e->has_state && e->next_try > now) {
+		/* Due, unless its time is still ahead and no further than
+		 * retry_max: we never store a later one, so a later one means
+		 * the clock went back, and the message is due now. */
+		if (e->has_state && e->next_try > now &&
+		    e->next_try <= now + ctx->conf->retry_max) {
 			note_due(r, e->next_try);
 			continue;
 		}
@@ -108,11 +110,8 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		 * listing: nothing to do, and nothing wrong. */
 		if (st == MS_USAGE)
 			continue;
-		if (st == MS_DATA) {
-			spool_quarantine(
-			    ctx->spool, AREA_QUEUE, e->id, err.msg);
+		if (st == MS_DATA) /* set aside (dead/ID.bad) by the claim */
 			continue;
-		}
 		if (st != MS_OK) {
 			log_msg(LOG_ERR, "%s: %s", e->id, err.msg);
 			r->errors++;
@@ -120,7 +119,8 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		if (busy)
 			continue;
-		if (m.state.next_try > now) { /* changed since listed */
+		if (m.state.next_try > now && /* changed since listed */
+		    m.state.next_try <= now + ctx->conf->retry_max) {
 			note_due(r, m.state.next_try);
 			spool_release(&m);
 			continue;
@@ -133,6 +133,13 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			break;
 		case DELIVER_DEAD: r->dead++; break;
 		case DELIVER_ERROR: r->errors++; break;
+		case DELIVER_STUCK:
+			/* The same failure would meet every other message:
+			 * stop, loudly, rather than send what we cannot
+			 * record. */
+			r->stuck++;
+			spool_stuck = true;
+			break;
 		}
 		now = (long long)time(NULL);
 	}
@@ -142,7 +149,15 @@ static enum ms_status
 list_queue(
     struct spool *s, struct spool_entry **v, size_t *n, struct ms_err *err)
 {
+	static time_t swept;
+	time_t now = time(NULL);
+
 	spool_pickup(s);
+	/* Orphans of killed flushers: once a run, hourly with --watch. */
+	if (swept == 0 || now - swept >= 3600 || now < swept) {
+		spool_sweep(s);
+		swept = now;
+	}
 	return spool_list(s, AREA_QUEUE, v, n, err);
 }
 
@@ -171,7 +186,10 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			deliver_entries(&child, v, n,
 			    n * (size_t)w / (size_t)workers, &mine);
 			deliver_ctx_free(&child);
-			_exit(mine.errors ? 1 : mine.deferred ? 75 : 0);
+			_exit(mine.stuck	? 74
+				: mine.errors	? 1
+				: mine.deferred ? 75
+						: 0);
 		}
 		if (pid > 0)
 			kids[started++] = pid;
@@ -181,16 +199,25 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	}
 	deliver_entries(ctx, v, n, 0, r);
 	for (int i = 0; i < started; i++) {
-		int status;
+		int status = 0;
+		bool told = false;
+		pid_t got;
 
-		while (waitpid(kids[i], &status, 0) < 0) {
-			if (errno != EINTR)
-				break;
-			if (stop_requested)
-				kill(kids[i], SIGTERM);
+		/* Polled: with SA_RESTART a blocking waitpid never returns
+		 * for our SIGTERM, which the workers must hear too. */
+		while ((got = waitpid(kids[i], &status, WNOHANG)) == 0 ||
+		    (got < 0 && errno == EINTR)) {
+			if (stop_requested && !told) {
+				for (int k = i; k < started; k++)
+					kill(kids[k], SIGTERM);
+				told = true;
+			}
+			usleep(100000);
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 75)
 			r->deferred++;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) == 74)
+			r->stuck++;
 		else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			r->errors++;
 	}
@@ -214,11 +241,13 @@ one_pass(struct deliver_ctx *ctx, int workers, struct pass_result *r,
 		deliver_entries(ctx, v, n, 0, r);
 	deliver_stats_flush(ctx);
 	free(v);
-	if (r->delivered + r->deferred + r->dead + r->errors > 0)
+	if (r->delivered + r->deferred + r->dead + r->errors + r->stuck > 0)
 		log_msg(LOG_INFO,
 		    "flush: %u delivered, %u deferred, %u dead, "
-		    "%u errors",
-		    r->delivered, r->deferred, r->dead, r->errors);
+		    "%u errors%s",
+		    r->delivered, r->deferred, r->dead, r->errors,
+		    r->stuck ? ", stopped: the spool cannot record outcomes"
+			     : "");
 	return MS_OK;
 }
 
@@ -235,13 +264,16 @@ workers_for(const struct ms_conf *conf, const struct run_opts *opts)
 }
 
 #ifdef HAVE_SYS_INOTIFY_H
+static int run_wd = -1; /* the watch on run/, for run/wake */
+
 static int
 watch_open(const struct spool *s)
 {
-	char path[4200];
+	char path[4200], run[4200];
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 
 	snprintf(path, sizeof(path), "%s/new", s->dir);
+	snprintf(run, sizeof(run), "%s/run", s->dir);
 	if (fd >= 0 &&
 	    inotify_add_watch(
 		fd, path, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
@@ -250,9 +282,46 @@ watch_open(const struct spool *s)
 		close(fd);
 		fd = -1;
 	}
+	/* retry and requeue write run/wake (spool_wake). */
+	if (fd >= 0 &&
+	    (run_wd = inotify_add_watch(fd, run, IN_CLOSE_WRITE)) < 0)
+		log_msg(LOG_WARNING,
+		    "inotify on %s failed (%s): retry and requeue wait for "
+		    "the rescan",
+		    run, strerror(errno));
 	return fd;
 }
+
+/* Drains ifd; true when an event is one that means "look again": any in
+ * new/, run/wake in run/ (the flusher's own run/ files are not). */
+static bool
+watch_drain(int ifd)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool wake = false;
+	ssize_t n;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->wd != run_wd ||
+			    (ev->len > 0 && strcmp(ev->name, SPOOL_WAKE) == 0))
+				wake = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return wake;
+}
 #else
+static bool
+watch_drain(int ifd)
+{
+	(void)ifd;
+	return true;
+}
+
 static int
 watch_open(const struct spool *s)
 {
@@ -261,15 +330,23 @@ watch_open(const struct spool *s)
 }
 #endif
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Sleeps until new mail arrives, the next deferred message is due, the
  * rescan interval passes, or a stop is requested. */
 static void
 watch_wait(int ifd, long long next_due, long rescan)
 {
 	long long now = (long long)time(NULL);
-	long long wait = rescan;
+	long long wait = rescan, end;
 	struct pollfd pfd = { .fd = ifd, .events = POLLIN };
-	char drain[4096];
 
 	if (next_due > 0 && next_due - now < wait)
 		wait = next_due > now ? next_due - now : 0;
@@ -278,9 +355,15 @@ watch_wait(int ifd, long long next_due, long rescan)
 		sleep(wait < 1 ? (unsigned)wait : 1);
 		return;
 	}
-	if (poll(&pfd, 1, (int)(wait * 1000)) > 0)
-		while (read(ifd, drain, sizeof(drain)) > 0)
-			;
+	end = mono_ms() + wait * 1000;
+	while (!stop_requested) {
+		long long left = end - mono_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return; /* time is up, or a signal */
+		if (watch_drain(ifd))
+			return;
+	}
 }
 
 enum ms_status
@@ -290,7 +373,7 @@ run_flush(
 	struct spool spool;
 	struct deliver_ctx ctx;
 	struct pass_result r = { 0 };
-	unsigned deferred = 0, errors = 0;
+	unsigned deferred = 0, errors = 0, stuck = 0;
 	int workers = workers_for(conf, opts), ifd = -1;
 	enum ms_status st;
 
@@ -309,7 +392,8 @@ run_flush(
 			break;
 		deferred += r.deferred;
 		errors += r.errors;
-		if (!opts->watch || stop_requested)
+		stuck += r.stuck;
+		if (!opts->watch || stop_requested || stuck > 0)
 			break;
 		/* Idle connections are closed by servers anyway (SES after
 		 * ~10 s): drop ours rather than find them dead later. */
@@ -324,6 +408,12 @@ run_flush(
 	spool_close(&spool);
 	if (st != MS_OK)
 		return st;
+	if (stuck > 0)
+		return ms_err_set(err, MS_IOERR,
+		    "stopped: the spool %s cannot record delivery outcomes "
+		    "(full, read-only or failing: see the log); nothing is "
+		    "sent until it can",
+		    conf->spool);
 	if (errors > 0)
 		return ms_err_set(err, MS_TEMP,
 		    "%u messages could not be "

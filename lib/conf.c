@@ -262,12 +262,13 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("domain", NULL, CFGF_NONE),
 	CFG_STR("aliases", "/etc/aliases", CFGF_NONE),
 	CFG_STR("catchall", NULL, CFGF_NONE),
-	CFG_INT("max_message_size", 0, CFGF_NONE),
+	CFG_INT("max_message_size", 41943040, CFGF_NONE), /* SES: 40 MB */
 	CFG_INT("smtpd_idle_timeout", 300, CFGF_NONE),
 	CFG_STR("smtpd_users", NULL, CFGF_NONE),
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
+	CFG_INT("give_up_attempts", 5, CFGF_NONE),
 	CFG_STR("dead_notify", NULL, CFGF_NONE),
 	CFG_INT("workers", 1, CFGF_NONE),
 	CFG_SEC(
@@ -536,6 +537,7 @@ conf_fill(
 	duration_parse(cfg_getstr(cfg, "retry_first"), &conf->retry_first);
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
+	conf->give_up_attempts = cfg_getint(cfg, "give_up_attempts");
 	conf->dead_notify = dup_or_null(cfg_getstr(cfg, "dead_notify"));
 	conf->workers = cfg_getint(cfg, "workers");
 	if (conf->workers < 1)
@@ -584,6 +586,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
+	cfg_set_validate_func(cfg, "give_up_attempts", validate_positive);
 }
 
 enum ms_status

@@ -80,9 +80,9 @@ struct route_conf {
 	char *configuration_set; /* overrides the relay's */
 	char **users; /* user names or uids allowed; none = every user */
 	int nusers;
-	bool keep_ses_headers;	 /* ses_headers = "keep": the message's own
-				    X-SES-* headers survive unless the route
-				    sets that header itself */
+	bool keep_ses_headers; /* ses_headers = "keep": the message's own
+				  X-SES-* headers survive unless the route
+				  sets that header itself */
 };
 
 struct ms_conf {
@@ -97,11 +97,12 @@ struct ms_conf {
 	char *smtpd_users;	 /* -bs on a socket: AUTH PLAIN users */
 
 	/* retry policy */
-	long retry_first;  /* seconds */
-	long retry_max;	   /* seconds */
-	long give_up;	   /* seconds after arrival */
-	char *dead_notify; /* address told about dead letters or NULL */
-	long workers;	   /* parallel flusher workers */
+	long retry_first;      /* seconds */
+	long retry_max;	       /* seconds */
+	long give_up;	       /* seconds after arrival (or requeue) */
+	long give_up_attempts; /* ... and at least this many tries */
+	char *dead_notify;     /* address told about dead letters or NULL */
+	long workers;	       /* parallel flusher workers */
 
 	struct relay_conf *relays;
 	int nrelays;

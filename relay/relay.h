@@ -51,6 +51,15 @@ struct relay_msg {
 	struct msg_source *src;	 /* rewound by the relay as needed */
 	const char *config_set;	 /* SES configuration set or NULL */
 	const char *const *tags; /* SES "name=value" tags, NULL end */
+	/* Called by a transport that splits the message into several
+	 * transactions (SMTP batches, SES's 50 recipients) after each one
+	 * but the last, with that batch's final results: the flusher
+	 * records who accepted it before the next starts. Anything but
+	 * MS_OK stops the message: the rest stay MS_TEMP, not attempted.
+	 * NULL: nothing to call (relay_committed() is the one way in). */
+	enum ms_status (*committed)(void *arg, const struct relay_rcpt *rcpts,
+	    size_t n, struct ms_err *err);
+	void *committed_arg;
 	/* out */
 	enum relay_health health;
 	long hold_seconds;   /* with RELAY_FAILED/RELAY_HOLD */
@@ -111,7 +120,7 @@ struct relay {
 	const struct relay_ops *ops;
 	const struct relay_pacer *pacer; /* never NULL */
 	void *priv;
-	long long cool_until; /* skip until then (unix seconds) */
+	long long cool_until; /* skip until then (CLOCK_BOOTTIME s) */
 };
 
 /* Creates the runtime relay for conf (choosing ops by type). */
@@ -124,6 +133,18 @@ relay_send(struct relay *r, struct relay_msg *msg, struct ms_err *err);
 
 void relay_close(struct relay *r);
 void relay_free(struct relay *r);
+
+/* For transports: one transaction of msg (recipients from..from+n-1)
+ * is over and more follow; MS_OK to go on (see relay_msg.committed).
+ * Inline: the SMTP session is also linked without relay.c. */
+static inline enum ms_status
+relay_committed(
+    struct relay_msg *msg, size_t from, size_t n, struct ms_err *err)
+{
+	if (msg->committed == NULL || n == 0 || from + n > msg->nrcpt)
+		return MS_OK;
+	return msg->committed(msg->committed_arg, msg->rcpts + from, n, err);
+}
 
 /* For transports: the relay's pacer hooks (see struct relay_pacer). */
 enum ms_status

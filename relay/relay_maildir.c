@@ -8,10 +8,12 @@
  *         stored (LF line ends) preceded by Return-Path: and one
  *         Delivered-To: per recipient, so the envelope can be read back.
  * Safety: the same discipline as the spool: O_EXCL in tmp/, fsync, rename
- *         into new/, fsync new/. A crash leaves at most a file in tmp/.
+ *         into new/, fsync new/. A crash leaves at most a file in tmp/,
+ *         removed after 36 hours (the Maildir convention).
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,8 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "relay.h"
 
 /* mkdir -p path, then path/{tmp,new,cur}. */
@@ -115,6 +119,49 @@ write_message(
 	return MS_OK;
 }
 
+/* Removes what flushers killed mid-write left in tmp/: our own files
+ * (".M...P...Q<queue id>.<hostname>") older than 36 hours, the Maildir
+ * convention. Once an hour per process. */
+static void
+maildir_clean_tmp(const char *dir, const char *hostname)
+{
+	static time_t last;
+	char path[4200];
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (now - last < 3600 && now >= last)
+		return;
+	last = now;
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *host = strrchr(de->d_name, '.');
+		struct stat sb;
+
+		if (strstr(de->d_name, ".M") == NULL ||
+		    strstr(de->d_name, "Q") == NULL || host == NULL ||
+		    (hostname != NULL &&
+			strstr(de->d_name, hostname) == NULL) ||
+		    fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) || now - sb.st_mtime < 36 * 3600)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0)
+			log_msg(LOG_INFO,
+			    "removed %s/%.200s (left by an interrupted "
+			    "delivery)",
+			    path, de->d_name);
+	}
+	closedir(d);
+}
+
 static enum ms_status
 maildir_write(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 {
@@ -126,6 +173,7 @@ maildir_write(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 
 	if ((st = maildir_make(dir, err)) != MS_OK)
 		return st;
+	maildir_clean_tmp(dir, r->global->hostname);
 	gettimeofday(&tv, NULL);
 	snprintf(name, sizeof(name), "%lld.M%ldP%ldQ%s.%s",
 	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), msg->qid,

@@ -431,6 +431,7 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		part = *msg;
 		part.rcpts = msg->rcpts + i;
 		part.nrcpt = n;
+		part.committed = NULL; /* called below, once per batch */
 		p->saw_reconnect = p->saw_throttle = false;
 		p->alert_kind = SES_K_OK;
 		st = smtp_session_send(p->sess, &part, err);
@@ -451,6 +452,12 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		merge(msg, &part);
 		if (part.health != RELAY_FINE) {
 			ses_rest_temp(msg, i + n, part.rcpts[0].reply);
+			break;
+		}
+		if (i + n < msg->nrcpt &&
+		    relay_committed(msg, i, n, err) != MS_OK) {
+			ses_rest_temp(msg, i + n, err->msg);
+			msg->no_count = true;
 			break;
 		}
 	}

@@ -403,6 +403,12 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		memcpy(body + headlen + b64len, tails[b], tl + 1);
 		req.body_len = headlen + b64len + tl;
 		send_batch(p, cp, msg, &req, from, to);
+		if (msg->health == RELAY_FINE && to < msg->nrcpt &&
+		    relay_committed(msg, from, to - from, err) != MS_OK) {
+			results_set(msg, to, msg->nrcpt, MS_TEMP, err->msg);
+			msg->no_count = true;
+			break;
+		}
 	}
 	st = MS_OK;
 out:

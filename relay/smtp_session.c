@@ -718,6 +718,16 @@ smtp_session_send(
 		st = transact(s, msg, i, n, (curl_off_t)size, err);
 		if (st != MS_OK)
 			return st;
+		if (msg->health == RELAY_FINE && i + n < msg->nrcpt &&
+		    relay_committed(msg, i, n, err) != MS_OK) {
+			char why[RELAY_REPLY_MAX];
+
+			snprintf(why, sizeof(why), "not attempted: %.400s",
+			    err->msg);
+			for (size_t k = i + n; k < msg->nrcpt; k++)
+				smtp_rcpt_set(&msg->rcpts[k], MS_TEMP, why);
+			break;
+		}
 		if (msg->health != RELAY_FINE && i + n < msg->nrcpt) {
 			/* The relay is failing: do not hammer it for the
 			 * rest; they stay queued with the same reason. */

@@ -505,6 +505,10 @@ state_format(
 	    "format %d\nattempts %d\nlast %lld\nnext %lld\n", STATE_FORMAT,
 	    st->attempts, st->last_attempt, st->next_try);
 	tbuf_add(&b, line, strlen(line));
+	if (st->since > 0) {
+		snprintf(line, sizeof(line), "since %lld\n", st->since);
+		tbuf_add(&b, line, strlen(line));
+	}
 	if (st->reason != NULL)
 		tbuf_line(&b, "reason", st->reason);
 	for (size_t i = 0; i < st->nrcpt; i++) {
@@ -639,7 +643,8 @@ state_parse(
 				rc =
 				    ms_err_set(err, MS_DATA, "bad reason line");
 		} else if (key_is(key, klen, "attempts") ||
-		    key_is(key, klen, "last") || key_is(key, klen, "next")) {
+		    key_is(key, klen, "last") || key_is(key, klen, "next") ||
+		    key_is(key, klen, "since")) {
 			if (!parse_ll(val, vlen, &num) || num < 0)
 				rc = ms_err_set(err, MS_DATA, "bad %.*s line",
 				    (int)klen, key);
@@ -648,6 +653,8 @@ state_parse(
 				    num > 1000000 ? 1000000 : (int)num;
 			else if (key[0] == 'l')
 				st->last_attempt = num;
+			else if (key[0] == 's')
+				st->since = num;
 			else
 				st->next_try = num;
 		}

@@ -75,7 +75,8 @@ struct msg_state {
 	int attempts;
 	long long last_attempt; /* unix seconds, 0 = never */
 	long long next_try;	/* unix seconds, 0 = now */
-	char *reason;		/* last failure, for listings */
+	long long since; /* age counts from here (requeue), 0 = arrival */
+	char *reason;	 /* last failure, for listings */
 	struct rcpt_state *rcpts;
 	size_t nrcpt;
 };

@@ -5,7 +5,8 @@
  * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
  *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
  *         spool_finish(), spool_bury(), spool_requeue(), spool_delete(),
- *         spool_quarantine(), spool_release().
+ *         spool_quarantine(), spool_release(), spool_sweep(),
+ *         spool_wake().
  * Trust:  nothing found in the spool is trusted: names are checked, files
  *         opened with O_NOFOLLOW and checked to be regular and singly
  *         linked, envelopes and states parsed defensively.
@@ -35,7 +36,10 @@
 #define STATE_SUFFIX ".state"
 #define BAD_SUFFIX   ".bad"
 #define STATE_MAX    (16 * 1024 * 1024)
-#define TMP_MAX_AGE  (24 * 3600)
+#define TMP_MAX_AGE  (24 * 3600) /* tmp/ files we cannot lock-test */
+#define TMP_LOCK_AGE 600	 /* tmp/ files we can: unlocked this long */
+#define WS_SYNC	     1		 /* write_state: fsync the file */
+#define WS_DIRSYNC   2		 /* ... and its directory after the rename */
 
 static const struct {
 	const char *name;
@@ -333,10 +337,13 @@ spool_quarantine(
 	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 
 	set_aside(s, area_fd(s, area), area_name(area), id, why);
-	/* The state goes beside it as dead/ID.state.bad, for whoever looks
-	 * (requeue starts a fresh one). */
+	/* Its history goes with it (dead/ID.state.bad), for the operator. */
 	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, id);
-	set_aside(s, area_fd(s, area), area_name(area), state, why);
+	if (faccessat(area_fd(s, area), state, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		set_aside(s, area_fd(s, area), area_name(area), state,
+		    "the state of a message set aside");
+	fsync(s->deadfd);
+	fsync(area_fd(s, area));
 }
 
 static const char *
@@ -364,18 +371,61 @@ clean_tmp(struct spool *s, time_t now)
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
+		struct stat sb, lsb;
+		bool abandoned;
+		int mfd;
+
+		if (de->d_name[0] == '.' ||
+		    fstatat(s->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
+			0 ||
+		    now - sb.st_mtime < TMP_LOCK_AGE)
+			continue;
+		/* The front end holds an flock while it writes: a file whose
+		 * lock we can take has no writer left. One we cannot open (a
+		 * front end from before the lock) waits a day. */
+		mfd = openat(s->tmpfd, de->d_name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (mfd >= 0) {
+			abandoned = flock(mfd, LOCK_EX | LOCK_NB) == 0 &&
+			    fstat(mfd, &lsb) == 0 && lsb.st_ino == sb.st_ino;
+			close(mfd);
+		} else {
+			abandoned = now - sb.st_mtime > TMP_MAX_AGE;
+		}
+		if (abandoned && unlinkat(s->tmpfd, de->d_name, 0) == 0)
+			log_msg(LOG_INFO,
+			    "removed stale %s/tmp/%.64s "
+			    "(abandoned by an interrupted sendmail)",
+			    s->dir, de->d_name);
+	}
+	closedir(d);
+}
+
+void
+spool_tmp_usage(struct spool *s, struct spool_tmp_usage *u)
+{
+	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d;
+
+	memset(u, 0, sizeof(*u));
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
 		struct stat sb;
 
 		if (de->d_name[0] == '.' ||
 		    fstatat(s->tmpfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=
 			0)
 			continue;
-		if (now - sb.st_mtime > TMP_MAX_AGE &&
-		    unlinkat(s->tmpfd, de->d_name, 0) == 0)
-			log_msg(LOG_INFO,
-			    "removed stale %s/tmp/%.64s "
-			    "(abandoned by an interrupted sendmail)",
-			    s->dir, de->d_name);
+		u->files++;
+		u->bytes += (long long)sb.st_size;
+		if (now - sb.st_mtime >= TMP_LOCK_AGE)
+			u->stale++;
 	}
 	closedir(d);
 }
@@ -419,7 +469,85 @@ spool_pickup(struct spool *s)
 			    s->dir, de->d_name, strerror(errno));
 	}
 	closedir(d);
+	/* Once per pass, before anything picked up is delivered: a
+	 * message must not return to new/ after its outcome is recorded
+	 * in queue/. new/ too: the renames out of it. */
+	if (moved > 0 && (fsync(s->queuefd) != 0 || fsync(s->newfd) != 0))
+		log_msg(LOG_ERR, "cannot sync %s/queue after pickup: %s",
+		    s->dir, strerror(errno));
 	return moved;
+}
+
+static bool is_state_name(const char *name);
+
+/* Is there a message id in dirfd? (ENOENT only counts as "no".) */
+static bool
+msg_there(int dirfd, const char *id)
+{
+	struct stat sb;
+
+	return fstatat(dirfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    errno != ENOENT;
+}
+
+/* In one area: ID.state without ID (a flusher killed between removing a
+ * message and its state), ID.state.tmp nobody is writing. A message only
+ * ever moves into this area from the other one (requeue, bury: the state
+ * is written first), so the other area is looked at first: if the move
+ * happened after that look, the message is seen here. */
+static void
+sweep_area(struct spool *s, enum spool_area area)
+{
+	int dfd = area_fd(s, area);
+	int other = area_fd(s, area == AREA_DEAD ? AREA_QUEUE : AREA_DEAD);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		char id[SPOOL_ID_LEN + 1];
+		bool tmp = n == SPOOL_ID_LEN + strlen(STATE_SUFFIX ".tmp") &&
+		    strcmp(de->d_name + SPOOL_ID_LEN, STATE_SUFFIX ".tmp") == 0;
+		bool idle;
+		int mfd;
+
+		if (!tmp && !is_state_name(de->d_name))
+			continue;
+		memcpy(id, de->d_name, SPOOL_ID_LEN);
+		id[SPOOL_ID_LEN] = '\0';
+		if (!spool_id_valid(id) || msg_there(other, id))
+			continue;
+		mfd = openat(
+		    dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		if (mfd >= 0) {
+			/* The message is here: only a .tmp nobody holds. */
+			idle = tmp && flock(mfd, LOCK_EX | LOCK_NB) == 0;
+			if (idle)
+				unlinkat(dfd, de->d_name, 0);
+			close(mfd);
+			if (!idle)
+				continue;
+		} else if (errno != ENOENT ||
+		    unlinkat(dfd, de->d_name, 0) != 0) {
+			continue;
+		}
+		log_msg(LOG_INFO, "removed orphan %s/%s/%s", s->dir,
+		    area_name(area), de->d_name);
+	}
+	closedir(d);
+}
+
+void
+spool_sweep(struct spool *s)
+{
+	sweep_area(s, AREA_QUEUE);
+	sweep_area(s, AREA_DEAD);
 }
 
 static int
@@ -695,10 +823,20 @@ load_state(struct spool_msg *m, struct ms_err *err)
 		memset(&m->state, 0, sizeof(m->state));
 		return MS_OK;
 	}
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	/* EACCES (a state left by root), EMFILE, EIO...: the history of a
+	 * good message is in there, so it waits; it is never set aside. */
+	if (fd < 0) {
+		int e = errno;
+
+		return ms_err_set(err, MS_TEMP,
+		    "cannot read %s/%s/%s: %s; the message waits until it "
+		    "can be read%s",
+		    m->s->dir, area_name(m->area), name, strerror(e),
+		    e == EACCES ? " (chown it to the spool's owner)" : "");
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    sb.st_size > STATE_MAX) {
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return ms_err_set(err, MS_DATA,
 		    "state file %s is unreadable or "
 		    "odd",
@@ -750,6 +888,7 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+	m->resfd = -1;
 	m->s = s;
 	m->area = area;
 	if (busy != NULL)
@@ -768,6 +907,9 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 		st = ms_err_set(err, errno == ELOOP ? MS_DATA : MS_TEMP,
 		    "cannot open %s/%s: %s", area_name(area), id,
 		    strerror(errno));
+		/* A symbolic link: nobody can claim (or deliver) it. */
+		if (claim && st == MS_DATA && area == AREA_QUEUE)
+			spool_quarantine(s, area, id, err->msg);
 		return st;
 	}
 	if (claim && flock(m->fd, LOCK_EX | LOCK_NB) != 0) {
@@ -791,13 +933,18 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 				   id);
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
-		spool_release(m);
-		return ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
+		st = ms_err_set(err, MS_DATA, "%s/%s is not a plain file",
 		    area_name(area), fname);
+	} else {
+		m->file_size = sb.st_size;
+		if ((st = load_envelope(m, err)) == MS_OK)
+			st = load_state(m, err);
 	}
-	m->file_size = sb.st_size;
-	if ((st = load_envelope(m, err)) != MS_OK ||
-	    (st = load_state(m, err)) != MS_OK) {
+	/* Damaged: set aside while the claim is still ours, so that it
+	 * can never move a message another flusher is delivering. */
+	if (claim && st == MS_DATA && area == AREA_QUEUE)
+		spool_quarantine(s, area, id, err->msg);
+	if (st != MS_OK) {
 		spool_release(m);
 		return st;
 	}
@@ -828,10 +975,14 @@ state_has_sent(const struct msg_state *st)
 	return false;
 }
 
-/* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try. */
+/* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try.
+ * *resfd (when >= 0) is an open ID.state.tmp with room reserved by
+ * spool_prepare: it is used (and consumed) instead of a new file. The
+ * file is fsynced with WS_SYNC, the directory after the rename with
+ * WS_DIRSYNC; both whenever a recipient is marked sent. */
 static enum ms_status
-write_state(
-    int dirfd, const char *id, const struct msg_state *st, struct ms_err *err)
+write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
+    int flags, struct ms_err *err)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 	char tmp[sizeof(name) + 4];
@@ -845,15 +996,24 @@ write_state(
 	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
 	if ((rc = state_format(st, &text, &len, err)) != MS_OK)
 		return rc;
-	fd = openat(dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (state_has_sent(st))
+		flags |= WS_SYNC | WS_DIRSYNC;
+	if (resfd != NULL && *resfd >= 0) {
+		fd = *resfd;
+		*resfd = -1;
+	} else {
+		fd = openat(dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	}
 	if (fd < 0) {
 		free(text);
 		return ms_err_set(
 		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
 	}
+	errno = 0;
 	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
+		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -868,8 +1028,15 @@ write_state(
 	times[1].tv_nsec = 0;
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
-	if (off != len || futimens(fd, times) != 0 ||
-	    (state_has_sent(st) && fsync(fd) != 0) || close(fd) != 0) {
+	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
+	    futimens(fd, times) != 0 || ((flags & WS_SYNC) && fsync(fd) != 0)) {
+		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
+		    errno ? strerror(errno) : "short write");
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return rc;
+	}
+	if (close(fd) != 0) {
 		rc = ms_err_set(
 		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
 		unlinkat(dirfd, tmp, 0);
@@ -881,22 +1048,95 @@ write_state(
 		unlinkat(dirfd, tmp, 0);
 		return rc;
 	}
+	if ((flags & WS_DIRSYNC) && fsync(dirfd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync the directory of %s: %s", name,
+		    strerror(errno));
+	return MS_OK;
+}
+
+/* Room for the outcome of a transaction: the state as it is plus a
+ * reply and a relay name for every recipient. */
+static off_t
+state_room(const struct msg_state *st)
+{
+	off_t room = 8192;
+
+	for (size_t i = 0; i < st->nrcpt; i++)
+		room += (off_t)strlen(st->rcpts[i].addr) + 1024;
+	if (st->reason != NULL)
+		room += (off_t)strlen(st->reason);
+	return room;
+}
+
+static void
+drop_reserve(struct spool_msg *m)
+{
+	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
+
+	if (m->resfd < 0)
+		return;
+	close(m->resfd);
+	m->resfd = -1;
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
+	unlinkat(area_fd(m->s, m->area), tmp, 0);
+}
+
+enum ms_status
+spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
+{
+	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
+	int dirfd = area_fd(m->s, m->area);
+	long long keep = m->state.next_try;
+	enum ms_status st;
+	int fd, e;
+
+	drop_reserve(m);
+	m->state.next_try = next_try;
+	/* Synced so that an EIO shows here, before anything is sent. */
+	st = write_state(dirfd, m->id, &m->state, NULL, WS_SYNC, err);
+	m->state.next_try = keep;
+	if (st != MS_OK)
+		return st;
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
+	fd = openat(dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ms_err_set(err, MS_TEMP, "cannot reserve %s: %s", tmp,
+		    strerror(errno));
+	/* Blocks reserved, size left at 0: the outcome is written into
+	 * them however full the file system is by then. */
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, state_room(&m->state)) != 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot reserve room for the state of %s: %s", m->id,
+		    strerror(e));
+	}
+	m->resfd = fd;
 	return MS_OK;
 }
 
 enum ms_status
 spool_save_state(struct spool_msg *m, struct ms_err *err)
 {
-	return write_state(area_fd(m->s, m->area), m->id, &m->state, err);
+	return write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
+	    WS_SYNC | WS_DIRSYNC, err);
 }
 
 static void
 unlink_state(int dirfd, const char *id)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+	char tmp[sizeof(name) + 4];
 
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
 	unlinkat(dirfd, name, 0);
+	/* And a reserve left by a flusher killed mid-delivery. */
+	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", id);
+	unlinkat(dirfd, tmp, 0);
 }
 
 static void unlink_bad_state(int dirfd, const char *id);
@@ -929,19 +1169,47 @@ unlink_bad_state(int dirfd, const char *id)
 enum ms_status
 spool_finish(struct spool_msg *m, struct ms_err *err)
 {
-	return spool_delete(m, err);
+	int fd = area_fd(m->s, m->area);
+	enum ms_status st;
+	struct ms_err e2;
+
+	if (unlinkat(fd, m->id, 0) != 0 && errno != ENOENT) {
+		st = ms_err_set(err, MS_TEMP, "cannot remove %s/%s: %s",
+		    area_name(m->area), m->id, strerror(errno));
+		/* Everyone has it: say so, so that the next pass only
+		 * removes it. */
+		if (write_state(fd, m->id, &m->state, &m->resfd,
+			WS_SYNC | WS_DIRSYNC, &e2) != MS_OK)
+			log_msg(LOG_ERR, "%s: %s", m->id, e2.msg);
+		spool_release(m);
+		return st;
+	}
+	/* Gone for good before anything else happens: a delivered message
+	 * that came back after a power loss would be sent again. */
+	if (fsync(fd) != 0) {
+		st = ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
+		    m->id, strerror(errno));
+		spool_release(m);
+		return st;
+	}
+	unlink_state(fd, m->id);
+	spool_release(m);
+	return MS_OK;
 }
 
 /* Moves message and state from one area to another: state written first
  * at the target, then the message renamed, then the old state removed. A
  * crash in between leaves at worst an orphan state, never a lost message. */
 static enum ms_status
-move_msg(struct spool_msg *m, enum spool_area to, struct ms_err *err)
+move_msg(
+    struct spool_msg *m, enum spool_area to, bool release, struct ms_err *err)
 {
 	int from_fd = area_fd(m->s, m->area), to_fd = area_fd(m->s, to);
 	enum ms_status st;
 
-	if ((st = write_state(to_fd, m->id, &m->state, err)) != MS_OK)
+	if ((st = write_state(to_fd, m->id, &m->state, NULL, WS_SYNC, err)) !=
+	    MS_OK)
 		return st;
 	if (renameat(from_fd, m->id, to_fd, m->id) != 0) {
 		st = ms_err_set(err, MS_TEMP, "cannot move %s to %s/: %s",
@@ -949,16 +1217,31 @@ move_msg(struct spool_msg *m, enum spool_area to, struct ms_err *err)
 		unlink_state(to_fd, m->id);
 		return st;
 	}
+	/* Both directories: the move (and the state beside it) must
+	 * survive a power loss before the old state goes. */
+	if (fsync(to_fd) != 0 || fsync(from_fd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after moving %s there: %s", area_name(to),
+		    m->id, strerror(errno));
 	unlink_state(from_fd, m->id);
 	m->area = to;
-	spool_release(m);
+	if (release)
+		spool_release(m);
 	return MS_OK;
 }
 
 enum ms_status
 spool_bury(struct spool_msg *m, struct ms_err *err)
 {
-	return move_msg(m, AREA_DEAD, err);
+	enum ms_status st;
+
+	/* The outcome first, where the message is: if the move fails, the
+	 * next pass finds nobody to send to and only buries it again. */
+	st = write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
+	    WS_SYNC | WS_DIRSYNC, err);
+	if (st != MS_OK)
+		return st;
+	return move_msg(m, AREA_DEAD, false, err);
 }
 
 /* dead/ID.bad whose envelope read fine -> queue/ID with a fresh state
@@ -997,7 +1280,8 @@ spool_requeue(struct spool_msg *m, struct ms_err *err)
 			m->state.rcpts[i].status = RCPT_PENDING;
 	m->state.attempts = 0;
 	m->state.next_try = 0;
-	return move_msg(m, AREA_QUEUE, err);
+	m->state.since = (long long)time(NULL); /* a fresh give_up age */
+	return move_msg(m, AREA_QUEUE, true, err);
 }
 
 enum ms_status
@@ -1018,18 +1302,37 @@ spool_delete(struct spool_msg *m, struct ms_err *err)
 		spool_release(m);
 		return st;
 	}
-	if (m->area == AREA_BAD) {
-		unlink_bad_state(fd, m->id);
-	} else {
-		unlink_state(fd, m->id);
+	if (fsync(fd) != 0) {
+		enum ms_status st = ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
+		    m->id, strerror(errno));
+
+		spool_release(m);
+		return st;
 	}
+	if (m->area == AREA_BAD)
+		unlink_bad_state(fd, m->id);
+	else
+		unlink_state(fd, m->id);
 	spool_release(m);
 	return MS_OK;
 }
 
 void
+spool_wake(struct spool *s)
+{
+	int fd = openat(s->runfd, SPOOL_WAKE,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		close(fd); /* IN_CLOSE_WRITE is the signal */
+}
+
+void
 spool_release(struct spool_msg *m)
 {
+	if (m->s != NULL)
+		drop_reserve(m);
 	if (m->fd >= 0)
 		close(m->fd); /* drops the flock */
 	m->fd = -1;

@@ -101,8 +101,17 @@ void spool_close(struct spool *s);
 
 /* Moves committed messages from new/ to queue/ after checking each is a
  * plain, complete, singly-linked file; sets odd files aside with a log
- * line. Removes tmp/ files older than a day. Returns how many moved. */
+ * line. Removes tmp/ files whose writer is gone (no flock on them) for 10
+ * minutes, or that it cannot test, a day. Returns how many moved. */
 size_t spool_pickup(struct spool *s);
+
+/* What is in tmp/: messages being written, or abandoned by a killed
+ * front end (stale: unchanged for 10 minutes), for stats and check. */
+struct spool_tmp_usage {
+	size_t files, stale;
+	long long bytes;
+};
+void spool_tmp_usage(struct spool *s, struct spool_tmp_usage *u);
 
 struct spool_entry {
 	char id[SPOOL_ID_LEN + 1];
@@ -136,6 +145,7 @@ struct spool_msg {
 	off_t file_size;
 	struct msg_state state;
 	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
+	int resfd;	  /* ID.state.tmp kept ready by spool_prepare, or -1 */
 };
 
 /* Claims queue or dead message id: opens it without following links,
@@ -145,8 +155,9 @@ struct spool_msg {
  * (and env.user, when they differ) come from the owner; claimed_uid keeps
  * the envelope's own line so the caller can log the mismatch.
  * *busy is set (and MS_OK returned, nothing claimed) when another process
- * holds it or it vanished meanwhile. MS_DATA for a damaged file (the
- * caller sets it aside with spool_quarantine). */
+ * holds it or it vanished meanwhile. MS_DATA for a damaged file, which
+ * has then been set aside as dead/ID.bad while the claim was held.
+ * MS_TEMP (a state that cannot be read now...) leaves it alone. */
 enum ms_status spool_claim(struct spool *s, enum spool_area area,
     const char *id, struct spool_msg *m, bool *busy, struct ms_err *err);
 
@@ -154,14 +165,28 @@ enum ms_status spool_claim(struct spool *s, enum spool_area area,
 enum ms_status spool_peek(struct spool *s, enum spool_area area, const char *id,
     struct spool_msg *m, struct ms_err *err);
 
-/* Writes m->state atomically; the state file's mtime becomes
- * m->state.next_try so a scan knows what is due without opening it. */
+/* Before anything is sent: writes and fsyncs m->state with next_try as
+ * its due time (what a flusher killed in the transaction leaves), then
+ * keeps ID.state.tmp open with room reserved for the outcome. An error
+ * means the spool cannot record what happens: send nothing (issue 19:
+ * a spool that cannot record an outcome must not send the same thing
+ * again on every pass). */
+enum ms_status
+spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err);
+
+/* Writes m->state atomically (into the room spool_prepare reserved, if
+ * any) and fsyncs it; the state file's mtime becomes m->state.next_try
+ * so a scan knows what is due without opening it. */
 enum ms_status spool_save_state(struct spool_msg *m, struct ms_err *err);
 
-/* Delivered to everyone: removes message and state, releases. */
+/* Delivered to everyone: removes message and state, releases. When the
+ * message cannot be removed, the state is saved (everyone sent) so that
+ * the next pass removes it without sending. */
 enum ms_status spool_finish(struct spool_msg *m, struct ms_err *err);
 
-/* Moves the message and its state (saved first) to dead/, releases. */
+/* Saves the final state in queue/ first (a failure after that retries
+ * the bury, never the sending), then moves message and state to dead/.
+ * m stays claimed (now in dead/): the caller releases it. */
 enum ms_status spool_bury(struct spool_msg *m, struct ms_err *err);
 
 /* Moves a dead message back to queue/, due now, dead recipients made
@@ -178,9 +203,21 @@ enum ms_status spool_delete(struct spool_msg *m, struct ms_err *err);
 enum ms_status
 spool_delete_bad(struct spool *s, const char *id, struct ms_err *err);
 
-/* Renames a damaged file to SPOOL/dead/ID.bad so nobody tries it again. */
+/* Renames a damaged file to SPOOL/dead/ID.bad (and its state to
+ * dead/ID.state.bad) so nobody tries it again. spool_claim does this for
+ * what it finds damaged, under the claim. */
 void spool_quarantine(
     struct spool *s, enum spool_area area, const char *id, const char *why);
+
+/* Removes, in queue/ and dead/, ID.state files whose message is in
+ * neither, and ID.state.tmp files nobody is writing (a flusher killed at
+ * the wrong moment). */
+void spool_sweep(struct spool *s);
+
+/* Tells a `flush --watch` that something became due (retry, requeue):
+ * writes run/wake, which it watches. */
+#define SPOOL_WAKE "wake"
+void spool_wake(struct spool *s);
 
 /* Releases the claim and frees what claim/peek allocated. */
 void spool_release(struct spool_msg *m);

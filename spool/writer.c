@@ -6,7 +6,8 @@
  *         spool_commit(), spool_abort().
  * Trust:  runs inside the set-gid front end. Touches only SPOOL/tmp and
  *         SPOOL/new, opens nothing through a symlink, creates with O_EXCL.
- * Order:  write, fsync(file), fchmod(ready), rename tmp/ID -> new/ID,
+ * Order:  (free-space reserve checked), create tmp/ID, flock it, write,
+ *         fsync(file), fchmod(ready), rename tmp/ID -> new/ID, close,
  *         fsync(new/). Success is reported only after the last step; a
  *         failure before the rename leaves no file (spool_abort unlinks).
  */
@@ -16,7 +17,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
 #ifdef HAVE_GETRANDOM
@@ -29,7 +32,8 @@
  * it, the drop group may not (so the set-gid front end cannot read mail it
  * did not write), others may read: the flusher's user reads it as
  * "other", and nobody else can reach it because SPOOL itself is 0710. */
-#define SPOOL_READY_MODE 0604
+#define SPOOL_READY_MODE  0604
+#define SPOOL_RESERVE_MAX (256ULL * 1024 * 1024)
 
 static enum ms_status
 errno_status(int e)
@@ -99,6 +103,36 @@ open_dir(int at, const char *name)
 	    at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Refuses new mail when the spool's file system is nearly full, so that
+ * what is queued can still be delivered: the flusher needs room for its
+ * state files, and one user must not stop everyone else's mail. The
+ * reserve is 5% of the file system, at most 256 MiB, and 1% of its
+ * inodes, at most 1000. */
+static enum ms_status
+check_reserve(struct spool_writer *w, struct ms_err *err)
+{
+	struct statvfs vs;
+	unsigned long long size, avail, reserve, ireserve;
+
+	if (fstatvfs(w->newfd, &vs) != 0)
+		return MS_OK; /* cannot tell: the writes will say */
+	size = (unsigned long long)vs.f_blocks * vs.f_frsize;
+	avail = (unsigned long long)vs.f_bavail * vs.f_frsize;
+	reserve = size / 20;
+	if (reserve > SPOOL_RESERVE_MAX)
+		reserve = SPOOL_RESERVE_MAX;
+	ireserve = vs.f_files / 100;
+	if (ireserve > 1000)
+		ireserve = 1000;
+	if (avail < reserve || (vs.f_files > 0 && vs.f_favail < ireserve))
+		return ms_err_set(err, MS_TEMP,
+		    "spool %s is nearly full (%llu KiB free, %llu KiB kept "
+		    "for delivering what is queued): not accepting new mail "
+		    "now, try again later",
+		    w->spool, avail / 1024, reserve / 1024);
+	return MS_OK;
+}
+
 enum ms_status
 spool_create(
     struct spool_writer *w, const char *spool, size_t limit, struct ms_err *err)
@@ -127,6 +161,10 @@ spool_create(
 		spool_abort(w);
 		return st;
 	}
+	if ((st = check_reserve(w, err)) != MS_OK) {
+		spool_abort(w);
+		return st;
+	}
 	for (int tries = 0; tries < 8; tries++) {
 		if ((st = spool_make_id(w->id, err)) != MS_OK) {
 			spool_abort(w);
@@ -143,6 +181,16 @@ spool_create(
 		    "%s/tmp/%s: %s",
 		    spool, w->id, strerror(errno));
 		w->id[0] = '\0';
+		spool_abort(w);
+		return st;
+	}
+	/* Locked while we write, readable by the flusher ("other", as the
+	 * finished file is): it removes a file whose lock is free, i.e.
+	 * whose writer was killed, after minutes instead of a day. */
+	if (flock(w->fd, LOCK_EX | LOCK_NB) != 0 ||
+	    fchmod(w->fd, SPOOL_READY_MODE) != 0) {
+		st = ms_err_set(err, errno_status(errno),
+		    "cannot lock %s/tmp/%s: %s", spool, w->id, strerror(errno));
 		spool_abort(w);
 		return st;
 	}
@@ -211,22 +259,23 @@ spool_commit(struct spool_writer *w, struct ms_err *err)
 		    "cannot sync "
 		    "%s/tmp/%s: %s",
 		    w->spool, w->id, strerror(errno));
-	if (close(w->fd) != 0) {
-		w->fd = -1;
-		return ms_err_set(err, errno_status(errno),
-		    "cannot close "
-		    "%s/tmp/%s: %s",
-		    w->spool, w->id, strerror(errno));
-	}
-	w->fd = -1;
+	/* Renamed while still open, so still locked: the flusher never
+	 * takes a finished file in tmp/ for an abandoned one. */
 	if (renameat(w->tmpfd, w->id, w->newfd, w->id) != 0)
 		return ms_err_set(err, errno_status(errno),
 		    "cannot commit "
 		    "%s/tmp/%s: %s",
 		    w->spool, w->id, strerror(errno));
-	/* From here the message is queued; if the directory sync fails we
-	 * still say "try again" (75): a duplicate is better than a loss. */
+	/* From here the message is queued; if the close or the directory
+	 * sync fails we still say "try again" (75): a duplicate is better
+	 * than a loss. */
 	w->committed = true;
+	if (close(w->fd) != 0) {
+		w->fd = -1;
+		return ms_err_set(err, MS_TEMP, "cannot close %s/new/%s: %s",
+		    w->spool, w->id, strerror(errno));
+	}
+	w->fd = -1;
 	if (fsync(w->newfd) != 0)
 		return ms_err_set(err, MS_TEMP, "cannot sync %s/new: %s",
 		    w->spool, strerror(errno));

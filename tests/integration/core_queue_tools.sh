@@ -6,10 +6,11 @@
 t_setup
 # A relay that cannot deliver (its Maildir path is under a file): mail
 # is deferred; later a give-up age of 1 s (read at flush time) makes it
-# dead.
+# dead at its second attempt (give_up_attempts).
 : > "$T/notadir"
 broken() {	# retries an hour apart: nothing is due unless made so
 	T_RETRY_FIRST=1h T_RETRY_MAX=2h T_NO_DEFAULT=1 t_conf "give_up = \"$1\"
+give_up_attempts = 2
 relay \"broken\" { type = \"maildir\" path = \"$T/notadir/box\" }
 route \"default\" { relays = {\"broken\"} }"
 }

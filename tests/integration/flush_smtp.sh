@@ -106,7 +106,7 @@ mailshim flush 2>/dev/null
 mailshim dead | grep -q '550 5.1.1 no such user\|gone@example.net' && t_ok "5xx -> dead with the reply" || t_fail "5xx not dead: $(mailshim dead)"
 
 # 7. Give-up age: relay down for longer than give_up -> dead.
-relays "" ; sed -i "s/port = $A_PORT/port = 1/" "$CONF"; echo 'give_up = "1"' >> "$CONF"
+relays "" ; sed -i "s/port = $A_PORT/port = 1/" "$CONF"; printf 'give_up = "1"\ngive_up_attempts = 2\n' >> "$CONF"
 printf 'Subject: old\n\nx\n' | sendmail -i -f app@a-only.example old@example.net
 mailshim flush 2>/dev/null; sleep 2; mailshim retry > /dev/null; mailshim flush 2>/dev/null
 mailshim dead | grep -q 'old@example.net' && t_ok "expired -> dead" || t_fail "expiry: $(mailshim dead)"

@@ -227,7 +227,7 @@ fi
 test "$(ls "$ro/tmp" | wc -l)" = 0 || fail "read-only tmp: stray file"
 
 # --- 8. 50 MB: memory stays flat -------------------------------------------
-write_conf "$dir/big.conf" "$spool"
+write_conf "$dir/big.conf" "$spool" "max_message_size = 0"  # above the 40 MB default
 gen_big() {
 	"$PYTHON3" -c '
 import sys

@@ -1,0 +1,65 @@
+#!/bin/sh
+# hard_durable_order.sh - the flusher's renames and unlinks that record an
+# outcome are followed by an fsync of their directory before the next
+# step depends on them (issue 19 item 4), seen with strace -f -y:
+#   pickup   new/ID -> queue/ID, fsync queue/ before the first connect
+#   prepare  queue/ID.state written before the first connect
+#   defer    queue/ID.state renamed, then fsync queue/
+#   finish   unlink queue/ID, fsync queue/, then unlink queue/ID.state
+#   bury     queue/ID.state (final), fsync queue/, dead/ID.state, rename
+#            queue/ID -> dead/ID, fsync dead/ and queue/, unlink old state
+#   requeue  queue/ID.state, rename dead/ID -> queue/ID, fsync both, unlink
+#   delete   unlink queue/ID, fsync queue/, unlink queue/ID.state
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/servers/smtpd_lib.sh"
+command -v strace >/dev/null || { echo "FAIL: strace missing (contrib/deps.sh)"; exit 1; }
+strace -o /dev/null true 2>/dev/null || { echo "SKIP: ptrace not permitted here"; exit 77; }
+t_setup
+t_init
+ORDER="$PYTHON3 $top_srcdir/tests/integration/hard_order_check.py"
+TRACE="strace -f -y -qq -e trace=renameat,renameat2,unlinkat,fsync,fdatasync,connect"
+smtpd_start "$T/s" --no-starttls --rcpt-reply 'b@example.net=451 4.3.0 later' \
+    --rcpt-reply 'd@example.net=550 5.1.1 no such user' || { echo "FAIL: smtpd"; exit 1; }
+t_pids=$SMTPD_PID
+T_NO_DEFAULT=1 t_conf "relay \"corp\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" }
+route \"default\" { relays = {\"corp\"} }"
+check() { # what LOG STEPS...
+	what=$1; log=$2; shift 2
+	if $ORDER "$log" "$@" > "$T/order.out"; then t_ok "$what"
+	else t_fail "$what: $(cat "$T/order.out")"; fi
+}
+
+printf 'Subject: order\n\nbody\n' | sendmail -i a@example.net b@example.net || t_fail enqueue
+ID=$(ls "$SPOOL/new")
+$TRACE -o "$T/t1" "$MAILSHIM" flush 2>/dev/null
+check "pickup, prepare, defer" "$T/t1" "rename:queue:$ID" fsync:queue \
+    "rename:queue:$ID.state" connect:- "rename:queue:$ID.state" fsync:queue
+
+# b accepted now: finish.
+smtpd_stop
+smtpd_start "$T/s2" --no-starttls --rcpt-reply 'd@example.net=550 5.1.1 no such user' \
+    || { echo "FAIL: smtpd 2"; exit 1; }
+t_pids=$SMTPD_PID
+T_NO_DEFAULT=1 t_conf "relay \"corp\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" }
+route \"default\" { relays = {\"corp\"} }"
+mailshim retry >/dev/null
+$TRACE -o "$T/t2" "$MAILSHIM" flush 2>/dev/null || t_fail "second flush"
+check "finish" "$T/t2" connect:- "unlink:queue:$ID" fsync:queue "unlink:queue:$ID.state"
+
+# d refused for good: bury.
+printf 'Subject: dead\n\nbody\n' | sendmail -i d@example.net || t_fail enqueue
+ID=$(ls "$SPOOL/new")
+$TRACE -o "$T/t3" "$MAILSHIM" flush 2>/dev/null
+[ -f "$SPOOL/dead/$ID" ] || t_fail "not buried"
+check "bury" "$T/t3" connect:- "rename:queue:$ID.state" fsync:queue \
+    "rename:dead:$ID.state" "rename:dead:$ID" fsync:dead fsync:queue \
+    "unlink:queue:$ID.state"
+
+$TRACE -o "$T/t4" "$MAILSHIM" requeue "$ID" >/dev/null 2>&1 || t_fail requeue
+check "requeue" "$T/t4" "rename:queue:$ID.state" "rename:queue:$ID" fsync:queue \
+    fsync:dead "unlink:dead:$ID.state"
+
+$TRACE -o "$T/t5" "$MAILSHIM" delete "$ID" >/dev/null 2>&1 || t_fail delete
+check "delete" "$T/t5" "unlink:queue:$ID" fsync:queue "unlink:queue:$ID.state"
+smtpd_stop
+t_done
