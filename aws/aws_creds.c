@@ -127,43 +127,6 @@ aws_creds_from_json(const char *body, size_t len, const char *what,
 
 /* ---- sources ---- */
 
-static enum ms_status
-load_chain(int flags, struct aws_creds *out, struct ms_err *err)
-{
-	const char *profile = getenv("AWS_PROFILE");
-	enum ms_status st;
-	bool found;
-
-	if ((st = aws_creds_from_env(&found, out, err)) != MS_OK || found)
-		return st;
-	if (profile == NULL || profile[0] == '\0')
-		profile = "default";
-	if ((st = aws_creds_from_profile(profile, &found, out, err)) != MS_OK ||
-	    found)
-		return st;
-	if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-		getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")[0]) ||
-	    (getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") &&
-		getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")[0]))
-		return aws_creds_from_container(out, err);
-	if (aws_imds_disabled())
-		return ms_err_set(err, MS_CONFIG,
-		    "aws: no credentials in the environment, shared files or "
-		    "container, and instance metadata is disabled");
-	if ((st = aws_creds_from_imds(flags & AWS_CREDS_IMDS_V1, out, err)) !=
-	    MS_OK) {
-		char why[400];
-
-		snprintf(why, sizeof(why), "%.399s", err->msg);
-		return ms_err_set(err, st,
-		    "aws: no credentials found "
-		    "(environment, shared files, container, instance "
-		    "metadata): %s",
-		    why);
-	}
-	return MS_OK;
-}
-
 static bool
 source_valid(const char *s)
 {
@@ -189,7 +152,7 @@ aws_creds_load(
 		    "profile:NAME, file:/PATH, imds, container)",
 		    ms_quote(q, sizeof(q), source, strlen(source)));
 	if (source == NULL || source[0] == '\0' || strcmp(source, "chain") == 0)
-		return load_chain(flags, out, err);
+		return aws_creds_from_chain(NULL, flags, out, err);
 	if (strncmp(source, "env", 3) == 0) {
 		if ((st = aws_creds_from_env(&found, out, err)) != MS_OK)
 			return st;
@@ -198,17 +161,8 @@ aws_creds_load(
 				   "aws: AWS_ACCESS_KEY_ID / "
 				   "AWS_SECRET_ACCESS_KEY not set");
 	}
-	if (strncmp(source, "profile:", 8) == 0) {
-		if ((st = aws_creds_from_profile(
-			 source + 8, &found, out, err)) != MS_OK)
-			return st;
-		return found ? MS_OK
-			     : ms_err_set(err, MS_CONFIG,
-				   "aws: profile %s not found in the shared "
-				   "files",
-				   ms_quote(q, sizeof(q), source + 8,
-				       strlen(source + 8)));
-	}
+	if (strncmp(source, "profile:", 8) == 0)
+		return aws_creds_from_chain(source + 8, flags, out, err);
 	if (strncmp(source, "file:", 5) == 0)
 		return aws_creds_from_file(source + 5, out, err);
 	if (strcmp(source, "container") == 0)

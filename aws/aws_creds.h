@@ -8,20 +8,25 @@
  * Trust:  flusher only (reads the environment, $HOME, instance metadata).
  *         Secret keys and tokens are wiped with OPENSSL_cleanse() when
  *         freed, have no print function and never reach a log line.
- * Errors: MS_OK; MS_CONFIG (source malformed, no credentials anywhere);
+ * Errors: MS_OK; MS_CONFIG (source malformed, no credentials anywhere,
+ *         a named profile missing, SSO, role loops);
  *         MS_TEMP (metadata / container endpoint unreachable, malformed
  *         answer, out of memory).
  *
  * Source strings (the relay's `credentials` key):
- *   "chain" or NULL or ""   the SDK default chain: environment, shared
- *                           files (AWS_PROFILE or "default"), container
- *                           credentials (ECS / EKS Pod Identity), EC2
- *                           instance metadata (IMDSv2).
+ *   "chain" or NULL or ""   the SDK default chain in botocore's order
+ *                           (aws_creds_chain.c): environment, assume-role
+ *                           profile, web identity, SSO (an error),
+ *                           shared credentials file, credential_process,
+ *                           config file, container (ECS / EKS Pod
+ *                           Identity), EC2 instance metadata (IMDSv2);
+ *                           the profile is AWS_PROFILE or "default".
  *   "env:"                  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *                           AWS_SESSION_TOKEN (or AWS_SECURITY_TOKEN),
  *                           AWS_CREDENTIAL_EXPIRATION (ISO 8601).
- *   "profile:NAME"          NAME from the shared credentials file, then
- *                           from the config file ([profile NAME]).
+ *   "profile:NAME"          the same chain for profile NAME without the
+ *                           environment's keys (botocore's
+ *                           Session(profile=NAME)); NAME must exist.
  *   "file:/PATH"            a small file readable only by the flusher:
  *                           either "key = value" lines with the keys
  *                           aws_access_key_id, aws_secret_access_key and
@@ -93,6 +98,7 @@ bool aws_time_parse_iso8601(const char *s, long long *out);
 
 /* Finds key in [section] of INI text (len bytes). Section names are
  * matched after trimming; keys case-sensitively; values are trimmed.
+ * (Profiles of the shared files are read by aws_profile.c instead.)
  * Returns 1 found (value copied), 0 not found, -1 value too long. */
 int aws_ini_lookup(const char *text, size_t len, const char *section,
     const char *key, char *out, size_t outlen);
