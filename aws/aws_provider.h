@@ -107,6 +107,10 @@ enum ms_status aws_creds_from_chain(
 enum ms_status aws_creds_from_file(
     const char *path, struct aws_creds *out, struct ms_err *err);
 
+/* May a container credentials URL be used? https anywhere; http only to
+ * loopback, localhost, 169.254.170.2, 169.254.170.23, [fd00:ec2::23]. */
+bool aws_container_url_ok(const char *url);
+
 /* The container endpoint named by AWS_CONTAINER_CREDENTIALS_*_URI. */
 enum ms_status
 aws_creds_from_container(struct aws_creds *out, struct ms_err *err);
