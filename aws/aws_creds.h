@@ -4,7 +4,8 @@
  *
  * API:    aws_creds_provider_new(), aws_creds_get(), aws_creds_invalidate(),
  *         aws_creds_provider_free(), aws_creds_load(), aws_creds_free(),
- *         aws_imds_region(), aws_time_parse_iso8601(), aws_ini_lookup().
+ *         aws_imds_region(), aws_profile_region(), aws_time_parse_iso8601(),
+ *         aws_ini_lookup().
  * Trust:  flusher only (reads the environment, $HOME, instance metadata).
  *         Secret keys and tokens are wiped with OPENSSL_cleanse() when
  *         freed, have no print function and never reach a log line.
@@ -91,6 +92,10 @@ void aws_creds_free(struct aws_creds *c);
 /* The instance's region from IMDSv2 placement/region.
  * MS_TEMP when metadata is unreachable or disabled. */
 enum ms_status aws_imds_region(char *out, size_t outlen, struct ms_err *err);
+
+/* The `region` of profile AWS_PROFILE (or default) in the shared files.
+ * False when there is none. */
+bool aws_profile_region(char *out, size_t outlen);
 
 /* "2026-11-23T14:05:10Z" (also fractional seconds, "+HH:MM" offsets)
  * to unix seconds. Returns false when malformed. */

@@ -4,7 +4,7 @@
  *
  * API:    aws_profile_files_load(), aws_profile_files_free(),
  *         aws_profile_exists(), aws_profile_get(), aws_profile_get_in()
- *         (aws_provider.h).
+ *         (aws_provider.h); aws_profile_region() (aws_creds.h).
  * Rules:  the credentials file ($AWS_SHARED_CREDENTIALS_FILE, else
  *         ~/.aws/credentials) has sections named after the profile; the
  *         config file ($AWS_CONFIG_FILE, else ~/.aws/config) has
@@ -201,4 +201,21 @@ aws_profile_get(const struct aws_profile_files *f, const char *name,
 	if (r != 0)
 		return r;
 	return aws_profile_get_in(f, true, name, key, out, outlen);
+}
+
+bool
+aws_profile_region(char *out, size_t outlen)
+{
+	struct aws_profile_files f;
+	struct ms_err err;
+	const char *name = getenv("AWS_PROFILE");
+	int r;
+
+	if (name == NULL || name[0] == '\0')
+		name = "default";
+	if (aws_profile_files_load(&f, &err) != MS_OK)
+		return false;
+	r = aws_profile_get(&f, name, "region", out, outlen);
+	aws_profile_files_free(&f);
+	return r == 1 && out[0] != '\0';
 }

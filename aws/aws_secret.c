@@ -91,11 +91,15 @@ aws_secret_select(
 }
 
 /* Region: from an ARN (arn:PARTITION:SERVICE:REGION:...), else the
- * environment, else instance metadata. */
+ * caller's (the relay's `region`), else AWS_REGION / AWS_DEFAULT_REGION,
+ * else the profile's region, else instance metadata. None is a
+ * configuration error (78), not a failure to retry forever. */
 static enum ms_status
-region_for(const char *name, char *out, size_t outlen, struct ms_err *err)
+region_for(const char *name, const char *hint, char *out, size_t outlen,
+    struct ms_err *err)
 {
 	const char *r;
+	char why[400];
 
 	if (strncmp(name, "arn:", 4) == 0) {
 		const char *p = name;
@@ -111,17 +115,27 @@ region_for(const char *name, char *out, size_t outlen, struct ms_err *err)
 		out[n] = '\0';
 		return MS_OK;
 	}
-	if (((r = getenv("AWS_REGION")) != NULL && r[0] != '\0') ||
+	if ((hint != NULL && (r = hint)[0] != '\0') ||
+	    ((r = getenv("AWS_REGION")) != NULL && r[0] != '\0') ||
 	    ((r = getenv("AWS_DEFAULT_REGION")) != NULL && r[0] != '\0')) {
 		if ((size_t)snprintf(out, outlen, "%s", r) >= outlen)
 			return ms_err_set(err, MS_CONFIG, "region too long");
 		return MS_OK;
 	}
-	return aws_imds_region(out, outlen, err);
+	if (aws_profile_region(out, outlen))
+		return MS_OK;
+	if (aws_imds_region(out, outlen, err) == MS_OK)
+		return MS_OK;
+	snprintf(why, sizeof(why), "%.399s", err->msg);
+	return ms_err_set(err, MS_CONFIG,
+	    "no AWS region: give an ARN, the relay's region, AWS_REGION or "
+	    "a profile region (instance metadata: %s)",
+	    why);
 }
 
 static enum ms_status
-fetch(bool ssm, const char *name, char **value, struct ms_err *err)
+fetch(bool ssm, const char *name, const char *hint, char **value,
+    struct ms_err *err)
 {
 	char region[64], url[2048], q[256];
 	struct aws_http_req req;
@@ -135,7 +149,7 @@ fetch(bool ssm, const char *name, char **value, struct ms_err *err)
 	*value = NULL;
 	ms_quote(q, sizeof(q), name, strlen(name));
 	memset(&resp, 0, sizeof(resp));
-	if ((st = region_for(name, region, sizeof(region), err)) != MS_OK)
+	if ((st = region_for(name, hint, region, sizeof(region), err)) != MS_OK)
 		return st;
 	if ((st = aws_endpoint(url, sizeof(url), NULL,
 		 ssm ? "SSM" : "SECRETS_MANAGER",
@@ -225,6 +239,13 @@ out:
 enum ms_status
 aws_secret_load(const char *spec, char **value, struct ms_err *err)
 {
+	return aws_secret_load_in(spec, NULL, value, err);
+}
+
+enum ms_status
+aws_secret_load_in(
+    const char *spec, const char *region, char **value, struct ms_err *err)
+{
 	const char *name, *hash;
 	char id[2100], q[256], *whole = NULL;
 	enum ms_status st;
@@ -259,7 +280,8 @@ aws_secret_load(const char *spec, char **value, struct ms_err *err)
 	} else {
 		char *v;
 
-		if ((st = fetch(ssm, id + (ssm ? 4 : 15), &v, err)) != MS_OK)
+		if ((st = fetch(ssm, id + (ssm ? 4 : 15), region, &v, err)) !=
+		    MS_OK)
 			return st;
 		if (ncache < CACHE_MAX) {
 			if ((cache[ncache].id = strdup(id)) == NULL) {

@@ -2,9 +2,11 @@
  * aws_secret.h - secrets kept in AWS: Secrets Manager and SSM Parameter
  *                Store, for relay passwords and keys.
  *
- * API:    aws_secret_load(), aws_secret_select(), aws_secret_cache_clear().
- * Trust:  flusher only. Uses the default credential chain, AWS_REGION /
- *         AWS_DEFAULT_REGION / instance metadata for the region,
+ * API:    aws_secret_load(), aws_secret_load_in(), aws_secret_select(),
+ *         aws_secret_cache_clear().
+ * Trust:  flusher only. Uses the default credential chain; the region is
+ *         the ARN's, the caller's, AWS_REGION / AWS_DEFAULT_REGION, the
+ *         profile's, else instance metadata's (none: MS_CONFIG);
  *         AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SSM /
  *         AWS_ENDPOINT_URL and AWS_CA_BUNDLE. Values are cached in this
  *         process's memory only (never on disk), wiped when cleared, and
@@ -29,6 +31,11 @@
  * string; the caller wipes (OPENSSL_cleanse) and frees it. */
 enum ms_status
 aws_secret_load(const char *spec, char **value, struct ms_err *err);
+
+/* The same, region (may be NULL) coming after an ARN's and before the
+ * environment's (a relay's `region`). */
+enum ms_status aws_secret_load_in(
+    const char *spec, const char *region, char **value, struct ms_err *err);
 
 /* Picks key from the JSON object text json (see above) into a new
  * string. MS_CONFIG when the text is not an object or the key is absent

@@ -156,6 +156,7 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_BOOL("ipv6", cfg_true, CFGF_NONE),
 	CFG_STR("region", NULL, CFGF_NONE),
 	CFG_STR("endpoint", NULL, CFGF_NONE),
+	CFG_BOOL("fips", cfg_false, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
@@ -237,6 +238,7 @@ relay_from_cfg(
 	r->ipv6 = cfg_getbool(sec, "ipv6");
 	r->region = dup_or_null(cfg_getstr(sec, "region"));
 	r->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
+	r->fips = cfg_getbool(sec, "fips");
 	r->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
 	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0
 	    ? SES_API

@@ -51,6 +51,7 @@ struct relay_conf {
 	/* ses */
 	char *region;
 	char *endpoint;	   /* host (or URL for api) override */
+	bool fips;	   /* FIPS hosts (email-smtp-fips, email-fips) */
 	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;

@@ -27,9 +27,10 @@ ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap)
 {
 	memset(ap, 0, sizeof(*ap));
 	ap->region = rc->region;
+	ap->fips = rc->fips;
 	/* An SMTP relay's endpoint and ca_file are its SMTP server's; its
 	 * GetAccount calls (rate = auto, check) go to the regional API
-	 * (or AWS_ENDPOINT_URL_SES) with AWS_CA_BUNDLE. */
+	 * (or AWS_ENDPOINT_URL_SESV2) with AWS_CA_BUNDLE. */
 	ap->endpoint = rc->transport == SES_API ? rc->endpoint : NULL;
 	ap->ca_file = rc->transport == SES_API ? rc->ca_file : NULL;
 	ap->proxy = rc->proxy;

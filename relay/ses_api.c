@@ -75,8 +75,16 @@ api_url(const struct ses_api_params *p, const char *path, char *url,
 	enum ms_status st;
 	size_t n;
 
-	if ((st = aws_endpoint(url, urllen, p->endpoint, "SES", "email",
-		 p->region, err)) != MS_OK)
+	const char *ep = p->endpoint, *legacy = getenv("AWS_ENDPOINT_URL_SES");
+	const char *v2 = getenv("AWS_ENDPOINT_URL_SESV2");
+
+	/* SESV2 is the SDKs' variable for this API; mailshim read _SES
+	 * before, so it still counts when SESV2 is not set. */
+	if ((ep == NULL || ep[0] == '\0') && (v2 == NULL || v2[0] == '\0') &&
+	    legacy != NULL && legacy[0] != '\0')
+		ep = legacy;
+	if ((st = aws_endpoint_fips(url, urllen, ep, "SESV2", "email",
+		 p->region, p->fips || aws_use_fips(), err)) != MS_OK)
 		return st;
 	n = strlen(url);
 	if (n + strlen(path) + 1 > urllen)

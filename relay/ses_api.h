@@ -27,8 +27,12 @@
 struct ses_api_params {
 	const char *region;   /* required, e.g. "eu-west-1" */
 	const char *endpoint; /* relay's `endpoint` (URL or host) or NULL:
-				 AWS_ENDPOINT_URL_SES, AWS_ENDPOINT_URL,
-				 https://email.REGION.amazonaws.com */
+				 AWS_ENDPOINT_URL_SESV2 (the SDKs' name;
+				 AWS_ENDPOINT_URL_SES still read after it),
+				 AWS_ENDPOINT_URL, https://email[-fips].
+				 REGION.amazonaws.com (.eu for eusc-*) */
+	bool fips;	      /* relay's `fips` (AWS_USE_FIPS_ENDPOINT
+				 counts too) */
 	const char *ca_file;  /* NULL: AWS_CA_BUNDLE or the default */
 	const char *proxy;    /* NULL: libcurl's default */
 	const char *from;     /* FromEmailAddress, or NULL to let SES take

@@ -76,6 +76,7 @@ main(int argc, char **argv)
 {
 	struct ses_api_params p = { 0 };
 	const char *creds_src = "chain", *sender = "", *config_set = NULL;
+	const char *secret_region = NULL;
 	const char *tags[16] = { NULL };
 	size_t ntags = 0;
 	int repeat = 1, sleep_s = 0, i, rc = 0;
@@ -97,7 +98,7 @@ main(int argc, char **argv)
 		if (v == NULL)
 			return usage();
 		if (strcmp(o, "--region") == 0)
-			p.region = v;
+			p.region = secret_region = v;
 		else if (strcmp(o, "--endpoint") == 0)
 			p.endpoint = v;
 		else if (strcmp(o, "--creds") == 0)
@@ -124,7 +125,8 @@ main(int argc, char **argv)
 		for (; i < argc; i++) {
 			char *value = NULL;
 
-			st = aws_secret_load(argv[i], &value, &err);
+			st = aws_secret_load_in(
+			    argv[i], secret_region, &value, &err);
 			if (st != MS_OK) {
 				fprintf(stderr, "aws_drive: %s\n", err.msg);
 				rc = ms_exitcode(st);

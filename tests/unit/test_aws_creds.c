@@ -279,6 +279,35 @@ main(void)
 		  &err) == MS_CONFIG,
 	    "odd region refused");
 
+	/* partitions and FIPS: botocore's endpoints.json ({service}-fips,
+	 * dnsSuffix amazonaws.eu for aws-eusc) */
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "SECRETS_MANAGER",
+		  "secretsmanager", "eusc-de-east-1", &err) == MS_OK &&
+		strcmp(out,
+		    "https://secretsmanager.eusc-de-east-1.amazonaws.eu") == 0,
+	    "eusc endpoint %s", out);
+	setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-east-1", &err) == MS_OK &&
+		strcmp(out, "https://email-fips.us-east-1.amazonaws.com") == 0,
+	    "fips endpoint %s", out);
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "STS", "sts",
+		  "us-gov-west-1", &err) == MS_OK &&
+		strcmp(out, "https://sts-fips.us-gov-west-1.amazonaws.com") ==
+		    0,
+	    "fips sts %s", out);
+	unsetenv("AWS_USE_FIPS_ENDPOINT");
+	CHECK(aws_endpoint_fips(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-west-2", true, &err) == MS_OK &&
+		strcmp(out, "https://email-fips.us-west-2.amazonaws.com") == 0,
+	    "fips by switch %s", out);
+	setenv("AWS_ENDPOINT_URL_SESV2", "https://v2.local:1", 1);
+	CHECK(aws_endpoint_fips(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-west-2", true, &err) == MS_OK &&
+		strcmp(out, "https://v2.local:1") == 0,
+	    "SESV2 override wins over fips %s", out);
+	unsetenv("AWS_ENDPOINT_URL_SESV2");
+
 	for (size_t i = 0; i < MS_ARRAY_LEN(container_urls); i++)
 		CHECK(aws_container_url_ok(container_urls[i].url) ==
 			container_urls[i].ok,
