@@ -27,13 +27,37 @@
 #define CACHE_MAX 32
 
 struct cached {
-	char *id;    /* "secretsmanager:NAME" / "ssm:NAME" without #key */
-	char *value; /* whole value; wiped on release */
+	char *id;	   /* "secretsmanager:NAME" / "ssm:NAME" without #key */
+	char *value;	   /* whole value; wiped on release */
+	long long fetched; /* unix seconds */
 };
 
 static struct cached cache[CACHE_MAX];
 static size_t ncache;
 static struct aws_creds_provider *chain;
+static long cache_ttl = AWS_SECRET_TTL_DEFAULT;
+
+void
+aws_secret_set_ttl(long seconds)
+{
+	cache_ttl = seconds < 0 ? 0 : seconds;
+}
+
+long
+aws_secret_ttl(void)
+{
+	return cache_ttl;
+}
+
+/* Drops entry i (wiped), keeping the others. */
+static void
+cache_drop(size_t i)
+{
+	free(cache[i].id);
+	aws_wipe_free(cache[i].value);
+	cache[i] = cache[--ncache];
+	memset(&cache[ncache], 0, sizeof(cache[ncache]));
+}
 
 void
 aws_secret_cache_clear(void)
@@ -275,6 +299,12 @@ aws_secret_load_in(
 	for (i = 0; i < ncache; i++)
 		if (strcmp(cache[i].id, id) == 0)
 			break;
+	/* A value older than its lifetime is read again: rotation. */
+	if (i < ncache &&
+	    (long long)time(NULL) - cache[i].fetched >= cache_ttl) {
+		cache_drop(i);
+		i = ncache;
+	}
 	if (i < ncache) {
 		whole = cache[i].value;
 	} else {
@@ -289,6 +319,7 @@ aws_secret_load_in(
 				return ms_err_set(
 				    err, MS_TEMP, "out of memory");
 			}
+			cache[ncache].fetched = (long long)time(NULL);
 			cache[ncache++].value = v;
 			whole = v;
 		} else {

@@ -177,6 +177,7 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("retry_first", "5m", CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
+	CFG_STR("secret_ttl", "5m", CFGF_NONE),
 	CFG_STR("dead_notify", NULL, CFGF_NONE),
 	CFG_INT("workers", 1, CFGF_NONE),
 	CFG_SEC(
@@ -381,6 +382,7 @@ conf_fill(
 	duration_parse(cfg_getstr(cfg, "retry_first"), &conf->retry_first);
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
+	duration_parse(cfg_getstr(cfg, "secret_ttl"), &conf->secret_ttl);
 	conf->dead_notify = dup_or_null(cfg_getstr(cfg, "dead_notify"));
 	conf->workers = cfg_getint(cfg, "workers");
 	if (conf->workers < 1)
@@ -424,6 +426,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
+	cfg_set_validate_func(cfg, "secret_ttl", validate_duration);
 }
 
 enum ms_status

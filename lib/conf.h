@@ -84,6 +84,7 @@ struct ms_conf {
 	long retry_first;  /* seconds */
 	long retry_max;	   /* seconds */
 	long give_up;	   /* seconds after arrival */
+	long secret_ttl;   /* seconds a secret read from AWS is reused */
 	char *dead_notify; /* address told about dead letters or NULL */
 	long workers;	   /* parallel flusher workers */
 

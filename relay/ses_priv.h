@@ -20,6 +20,7 @@
 struct ses_priv {
 	struct ses_smtp_settings set;
 	struct smtp_session *sess;     /* SMTP transport, after creds */
+	long long sess_creds_at;       /* when sess's credentials were read */
 	struct aws_creds_provider *cp; /* API transport / rate = auto */
 	double rate;		       /* resolved recipients per second */
 	bool rate_resolved;

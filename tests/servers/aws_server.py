@@ -6,7 +6,8 @@ GetSecretValue, SSM GetParameter, STS AssumeRole and
 AssumeRoleWithWebIdentity) that checks EVERY signed request's SigV4
 signature with botocore's own signer, and one plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
-endpoints, plus /_admin/ for the test: inject errors, read state.
+endpoints, plus /_admin/ for the test: inject errors, read state,
+change (rotate) a secret.
 
 Usage: aws_server.py --dir DIR --cert PEM --key PEM [options]
 Prints one JSON line {"https": PORT, "http": PORT} when ready; runs until
@@ -460,6 +461,14 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_admin/inject":
             with LOCK:
                 STATE["inject"].extend(json.loads(body)["errors"])
+            return self.reply(200, {})
+        if path == "/_admin/secret":
+            # {"service": "secretsmanager"|"ssm", "id": ..., "value": ...}:
+            # a rotation, seen by the next GetSecretValue / GetParameter
+            req = json.loads(body)
+            with LOCK:
+                ARGS.secrets_map.setdefault(req["service"], {})[
+                    req["id"]] = req["value"]
             return self.reply(200, {})
         if path == "/_admin/state":
             with LOCK:
