@@ -128,8 +128,9 @@ ses_init(struct relay *r, struct ms_err *err)
 	for (int i = 0; i < p->set.nwarn; i++)
 		log_msg(LOG_WARNING, "relay %s (region %s): %s", rc->name,
 		    rc->region, p->set.warn[i]);
-	p->rate = rc->rate;
-	p->rate_resolved = rc->rate >= 0;
+	/* An ses relay is never unpaced: no rate (or 0) means auto. */
+	p->rate = rc->rate > 0 ? rc->rate : 1.0;
+	p->rate_auto = !(rc->rate > 0);
 	r->priv = p;
 	return MS_OK;
 }
@@ -511,6 +512,7 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 				    "sending rate for a while",
 			    rc->name);
 			relay_slow(r, p->rate);
+			p->rate_at = 0; /* rate = auto: ask SES again */
 		}
 		ses_alert(r, p, &part);
 		merge(msg, &part);

@@ -256,8 +256,9 @@ health_merge(struct relay_msg *msg, const struct ses_outcome *o)
 }
 
 /* One SendEmail call for rcpts [from, to) with body already complete.
- * Sets their results and merges the relay's health. */
-static void
+ * Sets their results and merges the relay's health. Returns true when
+ * SES answered that the sending rate was exceeded. */
+static bool
 send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
     struct relay_msg *msg, const struct aws_http_req *req, size_t from,
     size_t to)
@@ -319,6 +320,25 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	health_merge(msg, &o);
 	log_verbose("ses: %s: %zu recipient(s): %s", msg->qid ? msg->qid : "-",
 	    to - from, reply);
+	return o.throttled;
+}
+
+/* Waits until recipients [from, to) may go. False (and the rest of the
+ * message left "not attempted", uncounted) when pacing refuses. */
+static bool
+paced(const struct ses_api_params *p, struct relay_msg *msg, size_t from,
+    size_t to)
+{
+	struct ms_err perr = { "" };
+	char reply[RELAY_REPLY_MAX];
+
+	if (p->pace == NULL ||
+	    p->pace(p->pace_arg, (unsigned)(to - from), &perr) == MS_OK)
+		return true;
+	snprintf(reply, sizeof(reply), "not attempted: %.400s", perr.msg);
+	results_set(msg, from, msg->nrcpt, MS_TEMP, reply);
+	msg->no_count = true;
+	return false;
 }
 
 enum ms_status
@@ -410,7 +430,16 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		}
 		memcpy(body + headlen + b64len, tails[b], tl + 1);
 		req.body_len = headlen + b64len + tl;
-		send_batch(p, cp, msg, &req, from, to);
+		if (!paced(p, msg, from, to))
+			break;
+		if (send_batch(p, cp, msg, &req, from, to) && p->slow != NULL) {
+			/* Throttled: slow the relay, wait for the slower
+			 * rate, and try this call once more. */
+			p->slow(p->pace_arg);
+			if (!paced(p, msg, from, to))
+				break;
+			send_batch(p, cp, msg, &req, from, to);
+		}
 	}
 	st = MS_OK;
 out:

@@ -38,6 +38,14 @@ struct ses_api_params {
 	const char *from;     /* FromEmailAddress, or NULL to let SES take
 				 the From: header (the default: the
 				 flusher already rewrote From: if asked) */
+	/* Pacing, per SendEmail call of at most 50 recipients (NULL: none).
+	 * pace blocks until n recipients may go; a non-OK answer leaves
+	 * the rest of the message "not attempted" (no_count). slow is
+	 * called after a throttling answer, before the call is paced again
+	 * and retried once. */
+	enum ms_status (*pace)(void *arg, unsigned n, struct ms_err *err);
+	void (*slow)(void *arg);
+	void *pace_arg;
 	long connect_timeout; /* seconds, 0 = 10 */
 	long timeout;	      /* seconds without progress, 0 = 60 */
 	long max_time;	      /* seconds per call, 0 = none */
