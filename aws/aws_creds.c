@@ -29,6 +29,7 @@
 #include "aws_creds.h"
 #include "aws_provider.h"
 #include "aws_request.h"
+#include "aws_secret.h"
 #include "log.h"
 
 struct aws_creds_provider {
@@ -36,7 +37,17 @@ struct aws_creds_provider {
 	int flags;
 	struct aws_creds creds;
 	bool have;
+	char region[64];     /* for secretsmanager:/ssm: names; "" = none */
+	long long loaded_at; /* when creds were read (secret sources) */
 };
+
+static bool
+is_secret_source(const char *s)
+{
+	return s != NULL &&
+	    (strncmp(s, "secretsmanager:", 15) == 0 ||
+		strncmp(s, "ssm:", 4) == 0);
+}
 
 void
 aws_wipe_free(char *s)
@@ -134,7 +145,8 @@ source_valid(const char *s)
 	    strcmp(s, "env:") == 0 || strcmp(s, "env") == 0 ||
 	    strcmp(s, "imds") == 0 || strcmp(s, "container") == 0 ||
 	    (strncmp(s, "profile:", 8) == 0 && s[8] != '\0') ||
-	    (strncmp(s, "file:", 5) == 0 && s[5] == '/');
+	    (strncmp(s, "file:", 5) == 0 && s[5] == '/') ||
+	    (is_secret_source(s) && strchr(s, ':')[1] != '\0');
 }
 
 enum ms_status
@@ -149,7 +161,8 @@ aws_creds_load(
 	if (!source_valid(source))
 		return ms_err_set(err, MS_CONFIG,
 		    "aws: unknown credentials source %s (chain, env:, "
-		    "profile:NAME, file:/PATH, imds, container)",
+		    "profile:NAME, file:/PATH, secretsmanager:NAME, "
+		    "ssm:/PATH, imds, container)",
 		    ms_quote(q, sizeof(q), source, strlen(source)));
 	if (source == NULL || source[0] == '\0' || strcmp(source, "chain") == 0)
 		return aws_creds_from_chain(NULL, flags, out, err);
@@ -165,6 +178,8 @@ aws_creds_load(
 		return aws_creds_from_chain(source + 8, flags, out, err);
 	if (strncmp(source, "file:", 5) == 0)
 		return aws_creds_from_file(source + 5, out, err);
+	if (is_secret_source(source))
+		return aws_creds_from_secret(source, NULL, out, err);
 	if (strcmp(source, "container") == 0)
 		return aws_creds_from_container(out, err);
 	return aws_creds_from_imds(flags & AWS_CREDS_IMDS_V1, out, err);
@@ -200,13 +215,21 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 	enum ms_status st;
 
 	*creds = NULL;
+	/* A key pair kept in a secret is read again after secret_ttl. */
+	if (p->have && is_secret_source(p->source) &&
+	    (now - p->loaded_at >= aws_secret_ttl() || now < p->loaded_at))
+		p->have = false;
 	if (p->have &&
 	    (p->creds.expires == 0 ||
 		p->creds.expires - now > AWS_CREDS_REFRESH_MARGIN)) {
 		*creds = &p->creds;
 		return MS_OK;
 	}
-	st = aws_creds_load(p->source, p->flags, &fresh, err);
+	if (is_secret_source(p->source))
+		st = aws_creds_from_secret(
+		    p->source, p->region[0] ? p->region : NULL, &fresh, err);
+	else
+		st = aws_creds_load(p->source, p->flags, &fresh, err);
 	if (st != MS_OK) {
 		if (p->have && p->creds.expires > now) {
 			log_msg(LOG_WARNING,
@@ -221,6 +244,7 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 	aws_creds_free(&p->creds);
 	p->creds = fresh;
 	p->have = true;
+	p->loaded_at = now;
 	if (p->creds.expires != 0 && p->creds.expires <= now)
 		log_msg(LOG_WARNING,
 		    "aws: fetched credentials are already "
@@ -230,10 +254,21 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 }
 
 void
+aws_creds_provider_set_region(struct aws_creds_provider *p, const char *region)
+{
+	if (p != NULL)
+		snprintf(p->region, sizeof(p->region), "%s",
+		    region != NULL ? region : "");
+}
+
+void
 aws_creds_invalidate(struct aws_creds_provider *p)
 {
 	if (p == NULL)
 		return;
+	/* A rejected key pair from a secret: read the secret again. */
+	if (is_secret_source(p->source))
+		aws_secret_cache_clear();
 	aws_creds_free(&p->creds);
 	p->have = false;
 }

@@ -3,6 +3,7 @@
  *               standard chain or an explicit source), caching, refresh.
  *
  * API:    aws_creds_provider_new(), aws_creds_get(), aws_creds_invalidate(),
+ *         aws_creds_provider_set_region(),
  *         aws_creds_provider_free(), aws_creds_load(), aws_creds_free(),
  *         aws_imds_region(), aws_profile_region(), aws_time_parse_iso8601(),
  *         aws_ini_lookup().
@@ -35,6 +36,12 @@
  *                           header is allowed and ignored), or exactly two
  *                           bare lines: the key id, then the secret.
  *                           '#' and ';' start comment lines.
+ *   "secretsmanager:NAME[#KEY]", "ssm:/PATH[#KEY]"
+ *                           an IAM key pair kept in AWS (JSON with
+ *                           aws_access_key_id / aws_secret_access_key,
+ *                           or AccessKeyId / SecretAccessKey), fetched
+ *                           with the default chain; read again after
+ *                           secret_ttl and after aws_creds_invalidate().
  *   "imds" / "container"    only that provider of the chain.
  */
 #ifndef MS_AWS_CREDS_H
@@ -75,6 +82,11 @@ enum ms_status aws_creds_provider_new(struct aws_creds_provider **out,
  * expired yet, those are returned (with a log warning). */
 enum ms_status aws_creds_get(struct aws_creds_provider *p, long long now,
     const struct aws_creds **creds, struct ms_err *err);
+
+/* The region for a secretsmanager:/ssm: source's name (a relay's
+ * region); NULL or "" for none. */
+void
+aws_creds_provider_set_region(struct aws_creds_provider *p, const char *region);
 
 /* Forgets the cache so the next aws_creds_get fetches again (after an
  * ExpiredToken / InvalidSignature / UnrecognizedClient answer). */

@@ -10,6 +10,7 @@
  *                                "file:" key files
  *         aws_creds_sts.c        STS AssumeRole / AssumeRoleWithWebIdentity
  *         aws_creds_process.c    credential_process
+ *         aws_creds_secret.c     a key pair kept in Secrets Manager / SSM
  *         aws_creds_container.c  ECS / EKS Pod Identity endpoint
  *         aws_creds_imds.c       EC2 instance metadata (IMDSv2)
  * Errors: as aws_creds.h: MS_CONFIG for a malformed or missing source,
@@ -92,6 +93,12 @@ struct aws_sts_params {
 
 enum ms_status aws_creds_from_sts(const struct aws_sts_params *p,
     const struct aws_creds *src, struct aws_creds *out, struct ms_err *err);
+
+/* An IAM key pair kept in Secrets Manager / SSM (aws_creds_secret.c);
+ * region: for names that are not ARNs (NULL: environment, profile,
+ * IMDS). */
+enum ms_status aws_creds_from_secret(const char *spec, const char *region,
+    struct aws_creds *out, struct ms_err *err);
 
 /* Runs a profile's credential_process (no shell) - aws_creds_process.c. */
 enum ms_status aws_creds_from_process(

@@ -44,9 +44,14 @@ ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap)
 enum ms_status
 ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err)
 {
+	enum ms_status st;
+
 	if (p->cp != NULL)
 		return MS_OK;
-	return aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
+	st = aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
+	if (st == MS_OK)
+		aws_creds_provider_set_region(p->cp, r->conf->region);
+	return st;
 }
 
 /* rate = auto (also an ses relay without `rate`: SES relays are never
@@ -111,7 +116,10 @@ spec_is_aws_keys(const char *spec)
 	return spec == NULL || spec[0] == '\0' || strcmp(spec, "chain") == 0 ||
 	    strcmp(spec, "env:") == 0 || strcmp(spec, "imds") == 0 ||
 	    strcmp(spec, "container") == 0 ||
-	    strncmp(spec, "profile:", 8) == 0 || strncmp(spec, "file:", 5) == 0;
+	    strncmp(spec, "profile:", 8) == 0 ||
+	    strncmp(spec, "file:", 5) == 0 ||
+	    strncmp(spec, "secretsmanager:", 15) == 0 ||
+	    strncmp(spec, "ssm:", 4) == 0;
 }
 
 enum ms_status
@@ -130,8 +138,8 @@ relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
 		!spec_is_aws_keys(rc->credentials)))
 		return ms_err_set(err, MS_CONFIG,
 		    "GetAccount needs AWS keys from the credential chain, "
-		    "profile: or file: (this relay's credentials are SMTP "
-		    "ones or kept in a secret)");
+		    "profile:, file:, secretsmanager: or ssm: (this relay's "
+		    "credentials are SMTP ones)");
 	st = ses_ensure_provider(r, p, err);
 	if (st != MS_OK)
 		return st;

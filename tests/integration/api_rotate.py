@@ -59,8 +59,9 @@ def main():
         _, capture = env.maildir_relay("capture")
         hold = os.path.join(env.spool, "run", "hold-sesrot")
 
-        def run_watch(extra, tag):
-            env.write_conf(relay + capture, ["sesrot", "capture"], extra)
+        def run_watch(extra, tag, relays=None, route=None):
+            env.write_conf(relays or relay + capture,
+                           route or ["sesrot", "capture"], extra)
             log = open(os.path.join(env.dir, "watch-%s.log" % tag), "w")
             w = subprocess.Popen([ses_lib.MAILSHIM, "-C", env.conf, "-v",
                                   "flush", "--watch"], env=env.environ(),
@@ -147,8 +148,60 @@ def main():
         env.check(auths[-1]["ok"] and auths[-1]["user"] == KEY3,
                   "the newest key logged in: %r" % auths[-1:])
         st = env.aws.state()
-        env.check(st["sig_failures"] == 0, "every AWS request signed right")
+        # (GetAccount for rate = auto is refused: the SMTP relay's key is
+        # not one the fake API knows; the relay then paces at 1/s)
+        sm = [q for q in st["requests"] if q["service"] == "secretsmanager"]
+        env.check(sm and all(q["ok"] for q in sm),
+                  "every Secrets Manager request signed right")
         env.check(not os.path.exists(hold), "the relay was not held")
+
+        # 3. transport = "api" with the IAM key pair in Secrets Manager
+        #    (credentials = "secretsmanager:..."), rate = auto: the pair
+        #    signs GetAccount and SendEmail; after a key rotation the
+        #    refused key makes mailshim read the secret again.
+        KEYA, SECA = "AKIAAPIKEYPAIR00000A", "api/Secret+A"
+        KEYB, SECB = "AKIAAPIKEYPAIR00000B", "api/Secret+B"
+        env.aws.admin("static", {"add": {KEYA: SECA}})
+        env.aws.admin("secret", {"service": "secretsmanager",
+                                 "id": "ses/api", "value": json.dumps(
+                                     {"AccessKeyId": KEYA,
+                                      "SecretAccessKey": SECA})})
+        api_relay = env.api_relay("sesapi", '  rate = "auto"\n'
+                                  '  credentials = "secretsmanager:ses/api"'
+                                  '\n')
+        n0 = len(env.aws.state()["requests"])
+        w, log = run_watch("", "api", api_relay, ["sesapi"])
+        try:
+            env.check(send(5) == 0, "sendmail 5")
+            env.check(wait_for(lambda: env.queued_ids() == [], 30),
+                      "message 5 sent")
+            reqs = env.aws.state()["requests"][n0:]
+            api = [q for q in reqs if q["service"] == "ses"]
+            env.check(api and all(q["ok"] and q["key"] == KEYA
+                                  for q in api) and
+                      any(q["path"] == "/v2/email/account" for q in api),
+                      "api relay: GetAccount and SendEmail signed with "
+                      "the pair from the secret: %r" % api)
+            env.aws.admin("static", {"add": {KEYB: SECB},
+                                     "remove": [KEYA]})
+            env.aws.admin("secret", {"service": "secretsmanager",
+                                     "id": "ses/api", "value": json.dumps(
+                                         {"aws_access_key_id": KEYB,
+                                          "aws_secret_access_key": SECB})})
+            n1 = len(env.aws.state()["requests"])
+            env.check(send(6) == 0, "sendmail 6")
+            env.check(wait_for(lambda: env.queued_ids() == [], 30),
+                      "message 6 sent after the key rotation")
+        finally:
+            text = stop_watch(w, log)
+        env.check("4.00 recipients/s" in text,
+                  "rate = auto from GetAccount with those keys")
+        reqs = [q for q in env.aws.state()["requests"][n1:]
+                if q["service"] == "ses"]
+        env.check(any(q["key"] == KEYA and not q["ok"] for q in reqs) and
+                  reqs[-1]["ok"] and reqs[-1]["key"] == KEYB,
+                  "old pair refused, then the secret read again and the "
+                  "new pair used: %r" % reqs)
         return env.failures
 
 

@@ -7,7 +7,7 @@ AssumeRoleWithWebIdentity) that checks EVERY signed request's SigV4
 signature with botocore's own signer, and one plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
 endpoints, plus /_admin/ for the test: inject errors, read state,
-change (rotate) a secret.
+change (rotate) a secret or the accepted long-term keys.
 
 Usage: aws_server.py --dir DIR --cert PEM --key PEM [options]
 Prints one JSON line {"https": PORT, "http": PORT} when ready; runs until
@@ -469,6 +469,16 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 ARGS.secrets_map.setdefault(req["service"], {})[
                     req["id"]] = req["value"]
+            return self.reply(200, {})
+        if path == "/_admin/static":
+            # {"add": {KEYID: SECRET}, "remove": [KEYID]}: an IAM key
+            # created / deactivated (key rotation)
+            req = json.loads(body)
+            with LOCK:
+                for k, v in req.get("add", {}).items():
+                    STATIC[k] = (v, None)
+                for k in req.get("remove", []):
+                    STATIC.pop(k, None)
             return self.reply(200, {})
         if path == "/_admin/state":
             with LOCK:
