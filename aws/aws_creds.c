@@ -98,6 +98,8 @@ aws_creds_from_json(const char *body, size_t len, const char *what,
 	long long expires = 0;
 	enum ms_status st;
 
+	(void)aws_json_wipe_enable(); /* links aws_json.c: wiping frees */
+
 	if (body == NULL ||
 	    (root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 		NULL ||

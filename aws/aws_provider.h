@@ -11,6 +11,7 @@
  *         aws_creds_sts.c        STS AssumeRole / AssumeRoleWithWebIdentity
  *         aws_creds_process.c    credential_process
  *         aws_creds_secret.c     a key pair kept in Secrets Manager / SSM
+ *         aws_json.c             jansson allocators that wipe on free
  *         aws_creds_container.c  ECS / EKS Pod Identity endpoint
  *         aws_creds_imds.c       EC2 instance metadata (IMDSv2)
  * Errors: as aws_creds.h: MS_CONFIG for a malformed or missing source,
@@ -99,6 +100,9 @@ enum ms_status aws_creds_from_sts(const struct aws_sts_params *p,
  * IMDS). */
 enum ms_status aws_creds_from_secret(const char *spec, const char *region,
     struct aws_creds *out, struct ms_err *err);
+
+/* True when jansson's frees wipe (aws_json.c, installed before main()). */
+bool aws_json_wipe_enable(void);
 
 /* Runs a profile's credential_process (no shell) - aws_creds_process.c. */
 enum ms_status aws_creds_from_process(

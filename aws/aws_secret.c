@@ -20,6 +20,7 @@
 
 #include "aws_creds.h"
 #include "aws_error.h"
+#include "aws_provider.h"
 #include "aws_request.h"
 #include "aws_secret.h"
 #include "log.h"
@@ -277,6 +278,7 @@ aws_secret_load_in(
 	size_t idlen, i;
 
 	*value = NULL;
+	(void)aws_json_wipe_enable(); /* links aws_json.c: wiping frees */
 	if (strncmp(spec, "ssm:", 4) == 0) {
 		ssm = true;
 		name = spec + 4;

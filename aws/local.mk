@@ -12,6 +12,7 @@ aws_libaws_a_SOURCES = \
 	aws/aws_creds_sts.c \
 	aws/aws_creds_process.c \
 	aws/aws_creds_secret.c \
+	aws/aws_json.c \
 	aws/aws_creds_container.c \
 	aws/aws_creds_imds.c \
 	aws/aws_time.c \
