@@ -12,7 +12,8 @@
  *         GetAccount when its credentials are AWS keys: one table row
  *         with the region, transport, whether the credentials work,
  *         sandbox, sending paused, enforcement status, 24-hour quota,
- *         usage and maximum rate.
+ *         usage and maximum rate; then GetEmailIdentity for every
+ *         identity the routes send as through it (check_identity.c).
  * Trust:  never prints a secret: only where it comes from.
  */
 #include "config.h"
@@ -23,6 +24,7 @@
 
 #include "admin.h"
 #include "aliases.h"
+#include "cmd_check.h"
 #include "conf.h"
 #include "log.h"
 #include "relay.h"
@@ -72,6 +74,12 @@ line(struct tally *t, const char *level, const char *what, const char *text)
 		t->warns++;
 	printf("%-4s  %s: %s\n", level, what, text);
 	fflush(stdout);
+}
+
+static void
+report_line(void *arg, const char *level, const char *what, const char *text)
+{
+	line(arg, level, what, text);
 }
 
 static void
@@ -354,6 +362,7 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 	if (network && rc->type == RELAY_SES && rc->transport == SES_API) {
 		/* The API relay's probe is GetAccount: the table says it. */
 		(void)check_ses_account(r, true, tab, t);
+		check_ses_identities(conf, r, report_line, t);
 		relay_free(r);
 		return;
 	}
@@ -374,8 +383,10 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 		    err.msg);
 		line(t, "FAIL", what, text);
 	}
-	if (network && rc->type == RELAY_SES)
+	if (network && rc->type == RELAY_SES) {
 		check_ses_account(r, login_ok, tab, t);
+		check_ses_identities(conf, r, report_line, t);
+	}
 	relay_free(r);
 }
 

@@ -122,6 +122,45 @@ spec_is_aws_keys(const char *spec)
 	    strncmp(spec, "ssm:", 4) == 0;
 }
 
+/* The relay's AWS provider when its credentials are AWS keys. */
+static enum ms_status
+aws_keys_provider(struct relay *r, struct ms_err *err)
+{
+	const struct relay_conf *rc = r->conf;
+	struct ses_priv *p = r->priv;
+
+	if (p == NULL || r->ops != &relay_ses_ops)
+		return ms_err_set(err, MS_CONFIG, "not an ses relay");
+	if (rc->transport == SES_SMTP &&
+	    ((rc->credentials == NULL && rc->username != NULL) ||
+		!spec_is_aws_keys(rc->credentials)))
+		return ms_err_set(err, MS_CONFIG,
+		    "SES API calls need AWS keys from the credential chain, "
+		    "profile:, file:, secretsmanager: or ssm: (this relay's "
+		    "credentials are SMTP ones)");
+	return ses_ensure_provider(r, p, err);
+}
+
+enum ms_status
+relay_ses_identity(struct relay *r, const char *identity,
+    struct ses_identity *out, struct ms_err *err)
+{
+	struct ses_priv *p = r->priv;
+	struct ses_api_params ap;
+	enum ms_status st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = aws_keys_provider(r, err)) != MS_OK)
+		return st;
+	ses_api_params_of(r->conf, &ap);
+	st = ses_api_get_identity(&ap, p->cp, identity, out, err);
+	if (st == MS_TEMP &&
+	    (strstr(err->msg, " answered 403 ") != NULL ||
+		strstr(err->msg, " answered 401 ") != NULL))
+		return MS_PERM;
+	return st;
+}
+
 enum ms_status
 relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
 {

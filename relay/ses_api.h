@@ -80,4 +80,24 @@ enum ms_status ses_api_get_account(const struct ses_api_params *p,
     struct aws_creds_provider *cp, struct ses_account *acct,
     struct ms_err *err);
 
+struct ses_identity {
+	bool verified_for_sending; /* VerifiedForSendingStatus */
+	char type[32];		   /* DOMAIN, EMAIL_ADDRESS, MANAGED_DOMAIN */
+	char status[32];	   /* VerificationStatus: SUCCESS, PENDING,
+				      FAILED, TEMPORARY_FAILURE, NOT_STARTED */
+	char dkim_status[32];	   /* DkimAttributes.Status or "" */
+	char mail_from[256];	   /* MailFromAttributes.MailFromDomain */
+	char mail_from_status[32]; /* MailFromAttributes.MailFromDomainStatus */
+};
+
+/* GET /v2/email/identities/DOMAIN, or for an address the first page of
+ * ListEmailIdentities (no DKIM / MAIL FROM details then). MS_OK;
+ * MS_NOUSER when it is not an identity in this region (404
+ * NotFoundException); MS_NOPERM when ses:GetEmailIdentity is not
+ * allowed; MS_CONFIG for missing credentials or a bad endpoint; MS_TEMP
+ * otherwise. */
+enum ms_status ses_api_get_identity(const struct ses_api_params *p,
+    struct aws_creds_provider *cp, const char *identity,
+    struct ses_identity *out, struct ms_err *err);
+
 #endif

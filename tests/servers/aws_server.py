@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """aws_server.py - a small AWS look-alike for mailshim's tests.
 
-One HTTPS listener (SES v2 SendEmail / GetAccount, Secrets Manager
-GetSecretValue, SSM GetParameter, STS AssumeRole and
+One HTTPS listener (SES v2 SendEmail / GetAccount / GetEmailIdentity,
+Secrets Manager GetSecretValue, SSM GetParameter, STS AssumeRole and
 AssumeRoleWithWebIdentity) that checks EVERY signed request's SigV4
 signature with botocore's own signer, and one plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import botocore.auth
@@ -49,6 +49,7 @@ START = time.time()
 STATIC = {}              # key id -> secret
 ISSUED = {}              # key id -> (secret, token, expires)
 IMDS_TOKENS = {}         # token -> expires
+IDENTITIES = {}          # SES identity (lower case) -> its state
 ARGS = None
 
 ERRORS = {
@@ -276,6 +277,14 @@ class Handler(BaseHTTPRequestHandler):
                     "SendingEnabled": True,
                     "EnforcementStatus": "HEALTHY",
                     "DedicatedIpAutoWarmupEnabled": False})
+        elif path == "/v2/email/identities" and self.command == "GET":
+            if self.verify(body, "ses"):
+                self.list_identities()
+        elif path.startswith("/v2/email/identities/") and \
+                self.command == "GET":
+            if self.verify(body, "ses"):
+                self.get_identity(unquote(path[len(
+                    "/v2/email/identities/"):]))
         elif path == "/" and self.command == "POST" and target is None:
             self.sts(body)
         elif target == "secretsmanager.GetSecretValue":
@@ -317,6 +326,54 @@ class Handler(BaseHTTPRequestHandler):
                 "tags": req.get("EmailTags"),
                 "keys": sorted(req.keys())})
         self.reply(200, {"MessageId": "0100-mailshim-test-%06d" % n})
+
+    def get_identity(self, ident):
+        """GetEmailIdentity (SES v2 API reference): identities come from
+        /_admin/identities as {"name": {"verified": bool, "status": ...,
+        "dkim": ..., "mail_from": ..., "mail_from_status": ...}}."""
+        with LOCK:
+            deny = STATE.get("identities_deny")
+            info = IDENTITIES.get(ident.lower())
+        if deny:
+            return self.aws_error(403, "AccessDeniedException",
+                                  "User is not authorized to perform: "
+                                  "ses:GetEmailIdentity")
+        if info is None:
+            return self.aws_error(404, "NotFoundException",
+                                  "Email identity <%s> does not exist."
+                                  % ident)
+        ans = {"IdentityType": "EMAIL_ADDRESS" if "@" in ident
+               else "DOMAIN",
+               "FeedbackForwardingStatus": True,
+               "VerifiedForSendingStatus": info.get("verified", False),
+               "VerificationStatus": info.get("status", "SUCCESS"),
+               "DkimAttributes": {"SigningEnabled": True,
+                                  "Status": info.get("dkim", "SUCCESS"),
+                                  "SigningAttributesOrigin": "AWS_SES"},
+               "Policies": {}, "Tags": []}
+        if info.get("mail_from"):
+            ans["MailFromAttributes"] = {
+                "MailFromDomain": info["mail_from"],
+                "MailFromDomainStatus": info.get("mail_from_status",
+                                                 "SUCCESS"),
+                "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"}
+        self.reply(200, ans)
+
+    def list_identities(self):
+        """ListEmailIdentities, one page (SES v2 API reference)."""
+        with LOCK:
+            deny = STATE.get("identities_deny")
+            items = list(IDENTITIES.items())
+        if deny:
+            return self.aws_error(403, "AccessDeniedException",
+                                  "User is not authorized to perform: "
+                                  "ses:ListEmailIdentities")
+        self.reply(200, {"EmailIdentities": [
+            {"IdentityType": "EMAIL_ADDRESS" if "@" in k else "DOMAIN",
+             "IdentityName": k,
+             "SendingEnabled": v.get("verified", False),
+             "VerificationStatus": v.get("status", "SUCCESS")}
+            for k, v in items]})
 
     def get_secret(self, body):
         req = json.loads(body)
@@ -469,6 +526,14 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 ARGS.secrets_map.setdefault(req["service"], {})[
                     req["id"]] = req["value"]
+            return self.reply(200, {})
+        if path == "/_admin/identities":
+            req = json.loads(body)
+            with LOCK:
+                IDENTITIES.clear()
+                IDENTITIES.update({k.lower(): v for k, v in
+                                   req.get("identities", {}).items()})
+                STATE["identities_deny"] = bool(req.get("deny"))
             return self.reply(200, {})
         if path == "/_admin/static":
             # {"add": {KEYID: SECRET}, "remove": [KEYID]}: an IAM key
