@@ -201,6 +201,26 @@ check_ses_account(
 		snprintf(row->col[i], sizeof(row->col[0]), "-");
 	snprintf(what, sizeof(what), "relay %s SES account", rc->name);
 	st = relay_ses_account(r, &a, &err);
+	/* An ses relay is never unpaced: say what it will send at. */
+	if (rc->rate <= 0) {
+		char pw[300];
+
+		snprintf(pw, sizeof(pw), "relay %s pacing", rc->name);
+		if (st == MS_OK && a.max_rate > 0)
+			snprintf(text, sizeof(text),
+			    "%s: %.2f recipients/s (80%% of SES MaxSendRate "
+			    "%.2f, asked again every 10 minutes)",
+			    rc->rate < 0 ? "rate = auto" : "no rate set",
+			    a.max_rate * 0.8, a.max_rate);
+		else
+			snprintf(text, sizeof(text),
+			    "%s: 1 recipient/s, SES quota unknown (fix: set "
+			    "rate to your account's limit, or allow "
+			    "ses:GetAccount)",
+			    rc->rate < 0 ? "rate = auto" : "no rate set");
+		line(
+		    t, st == MS_OK && a.max_rate > 0 ? "OK" : "WARN", pw, text);
+	}
 	if (api && (st == MS_OK || st == MS_NOPERM)) {
 		/* The API relay's probe is this call: say so first. */
 		snprintf(text, sizeof(text), "relay %s", rc->name);

@@ -108,6 +108,11 @@ def main():
                   "sandbox alone is no FAIL (exit %d)" % r.returncode)
         env.check(not re.search(r"^FAIL\s+relay sesapi", r.stdout, re.M),
                   "no FAIL for the api relay")
+        env.check(re.search(r"^OK\s+relay sesapi pacing: no rate set: "
+                            r"0\.80 recipients/s", r.stdout, re.M) and
+                  re.search(r"^WARN\s+relay sesuser pacing: no rate set: "
+                            r"1 recipient/s", r.stdout, re.M),
+                  "check says how each ses relay without rate is paced")
         st = env.aws.state()
         env.check(st["sig_failures"] == 0, "GetAccount signed right")
         env.check(SECRET not in r.stdout + r.stderr and TOKEN not in
