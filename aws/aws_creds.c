@@ -39,6 +39,8 @@ struct aws_creds_provider {
 	bool have;
 	char region[64];     /* for secretsmanager:/ssm: names; "" = none */
 	long long loaded_at; /* when creds were read (secret sources) */
+	char *role_arn;	     /* AssumeRole with the source's, or NULL */
+	char *external_id;
 };
 
 static bool
@@ -232,6 +234,18 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 		    p->source, p->region[0] ? p->region : NULL, &fresh, err);
 	else
 		st = aws_creds_load(p->source, p->flags, &fresh, err);
+	if (st == MS_OK && p->role_arn != NULL) {
+		/* The relay's role (a central sending account): assume it
+		 * with the source's credentials, in the relay's region. */
+		struct aws_sts_params sp = { 0 };
+		struct aws_creds src = fresh;
+
+		sp.role_arn = p->role_arn;
+		sp.external_id = p->external_id;
+		sp.region = p->region[0] ? p->region : NULL;
+		st = aws_creds_from_sts(&sp, &src, &fresh, err);
+		aws_creds_free(&src);
+	}
 	if (st != MS_OK) {
 		if (p->have && p->creds.expires > now) {
 			log_msg(LOG_WARNING,
@@ -263,6 +277,21 @@ aws_creds_provider_set_region(struct aws_creds_provider *p, const char *region)
 		    region != NULL ? region : "");
 }
 
+enum ms_status
+aws_creds_provider_set_role(struct aws_creds_provider *p, const char *role_arn,
+    const char *external_id, struct ms_err *err)
+{
+	free(p->role_arn);
+	free(p->external_id);
+	p->role_arn = role_arn ? strdup(role_arn) : NULL;
+	p->external_id = external_id ? strdup(external_id) : NULL;
+	if ((role_arn && !p->role_arn) || (external_id && !p->external_id))
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	aws_creds_free(&p->creds);
+	p->have = false;
+	return MS_OK;
+}
+
 void
 aws_creds_invalidate(struct aws_creds_provider *p)
 {
@@ -282,5 +311,7 @@ aws_creds_provider_free(struct aws_creds_provider *p)
 		return;
 	aws_creds_free(&p->creds);
 	free(p->source);
+	free(p->role_arn);
+	free(p->external_id);
 	free(p);
 }

@@ -3,7 +3,7 @@
  *               standard chain or an explicit source), caching, refresh.
  *
  * API:    aws_creds_provider_new(), aws_creds_get(), aws_creds_invalidate(),
- *         aws_creds_provider_set_region(),
+ *         aws_creds_provider_set_region(), aws_creds_provider_set_role(),
  *         aws_creds_provider_free(), aws_creds_load(), aws_creds_free(),
  *         aws_imds_region(), aws_profile_region(), aws_time_parse_iso8601(),
  *         aws_ini_lookup().
@@ -87,6 +87,13 @@ enum ms_status aws_creds_get(struct aws_creds_provider *p, long long now,
  * region); NULL or "" for none. */
 void
 aws_creds_provider_set_region(struct aws_creds_provider *p, const char *region);
+
+/* Makes the provider assume role_arn (STS AssumeRole, with external_id
+ * when not NULL, in the provider's region) with the source's
+ * credentials; the role's temporary credentials are what aws_creds_get
+ * returns, refreshed before they expire. MS_TEMP: out of memory. */
+enum ms_status aws_creds_provider_set_role(struct aws_creds_provider *p,
+    const char *role_arn, const char *external_id, struct ms_err *err);
 
 /* Forgets the cache so the next aws_creds_get fetches again (after an
  * ExpiredToken / InvalidSignature / UnrecognizedClient answer). */

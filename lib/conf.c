@@ -157,6 +157,8 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("region", NULL, CFGF_NONE),
 	CFG_STR("endpoint", NULL, CFGF_NONE),
 	CFG_BOOL("fips", cfg_false, CFGF_NONE),
+	CFG_STR("role_arn", NULL, CFGF_NONE),
+	CFG_STR("external_id", NULL, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
@@ -240,6 +242,8 @@ relay_from_cfg(
 	r->region = dup_or_null(cfg_getstr(sec, "region"));
 	r->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
 	r->fips = cfg_getbool(sec, "fips");
+	r->role_arn = dup_or_null(cfg_getstr(sec, "role_arn"));
+	r->external_id = dup_or_null(cfg_getstr(sec, "external_id"));
 	r->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
 	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0
 	    ? SES_API
@@ -492,8 +496,8 @@ relay_free(struct relay_conf *r)
 {
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
 		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
-		&r->region, &r->endpoint, &r->credentials,
-		&r->configuration_set };
+		&r->region, &r->endpoint, &r->credentials, &r->role_arn,
+		&r->external_id, &r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

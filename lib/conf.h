@@ -52,6 +52,8 @@ struct relay_conf {
 	char *region;
 	char *endpoint;	   /* host (or URL for api) override */
 	bool fips;	   /* FIPS hosts (email-smtp-fips, email-fips) */
+	char *role_arn;	   /* AssumeRole with the credentials first (api) */
+	char *external_id; /* ExternalId for role_arn or NULL */
 	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;

@@ -101,6 +101,12 @@ ses_init(struct relay *r, struct ms_err *err)
 	struct ses_priv *p;
 	enum ms_status st;
 
+	if (rc->role_arn != NULL && rc->transport != SES_API)
+		return ms_err_set(err, MS_CONFIG,
+		    "relay %s: role_arn needs transport = \"api\" (the SES "
+		    "SMTP password comes from a long-term IAM key, not a "
+		    "role's temporary one)",
+		    rc->name);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return ms_err_set(err, MS_TEMP, "out of memory");

@@ -51,6 +51,9 @@ ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err)
 	st = aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
 	if (st == MS_OK)
 		aws_creds_provider_set_region(p->cp, r->conf->region);
+	if (st == MS_OK && r->conf->role_arn != NULL)
+		st = aws_creds_provider_set_role(
+		    p->cp, r->conf->role_arn, r->conf->external_id, err);
 	return st;
 }
 
