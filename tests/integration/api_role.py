@@ -4,7 +4,9 @@ account, seeds 000/001): `mailshim flush` assumes the role through STS
 AssumeRole (signed with the relay's own credentials, ExternalId passed)
 and sends with the role's temporary credentials; the fake AWS checks
 every signature with botocore. role_arn on an SMTP-transport relay is a
-configuration error (SES SMTP needs a long-term key)."""
+configuration error (SES SMTP needs a long-term key). AWS_PROFILE naming
+a profile that does not exist is an error naming it in check and in
+flush -v; nothing is sent with another identity."""
 import os
 import sys
 
@@ -43,6 +45,26 @@ def main():
                   "SendEmail signed with the role's temporary key: %r"
                   % sends)
         env.check(st["sig_failures"] == 0, "every signature checked")
+
+        # A named profile that does not exist is an error naming it, in
+        # check and in flush -v, never a fall-through to another identity
+        # (botocore raises ProfileNotFound; aws_parity.py compares).
+        env.vars["AWS_PROFILE"] = "nosuch"
+        x = env.mailshim("check")
+        env.check(x.returncode != 0 and "profile nosuch not found" in
+                  x.stdout + x.stderr, "check names the missing profile: %s"
+                  % (x.stdout + x.stderr)[-400:])
+        env.check(env.sendmail(b"From: app@example.com\nSubject: p\n\nb\n",
+                               ["-f", "app@example.com", "b@example.net"])
+                  == 0, "sendmail 2")
+        n = len(env.aws.state()["requests"])
+        r = env.flush()
+        env.check("profile nosuch not found" in r.stderr and
+                  len(env.queued_ids()) == 1 and
+                  len(env.aws.state()["requests"]) == n,
+                  "flush -v names it, sends nothing, keeps the mail: %s"
+                  % r.stderr[-400:])
+        env.vars.pop("AWS_PROFILE")
 
         env.write_conf(env.ses_relay("sessmtp", env.server("ses"),
                                      '  role_arn = "%s"\n' % ROLE),
