@@ -8,7 +8,8 @@
  *         2 assume-role profile: role_arn with source_profile or
  *           credential_source (Environment, Ec2InstanceMetadata,
  *           EcsContainer), through STS AssumeRole with external_id,
- *           role_session_name, duration_seconds; a source profile is
+ *           role_session_name, duration_seconds (mfa_serial is an
+ *           error: nobody can type the code); a source profile is
  *           resolved by steps 3-7 or, if it has a role_arn and no keys,
  *           by assuming its role (chains; loops are errors);
  *         3 web identity: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE
@@ -277,6 +278,12 @@ assume_role(struct chain *c, const char *profile, struct aws_creds *out,
 		    "aws: more than %d profiles in a role chain at %s",
 		    CHAIN_DEPTH_MAX, qname(q, sizeof(q), profile));
 	c->visited[c->nvisited++] = profile;
+	if (has_key(c, profile, "mfa_serial"))
+		return ms_err_set(err, MS_CONFIG,
+		    "aws: profile %s needs an MFA code (mfa_serial), which a "
+		    "mail daemon cannot type: use a role without MFA for "
+		    "mailshim",
+		    qname(q, sizeof(q), profile));
 	if (aws_profile_get(&c->files, profile, "role_arn", arn, sizeof(arn)) !=
 	    1)
 		return ms_err_set(err, MS_CONFIG,

@@ -138,6 +138,11 @@ sso_region = us-east-1
 sso_account_id = 123456789012
 sso_role_name = Mailer
 
+[profile mfa]
+role_arn = %(r)smfa
+source_profile = base
+mfa_serial = arn:aws:iam::123456789012:mfa/ops
+
 [profile proc]
 credential_process = "%(proc)s" 'one two'
 aws_access_key_id = AKIDCONFIGKEYS
@@ -279,6 +284,10 @@ aws_secret_access_key = pdefault/secret
     msg = mailshim_err({"AWS_PROFILE": "sso"}, None)
     check("not support" in msg and "credential_process" in msg,
           "SSO says what to use: %s" % msg)
+    # botocore would prompt for the MFA code; a daemon cannot: an error
+    msg = mailshim_err({"AWS_PROFILE": "mfa"}, None)
+    check("mfa_serial" in msg and "profile mfa" in msg,
+          "mfa_serial is a clear error: %s" % msg)
     msg = mailshim_err({}, "denied")
     check("AccessDenied" in msg, "STS error code shown: %s" % msg)
 finally:
