@@ -12,7 +12,8 @@
  *         GetAccount when its credentials are AWS keys: one table row
  *         with the region, transport, whether the credentials work,
  *         sandbox, sending paused, enforcement status, 24-hour quota,
- *         usage and maximum rate.
+ *         usage and maximum rate; then GetEmailIdentity for every
+ *         identity the routes send as through it (check_identity.c).
  * Trust:  never prints a secret: only where it comes from.
  */
 #include "config.h"
@@ -23,6 +24,7 @@
 
 #include "admin.h"
 #include "aliases.h"
+#include "cmd_check.h"
 #include "conf.h"
 #include "log.h"
 #include "relay.h"
@@ -72,6 +74,12 @@ line(struct tally *t, const char *level, const char *what, const char *text)
 		t->warns++;
 	printf("%-4s  %s: %s\n", level, what, text);
 	fflush(stdout);
+}
+
+static void
+report_line(void *arg, const char *level, const char *what, const char *text)
+{
+	line(arg, level, what, text);
 }
 
 static void
@@ -235,6 +243,26 @@ check_ses_account(
 		snprintf(row->col[i], sizeof(row->col[0]), "-");
 	snprintf(what, sizeof(what), "relay %s SES account", rc->name);
 	st = relay_ses_account(r, &a, &err);
+	/* An ses relay is never unpaced: say what it will send at. */
+	if (rc->rate <= 0) {
+		char pw[300];
+
+		snprintf(pw, sizeof(pw), "relay %s pacing", rc->name);
+		if (st == MS_OK && a.max_rate > 0)
+			snprintf(text, sizeof(text),
+			    "%s: %.2f recipients/s (80%% of SES MaxSendRate "
+			    "%.2f, asked again every 10 minutes)",
+			    rc->rate < 0 ? "rate = auto" : "no rate set",
+			    a.max_rate * 0.8, a.max_rate);
+		else
+			snprintf(text, sizeof(text),
+			    "%s: 1 recipient/s, SES quota unknown (fix: set "
+			    "rate to your account's limit, or allow "
+			    "ses:GetAccount)",
+			    rc->rate < 0 ? "rate = auto" : "no rate set");
+		line(
+		    t, st == MS_OK && a.max_rate > 0 ? "OK" : "WARN", pw, text);
+	}
 	if (api && (st == MS_OK || st == MS_NOPERM)) {
 		/* The API relay's probe is this call: say so first. */
 		snprintf(text, sizeof(text), "relay %s", rc->name);
@@ -401,6 +429,7 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 	if (network && rc->type == RELAY_SES && rc->transport == SES_API) {
 		/* The API relay's probe is GetAccount: the table says it. */
 		(void)check_ses_account(r, true, tab, t);
+		check_ses_identities(conf, r, report_line, t);
 		relay_free(r);
 		return;
 	}
@@ -421,8 +450,10 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 		    err.msg);
 		line(t, "FAIL", what, text);
 	}
-	if (network && rc->type == RELAY_SES)
+	if (network && rc->type == RELAY_SES) {
 		check_ses_account(r, login_ok, tab, t);
+		check_ses_identities(conf, r, report_line, t);
+	}
 	relay_free(r);
 }
 

@@ -29,6 +29,7 @@
 #include "aws_creds.h"
 #include "aws_provider.h"
 #include "aws_request.h"
+#include "aws_secret.h"
 #include "log.h"
 
 struct aws_creds_provider {
@@ -36,7 +37,19 @@ struct aws_creds_provider {
 	int flags;
 	struct aws_creds creds;
 	bool have;
+	char region[64];     /* for secretsmanager:/ssm: names; "" = none */
+	long long loaded_at; /* when creds were read (secret sources) */
+	char *role_arn;	     /* AssumeRole with the source's, or NULL */
+	char *external_id;
 };
+
+static bool
+is_secret_source(const char *s)
+{
+	return s != NULL &&
+	    (strncmp(s, "secretsmanager:", 15) == 0 ||
+		strncmp(s, "ssm:", 4) == 0);
+}
 
 void
 aws_wipe_free(char *s)
@@ -87,6 +100,8 @@ aws_creds_from_json(const char *body, size_t len, const char *what,
 	long long expires = 0;
 	enum ms_status st;
 
+	(void)aws_json_wipe_enable(); /* links aws_json.c: wiping frees */
+
 	if (body == NULL ||
 	    (root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr)) ==
 		NULL ||
@@ -127,43 +142,6 @@ aws_creds_from_json(const char *body, size_t len, const char *what,
 
 /* ---- sources ---- */
 
-static enum ms_status
-load_chain(int flags, struct aws_creds *out, struct ms_err *err)
-{
-	const char *profile = getenv("AWS_PROFILE");
-	enum ms_status st;
-	bool found;
-
-	if ((st = aws_creds_from_env(&found, out, err)) != MS_OK || found)
-		return st;
-	if (profile == NULL || profile[0] == '\0')
-		profile = "default";
-	if ((st = aws_creds_from_profile(profile, &found, out, err)) != MS_OK ||
-	    found)
-		return st;
-	if ((getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-		getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")[0]) ||
-	    (getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI") &&
-		getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")[0]))
-		return aws_creds_from_container(out, err);
-	if (aws_imds_disabled())
-		return ms_err_set(err, MS_CONFIG,
-		    "aws: no credentials in the environment, shared files or "
-		    "container, and instance metadata is disabled");
-	if ((st = aws_creds_from_imds(flags & AWS_CREDS_IMDS_V1, out, err)) !=
-	    MS_OK) {
-		char why[400];
-
-		snprintf(why, sizeof(why), "%.399s", err->msg);
-		return ms_err_set(err, st,
-		    "aws: no credentials found "
-		    "(environment, shared files, container, instance "
-		    "metadata): %s",
-		    why);
-	}
-	return MS_OK;
-}
-
 static bool
 source_valid(const char *s)
 {
@@ -171,7 +149,8 @@ source_valid(const char *s)
 	    strcmp(s, "env:") == 0 || strcmp(s, "env") == 0 ||
 	    strcmp(s, "imds") == 0 || strcmp(s, "container") == 0 ||
 	    (strncmp(s, "profile:", 8) == 0 && s[8] != '\0') ||
-	    (strncmp(s, "file:", 5) == 0 && s[5] == '/');
+	    (strncmp(s, "file:", 5) == 0 && s[5] == '/') ||
+	    (is_secret_source(s) && strchr(s, ':')[1] != '\0');
 }
 
 enum ms_status
@@ -186,10 +165,11 @@ aws_creds_load(
 	if (!source_valid(source))
 		return ms_err_set(err, MS_CONFIG,
 		    "aws: unknown credentials source %s (chain, env:, "
-		    "profile:NAME, file:/PATH, imds, container)",
+		    "profile:NAME, file:/PATH, secretsmanager:NAME, "
+		    "ssm:/PATH, imds, container)",
 		    ms_quote(q, sizeof(q), source, strlen(source)));
 	if (source == NULL || source[0] == '\0' || strcmp(source, "chain") == 0)
-		return load_chain(flags, out, err);
+		return aws_creds_from_chain(NULL, flags, out, err);
 	if (strncmp(source, "env", 3) == 0) {
 		if ((st = aws_creds_from_env(&found, out, err)) != MS_OK)
 			return st;
@@ -198,19 +178,12 @@ aws_creds_load(
 				   "aws: AWS_ACCESS_KEY_ID / "
 				   "AWS_SECRET_ACCESS_KEY not set");
 	}
-	if (strncmp(source, "profile:", 8) == 0) {
-		if ((st = aws_creds_from_profile(
-			 source + 8, &found, out, err)) != MS_OK)
-			return st;
-		return found ? MS_OK
-			     : ms_err_set(err, MS_CONFIG,
-				   "aws: profile %s not found in the shared "
-				   "files",
-				   ms_quote(q, sizeof(q), source + 8,
-				       strlen(source + 8)));
-	}
+	if (strncmp(source, "profile:", 8) == 0)
+		return aws_creds_from_chain(source + 8, flags, out, err);
 	if (strncmp(source, "file:", 5) == 0)
 		return aws_creds_from_file(source + 5, out, err);
+	if (is_secret_source(source))
+		return aws_creds_from_secret(source, NULL, out, err);
 	if (strcmp(source, "container") == 0)
 		return aws_creds_from_container(out, err);
 	return aws_creds_from_imds(flags & AWS_CREDS_IMDS_V1, out, err);
@@ -246,13 +219,33 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 	enum ms_status st;
 
 	*creds = NULL;
+	/* A key pair kept in a secret is read again after secret_ttl. */
+	if (p->have && is_secret_source(p->source) &&
+	    (now - p->loaded_at >= aws_secret_ttl() || now < p->loaded_at))
+		p->have = false;
 	if (p->have &&
 	    (p->creds.expires == 0 ||
 		p->creds.expires - now > AWS_CREDS_REFRESH_MARGIN)) {
 		*creds = &p->creds;
 		return MS_OK;
 	}
-	st = aws_creds_load(p->source, p->flags, &fresh, err);
+	if (is_secret_source(p->source))
+		st = aws_creds_from_secret(
+		    p->source, p->region[0] ? p->region : NULL, &fresh, err);
+	else
+		st = aws_creds_load(p->source, p->flags, &fresh, err);
+	if (st == MS_OK && p->role_arn != NULL) {
+		/* The relay's role (a central sending account): assume it
+		 * with the source's credentials, in the relay's region. */
+		struct aws_sts_params sp = { 0 };
+		struct aws_creds src = fresh;
+
+		sp.role_arn = p->role_arn;
+		sp.external_id = p->external_id;
+		sp.region = p->region[0] ? p->region : NULL;
+		st = aws_creds_from_sts(&sp, &src, &fresh, err);
+		aws_creds_free(&src);
+	}
 	if (st != MS_OK) {
 		if (p->have && p->creds.expires > now) {
 			log_msg(LOG_WARNING,
@@ -267,6 +260,7 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 	aws_creds_free(&p->creds);
 	p->creds = fresh;
 	p->have = true;
+	p->loaded_at = now;
 	if (p->creds.expires != 0 && p->creds.expires <= now)
 		log_msg(LOG_WARNING,
 		    "aws: fetched credentials are already "
@@ -276,10 +270,36 @@ aws_creds_get(struct aws_creds_provider *p, long long now,
 }
 
 void
+aws_creds_provider_set_region(struct aws_creds_provider *p, const char *region)
+{
+	if (p != NULL)
+		snprintf(p->region, sizeof(p->region), "%s",
+		    region != NULL ? region : "");
+}
+
+enum ms_status
+aws_creds_provider_set_role(struct aws_creds_provider *p, const char *role_arn,
+    const char *external_id, struct ms_err *err)
+{
+	free(p->role_arn);
+	free(p->external_id);
+	p->role_arn = role_arn ? strdup(role_arn) : NULL;
+	p->external_id = external_id ? strdup(external_id) : NULL;
+	if ((role_arn && !p->role_arn) || (external_id && !p->external_id))
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	aws_creds_free(&p->creds);
+	p->have = false;
+	return MS_OK;
+}
+
+void
 aws_creds_invalidate(struct aws_creds_provider *p)
 {
 	if (p == NULL)
 		return;
+	/* A rejected key pair from a secret: read the secret again. */
+	if (is_secret_source(p->source))
+		aws_secret_cache_clear();
 	aws_creds_free(&p->creds);
 	p->have = false;
 }
@@ -291,5 +311,7 @@ aws_creds_provider_free(struct aws_creds_provider *p)
 		return;
 	aws_creds_free(&p->creds);
 	free(p->source);
+	free(p->role_arn);
+	free(p->external_id);
 	free(p);
 }

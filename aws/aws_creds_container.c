@@ -2,10 +2,16 @@
  * aws_creds_container.c - credentials from the container endpoint (ECS
  *                         task roles, EKS Pod Identity).
  *
- * API:    aws_creds_from_container() (aws_provider.h).
- * Trust:  plain-http endpoints only on loopback or the documented
- *         link-local addresses; the authorization token may come from a
- *         file; CR/LF in it are refused.
+ * API:    aws_creds_from_container(), aws_container_url_ok()
+ *         (aws_provider.h).
+ * Trust:  AWS_CONTAINER_CREDENTIALS_FULL_URI over plain http only to a
+ *         loopback address, localhost, or the documented ECS / EKS
+ *         addresses 169.254.170.2, 169.254.170.23 and [fd00:ec2::23], as
+ *         botocore allows; the URL is parsed by libcurl's URL parser, the
+ *         one that connects, so userinfo ("http://127.0.0.1@evil/") or a
+ *         look-alike name ("127.0.0.1.evil") cannot pass. The
+ *         authorization token may come from a file; CR/LF in it are
+ *         refused.
  * Errors: returns an ms_status; the reason goes into the caller's ms_err.
  */
 #include "config.h"
@@ -21,6 +27,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -33,30 +42,49 @@
 
 /* ---- container (ECS / EKS Pod Identity) ---- */
 
-static bool
-plain_http_host_ok(const char *url)
+bool
+aws_container_url_ok(const char *url)
 {
-	char host[256];
-	const char *p = url + 7, *e;
-	size_t n;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = false;
 
-	if (*p == '[') {
-		if ((e = strchr(p, ']')) == NULL)
-			return false;
-		n = (size_t)(e - p - 1);
-		p++;
-	} else {
-		n = strcspn(p, ":/?#");
+	/* libcurl's own parser: the host checked is the host it connects
+	 * to (userinfo, odd IPv4 forms and all). */
+	if (u == NULL ||
+	    curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+		CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (strcasecmp(scheme, "https") == 0) {
+		ok = true;
+	} else if (strcasecmp(scheme, "http") == 0) {
+		struct in_addr a4;
+		struct in6_addr a6;
+		char h[64];
+		size_t n = strlen(host);
+
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
+		    n - 2 < sizeof(h)) {
+			memcpy(h, host + 1, n - 2);
+			h[n - 2] = '\0';
+			ok = inet_pton(AF_INET6, h, &a6) == 1 &&
+			    (IN6_IS_ADDR_LOOPBACK(&a6) ||
+				strcasecmp(h, "fd00:ec2::23") == 0);
+		} else if (inet_pton(AF_INET, host, &a4) == 1) {
+			ok = (ntohl(a4.s_addr) >> 24) == 127 ||
+			    strcmp(host, "169.254.170.2") == 0 ||
+			    strcmp(host, "169.254.170.23") == 0;
+		} else {
+			ok = strcasecmp(host, "localhost") == 0;
+		}
 	}
-	if (n == 0 || n >= sizeof(host))
-		return false;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	return strncmp(host, "127.", 4) == 0 ||
-	    strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "169.254.170.2") == 0 ||
-	    strcmp(host, "169.254.170.23") == 0 ||
-	    strcasecmp(host, "fd00:ec2::23") == 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 enum ms_status
@@ -79,9 +107,7 @@ aws_creds_from_container(struct aws_creds *out, struct ms_err *err)
 		    rel[0] == '/' ? "" : "/", rel);
 	} else if (full != NULL && full[0] != '\0') {
 		n = snprintf(url, sizeof(url), "%s", full);
-		if (strncmp(url, "https://", 8) != 0 &&
-		    !(strncmp(url, "http://", 7) == 0 &&
-			plain_http_host_ok(url)))
+		if (!aws_container_url_ok(url))
 			return ms_err_set(err, MS_CONFIG,
 			    "aws: AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
 			    "https, or http to loopback / 169.254.170.2 / "

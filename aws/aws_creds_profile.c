@@ -1,10 +1,10 @@
 /*
- * aws_creds_profile.c - the shared credentials and config files
- *                       ($HOME/.aws, AWS_SHARED_CREDENTIALS_FILE,
- *                       AWS_CONFIG_FILE), and explicit "file:" key files.
+ * aws_creds_profile.c - static keys from a profile of the shared files
+ *                       (aws_profile.c reads them), and explicit "file:"
+ *                       key files.
  *
  * API:    aws_ini_lookup() (aws_creds.h); aws_file_slurp(),
- *         aws_file_slurp_free(), aws_creds_from_profile(),
+ *         aws_file_slurp_free(), aws_creds_from_profile_file(),
  *         aws_creds_from_file() (aws_provider.h).
  * Trust:  flusher only. Secrets are wiped before free and never
  *         formatted into a message.
@@ -243,82 +243,35 @@ aws_creds_from_file(const char *path, struct aws_creds *out, struct ms_err *err)
 	return st;
 }
 
-static const char *
-home_dir(void)
+/* Static keys of profile `name` in one of the shared files. A key id
+ * without its secret (or the reverse) is an error, as in botocore. */
+enum ms_status
+aws_creds_from_profile_file(const struct aws_profile_files *f, bool config,
+    const char *name, bool *found, struct aws_creds *out, struct ms_err *err)
 {
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && h[0] != '\0')
-		return h;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_dir : NULL;
-}
-
-/* Looks for profile in one shared file. Returns MS_OK with *found. */
-static enum ms_status
-profile_from(const char *path, const char *section, bool *found,
-    struct aws_creds *out, struct ms_err *err)
-{
-	char *buf = NULL, id[256], secret[256], token[4096];
-	size_t len;
+	char id[256], secret[256], token[4096], q[200];
 	enum ms_status st = MS_OK;
 	int a, b, c;
 
 	*found = false;
-	if (access(path, F_OK) != 0)
-		return MS_OK;
-	if ((st = aws_file_slurp(path, &buf, &len, err)) != MS_OK)
-		return st;
-	a = aws_ini_lookup(
-	    buf, len, section, "aws_access_key_id", id, sizeof(id));
-	b = aws_ini_lookup(
-	    buf, len, section, "aws_secret_access_key", secret, sizeof(secret));
-	c = aws_ini_lookup(
-	    buf, len, section, "aws_session_token", token, sizeof(token));
-	if (a == 1 && b == 1 && c >= 0) {
+	a = aws_profile_get_in(
+	    f, config, name, "aws_access_key_id", id, sizeof(id));
+	b = aws_profile_get_in(
+	    f, config, name, "aws_secret_access_key", secret, sizeof(secret));
+	c = aws_profile_get_in(
+	    f, config, name, "aws_session_token", token, sizeof(token));
+	if (a == 1 && b == 1 && c >= 0 && id[0] && secret[0]) {
 		*found = true;
 		st = aws_creds_set(
 		    out, id, secret, c == 1 ? token : NULL, 0, err);
+	} else if (a != 0 || b != 0) {
+		st = ms_err_set(err, MS_CONFIG,
+		    "aws: profile %s in %s has a partial or overlong "
+		    "aws_access_key_id / aws_secret_access_key pair",
+		    ms_quote(q, sizeof(q), name, strlen(name)),
+		    config ? f->conf_path : f->cred_path);
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(token, sizeof(token));
-	aws_file_slurp_free(buf, len);
 	return st;
-}
-
-/* Shared credentials file [name], then config file [profile name]. */
-enum ms_status
-aws_creds_from_profile(
-    const char *name, bool *found, struct aws_creds *out, struct ms_err *err)
-{
-	char path[4096], section[300];
-	const char *f, *home = home_dir();
-	enum ms_status st;
-	int n;
-
-	*found = false;
-	if ((f = getenv("AWS_SHARED_CREDENTIALS_FILE")) != NULL && f[0])
-		n = snprintf(path, sizeof(path), "%s", f);
-	else
-		n = snprintf(path, sizeof(path), "%s/.aws/credentials",
-		    home ? home : "/nonexistent");
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ms_err_set(err, MS_CONFIG, "aws: path too long");
-	if ((st = profile_from(path, name, found, out, err)) != MS_OK || *found)
-		return st;
-	if ((f = getenv("AWS_CONFIG_FILE")) != NULL && f[0])
-		n = snprintf(path, sizeof(path), "%s", f);
-	else
-		n = snprintf(path, sizeof(path), "%s/.aws/config",
-		    home ? home : "/nonexistent");
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return ms_err_set(err, MS_CONFIG, "aws: path too long");
-	if (strcmp(name, "default") == 0)
-		n = snprintf(section, sizeof(section), "default");
-	else
-		n = snprintf(section, sizeof(section), "profile %s", name);
-	if (n < 0 || (size_t)n >= sizeof(section))
-		return ms_err_set(err, MS_CONFIG, "aws: profile name too long");
-	return profile_from(path, section, found, out, err);
 }

@@ -3,9 +3,15 @@
  *                  calls, one per file, and the helpers they share.
  *                  Internal to aws/: callers use aws_creds.h.
  *
- * Files:  aws_creds_env.c        AWS_ACCESS_KEY_ID and friends
- *         aws_creds_profile.c    shared credentials / config files, and
- *                                explicit "file:" key files
+ * Files:  aws_creds_chain.c      the SDK chain, in botocore's order
+ *         aws_creds_env.c        AWS_ACCESS_KEY_ID and friends
+ *         aws_profile.c          reading the shared files
+ *         aws_creds_profile.c    static keys of a profile, and explicit
+ *                                "file:" key files
+ *         aws_creds_sts.c        STS AssumeRole / AssumeRoleWithWebIdentity
+ *         aws_creds_process.c    credential_process
+ *         aws_creds_secret.c     a key pair kept in Secrets Manager / SSM
+ *         aws_json.c             jansson allocators that wipe on free
  *         aws_creds_container.c  ECS / EKS Pod Identity endpoint
  *         aws_creds_imds.c       EC2 instance metadata (IMDSv2)
  * Errors: as aws_creds.h: MS_CONFIG for a malformed or missing source,
@@ -46,13 +52,75 @@ enum ms_status aws_creds_from_json(const char *body, size_t len,
 enum ms_status
 aws_creds_from_env(bool *found, struct aws_creds *out, struct ms_err *err);
 
-/* Shared credentials file [name], then config file [profile name]. */
-enum ms_status aws_creds_from_profile(
+/* The shared credentials and config files, read once per chain walk
+ * (aws_profile.c). Absent files are empty. */
+struct aws_profile_files {
+	char cred_path[1024], conf_path[1024];
+	char *cred, *conf; /* NULL when the file does not exist */
+	size_t cred_len, conf_len;
+};
+
+enum ms_status
+aws_profile_files_load(struct aws_profile_files *f, struct ms_err *err);
+void aws_profile_files_free(struct aws_profile_files *f);
+
+/* True when either file has a section for profile name. */
+bool aws_profile_exists(const struct aws_profile_files *f, const char *name);
+
+/* A key of profile name (key names case-insensitive): the credentials
+ * file's value, else the config file's. 1 found, 0 not, -1 too long. */
+int aws_profile_get(const struct aws_profile_files *f, const char *name,
+    const char *key, char *out, size_t outlen);
+
+/* The same, in one file only (config true: the config file). */
+int aws_profile_get_in(const struct aws_profile_files *f, bool config,
+    const char *name, const char *key, char *out, size_t outlen);
+
+/* Static keys of profile name in one file; *found false when absent. */
+enum ms_status
+aws_creds_from_profile_file(const struct aws_profile_files *f, bool config,
     const char *name, bool *found, struct aws_creds *out, struct ms_err *err);
+
+/* STS AssumeRole (signed with src) or, with web_token set,
+ * AssumeRoleWithWebIdentity (unsigned) - aws_creds_sts.c. */
+struct aws_sts_params {
+	const char *role_arn;
+	const char *session_name; /* NULL: mailshim-<unix time> */
+	const char *external_id;  /* NULL: none */
+	int duration;		  /* seconds, 0: STS default */
+	const char *region;	  /* NULL: the global endpoint, us-east-1 */
+	const char *web_token;	  /* AssumeRoleWithWebIdentity */
+};
+
+enum ms_status aws_creds_from_sts(const struct aws_sts_params *p,
+    const struct aws_creds *src, struct aws_creds *out, struct ms_err *err);
+
+/* An IAM key pair kept in Secrets Manager / SSM (aws_creds_secret.c);
+ * region: for names that are not ARNs (NULL: environment, profile,
+ * IMDS). */
+enum ms_status aws_creds_from_secret(const char *spec, const char *region,
+    struct aws_creds *out, struct ms_err *err);
+
+/* True when jansson's frees wipe (aws_json.c, installed before main()). */
+bool aws_json_wipe_enable(void);
+
+/* Runs a profile's credential_process (no shell) - aws_creds_process.c. */
+enum ms_status aws_creds_from_process(
+    const char *cmdline, struct aws_creds *out, struct ms_err *err);
+
+/* The whole SDK chain (aws_creds_chain.c). profile NULL: AWS_PROFILE or
+ * "default", environment first; else that profile only (no environment
+ * keys, as botocore's Session(profile=...)). */
+enum ms_status aws_creds_from_chain(
+    const char *profile, int flags, struct aws_creds *out, struct ms_err *err);
 
 /* "file:PATH": key = value lines, or two bare lines (id, secret). */
 enum ms_status aws_creds_from_file(
     const char *path, struct aws_creds *out, struct ms_err *err);
+
+/* May a container credentials URL be used? https anywhere; http only to
+ * loopback, localhost, 169.254.170.2, 169.254.170.23, [fd00:ec2::23]. */
+bool aws_container_url_ok(const char *url);
 
 /* The container endpoint named by AWS_CONTAINER_CREDENTIALS_*_URI. */
 enum ms_status

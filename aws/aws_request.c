@@ -3,8 +3,10 @@
  *                 libcurl's SigV4, or plain for metadata endpoints).
  *
  * API:    aws_request(), aws_http_plain(), aws_resp_free(), aws_endpoint(),
+ *         aws_endpoint_fips(), aws_use_fips(), aws_dns_suffix(),
  *         aws_url_host().  Documented in aws_request.h.
- * Trust:  flusher only; reads AWS_CA_BUNDLE and AWS_ENDPOINT_URL*. Never
+ * Trust:  flusher only; reads AWS_CA_BUNDLE, AWS_ENDPOINT_URL* and
+ *         AWS_USE_FIPS_ENDPOINT. Never
  *         logs credentials, bodies or signed headers.
  * Errors: returns an ms_status; the reason goes into the caller's ms_err.
  */
@@ -299,9 +301,36 @@ region_ok(const char *r)
 	return true;
 }
 
+bool
+aws_use_fips(void)
+{
+	const char *v = getenv("AWS_USE_FIPS_ENDPOINT");
+
+	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+const char *
+aws_dns_suffix(const char *region)
+{
+	if (region != NULL && strncmp(region, "cn-", 3) == 0)
+		return "amazonaws.com.cn";
+	if (region != NULL && strncmp(region, "eusc-", 5) == 0)
+		return "amazonaws.eu";
+	return "amazonaws.com";
+}
+
 enum ms_status
 aws_endpoint(char *out, size_t outlen, const char *explicit_ep,
     const char *envname, const char *prefix, const char *region,
+    struct ms_err *err)
+{
+	return aws_endpoint_fips(out, outlen, explicit_ep, envname, prefix,
+	    region, aws_use_fips(), err);
+}
+
+enum ms_status
+aws_endpoint_fips(char *out, size_t outlen, const char *explicit_ep,
+    const char *envname, const char *prefix, const char *region, bool fips,
     struct ms_err *err)
 {
 	char var[64];
@@ -325,9 +354,8 @@ aws_endpoint(char *out, size_t outlen, const char *explicit_ep,
 		if (!region_ok(region))
 			return ms_err_set(err, MS_CONFIG,
 			    "aws: no usable region for %s", prefix);
-		n = snprintf(out, outlen, "https://%s.%s.amazonaws.com%s",
-		    prefix, region,
-		    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+		n = snprintf(out, outlen, "https://%s%s.%s.%s", prefix,
+		    fips ? "-fips" : "", region, aws_dns_suffix(region));
 	}
 	if (n < 0 || (size_t)n >= outlen)
 		return ms_err_set(err, MS_CONFIG, "aws: endpoint too long");

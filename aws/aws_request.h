@@ -4,6 +4,7 @@
  *                 calls to the metadata / container endpoints.
  *
  * API:    aws_request(), aws_http_plain(), aws_resp_free(), aws_endpoint(),
+ *         aws_endpoint_fips(), aws_use_fips(), aws_dns_suffix(),
  *         aws_url_host().
  * Owns:   aws/: an AWS client and nothing more - requests (this file),
  *         the credential chain (aws_creds.c, one provider per
@@ -75,12 +76,28 @@ void aws_resp_free(struct aws_http_resp *resp);
 
 /* Base URL (no trailing '/') for a service: explicit (a URL, or a bare
  * host taken as https://HOST), else AWS_ENDPOINT_URL_<ENVNAME>, else
- * AWS_ENDPOINT_URL, else https://PREFIX.REGION.amazonaws.com (".com.cn"
- * for cn- regions). envname is e.g. "SES", "SECRETS_MANAGER", "SSM".
+ * AWS_ENDPOINT_URL, else https://PREFIX[-fips].REGION.SUFFIX, SUFFIX
+ * being the partition's (aws_dns_suffix()) and -fips added when
+ * AWS_USE_FIPS_ENDPOINT is "true". envname is the SDKs' service id
+ * upper-cased: "SESV2", "SECRETS_MANAGER", "SSM", "STS", "SQS".
  * MS_CONFIG when it does not fit or the region is missing/odd. */
 enum ms_status aws_endpoint(char *out, size_t outlen, const char *explicit_ep,
     const char *envname, const char *prefix, const char *region,
     struct ms_err *err);
+
+/* The same with FIPS chosen by the caller (a relay's `fips` switch or'ed
+ * with aws_use_fips()). */
+enum ms_status aws_endpoint_fips(char *out, size_t outlen,
+    const char *explicit_ep, const char *envname, const char *prefix,
+    const char *region, bool fips, struct ms_err *err);
+
+/* True when AWS_USE_FIPS_ENDPOINT is "true" (any case), as the SDKs read
+ * it. */
+bool aws_use_fips(void);
+
+/* The partition's DNS suffix: amazonaws.com.cn for cn-*, amazonaws.eu
+ * for eusc-* (the European Sovereign Cloud), else amazonaws.com. */
+const char *aws_dns_suffix(const char *region);
 
 /* The "host[:port]" part of url into out (for msg->peer). */
 void aws_url_host(const char *url, char *out, size_t outlen);

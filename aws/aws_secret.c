@@ -20,6 +20,7 @@
 
 #include "aws_creds.h"
 #include "aws_error.h"
+#include "aws_provider.h"
 #include "aws_request.h"
 #include "aws_secret.h"
 #include "log.h"
@@ -27,13 +28,37 @@
 #define CACHE_MAX 32
 
 struct cached {
-	char *id;    /* "secretsmanager:NAME" / "ssm:NAME" without #key */
-	char *value; /* whole value; wiped on release */
+	char *id;	   /* "secretsmanager:NAME" / "ssm:NAME" without #key */
+	char *value;	   /* whole value; wiped on release */
+	long long fetched; /* unix seconds */
 };
 
 static struct cached cache[CACHE_MAX];
 static size_t ncache;
 static struct aws_creds_provider *chain;
+static long cache_ttl = AWS_SECRET_TTL_DEFAULT;
+
+void
+aws_secret_set_ttl(long seconds)
+{
+	cache_ttl = seconds < 0 ? 0 : seconds;
+}
+
+long
+aws_secret_ttl(void)
+{
+	return cache_ttl;
+}
+
+/* Drops entry i (wiped), keeping the others. */
+static void
+cache_drop(size_t i)
+{
+	free(cache[i].id);
+	aws_wipe_free(cache[i].value);
+	cache[i] = cache[--ncache];
+	memset(&cache[ncache], 0, sizeof(cache[ncache]));
+}
 
 void
 aws_secret_cache_clear(void)
@@ -91,11 +116,15 @@ aws_secret_select(
 }
 
 /* Region: from an ARN (arn:PARTITION:SERVICE:REGION:...), else the
- * environment, else instance metadata. */
+ * caller's (the relay's `region`), else AWS_REGION / AWS_DEFAULT_REGION,
+ * else the profile's region, else instance metadata. None is a
+ * configuration error (78), not a failure to retry forever. */
 static enum ms_status
-region_for(const char *name, char *out, size_t outlen, struct ms_err *err)
+region_for(const char *name, const char *hint, char *out, size_t outlen,
+    struct ms_err *err)
 {
 	const char *r;
+	char why[400];
 
 	if (strncmp(name, "arn:", 4) == 0) {
 		const char *p = name;
@@ -111,17 +140,27 @@ region_for(const char *name, char *out, size_t outlen, struct ms_err *err)
 		out[n] = '\0';
 		return MS_OK;
 	}
-	if (((r = getenv("AWS_REGION")) != NULL && r[0] != '\0') ||
+	if ((hint != NULL && (r = hint)[0] != '\0') ||
+	    ((r = getenv("AWS_REGION")) != NULL && r[0] != '\0') ||
 	    ((r = getenv("AWS_DEFAULT_REGION")) != NULL && r[0] != '\0')) {
 		if ((size_t)snprintf(out, outlen, "%s", r) >= outlen)
 			return ms_err_set(err, MS_CONFIG, "region too long");
 		return MS_OK;
 	}
-	return aws_imds_region(out, outlen, err);
+	if (aws_profile_region(out, outlen))
+		return MS_OK;
+	if (aws_imds_region(out, outlen, err) == MS_OK)
+		return MS_OK;
+	snprintf(why, sizeof(why), "%.399s", err->msg);
+	return ms_err_set(err, MS_CONFIG,
+	    "no AWS region: give an ARN, the relay's region, AWS_REGION or "
+	    "a profile region (instance metadata: %s)",
+	    why);
 }
 
 static enum ms_status
-fetch(bool ssm, const char *name, char **value, struct ms_err *err)
+fetch(bool ssm, const char *name, const char *hint, char **value,
+    struct ms_err *err)
 {
 	char region[64], url[2048], q[256];
 	struct aws_http_req req;
@@ -135,7 +174,7 @@ fetch(bool ssm, const char *name, char **value, struct ms_err *err)
 	*value = NULL;
 	ms_quote(q, sizeof(q), name, strlen(name));
 	memset(&resp, 0, sizeof(resp));
-	if ((st = region_for(name, region, sizeof(region), err)) != MS_OK)
+	if ((st = region_for(name, hint, region, sizeof(region), err)) != MS_OK)
 		return st;
 	if ((st = aws_endpoint(url, sizeof(url), NULL,
 		 ssm ? "SSM" : "SECRETS_MANAGER",
@@ -225,6 +264,13 @@ out:
 enum ms_status
 aws_secret_load(const char *spec, char **value, struct ms_err *err)
 {
+	return aws_secret_load_in(spec, NULL, value, err);
+}
+
+enum ms_status
+aws_secret_load_in(
+    const char *spec, const char *region, char **value, struct ms_err *err)
+{
 	const char *name, *hash;
 	char id[2100], q[256], *whole = NULL;
 	enum ms_status st;
@@ -232,6 +278,7 @@ aws_secret_load(const char *spec, char **value, struct ms_err *err)
 	size_t idlen, i;
 
 	*value = NULL;
+	(void)aws_json_wipe_enable(); /* links aws_json.c: wiping frees */
 	if (strncmp(spec, "ssm:", 4) == 0) {
 		ssm = true;
 		name = spec + 4;
@@ -254,12 +301,19 @@ aws_secret_load(const char *spec, char **value, struct ms_err *err)
 	for (i = 0; i < ncache; i++)
 		if (strcmp(cache[i].id, id) == 0)
 			break;
+	/* A value older than its lifetime is read again: rotation. */
+	if (i < ncache &&
+	    (long long)time(NULL) - cache[i].fetched >= cache_ttl) {
+		cache_drop(i);
+		i = ncache;
+	}
 	if (i < ncache) {
 		whole = cache[i].value;
 	} else {
 		char *v;
 
-		if ((st = fetch(ssm, id + (ssm ? 4 : 15), &v, err)) != MS_OK)
+		if ((st = fetch(ssm, id + (ssm ? 4 : 15), region, &v, err)) !=
+		    MS_OK)
 			return st;
 		if (ncache < CACHE_MAX) {
 			if ((cache[ncache].id = strdup(id)) == NULL) {
@@ -267,6 +321,7 @@ aws_secret_load(const char *spec, char **value, struct ms_err *err)
 				return ms_err_set(
 				    err, MS_TEMP, "out of memory");
 			}
+			cache[ncache].fetched = (long long)time(NULL);
 			cache[ncache++].value = v;
 			whole = v;
 		} else {

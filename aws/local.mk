@@ -5,8 +5,14 @@
 noinst_LIBRARIES += aws/libaws.a
 aws_libaws_a_SOURCES = \
 	aws/aws_creds.c aws/aws_creds.h aws/aws_provider.h \
+	aws/aws_creds_chain.c \
 	aws/aws_creds_env.c \
+	aws/aws_profile.c \
 	aws/aws_creds_profile.c \
+	aws/aws_creds_sts.c \
+	aws/aws_creds_process.c \
+	aws/aws_creds_secret.c \
+	aws/aws_json.c \
 	aws/aws_creds_container.c \
 	aws/aws_creds_imds.c \
 	aws/aws_time.c \

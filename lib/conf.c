@@ -244,6 +244,9 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_BOOL("ipv6", cfg_true, CFGF_NONE),
 	CFG_STR("region", NULL, CFGF_NONE),
 	CFG_STR("endpoint", NULL, CFGF_NONE),
+	CFG_BOOL("fips", cfg_false, CFGF_NONE),
+	CFG_STR("role_arn", NULL, CFGF_NONE),
+	CFG_STR("external_id", NULL, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
@@ -269,6 +272,7 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("retry_max", "67m", CFGF_NONE),
 	CFG_STR("give_up", "5d", CFGF_NONE),
 	CFG_INT("give_up_attempts", 5, CFGF_NONE),
+	CFG_STR("secret_ttl", "5m", CFGF_NONE),
 	CFG_STR("dead_notify", NULL, CFGF_NONE),
 	CFG_INT("workers", 1, CFGF_NONE),
 	CFG_SEC(
@@ -341,6 +345,9 @@ relay_from_cfg(
 	r->ipv6 = cfg_getbool(sec, "ipv6");
 	r->region = dup_or_null(cfg_getstr(sec, "region"));
 	r->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
+	r->fips = cfg_getbool(sec, "fips");
+	r->role_arn = dup_or_null(cfg_getstr(sec, "role_arn"));
+	r->external_id = dup_or_null(cfg_getstr(sec, "external_id"));
 	r->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
 	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0
 	    ? SES_API
@@ -538,6 +545,7 @@ conf_fill(
 	duration_parse(cfg_getstr(cfg, "retry_max"), &conf->retry_max);
 	duration_parse(cfg_getstr(cfg, "give_up"), &conf->give_up);
 	conf->give_up_attempts = cfg_getint(cfg, "give_up_attempts");
+	duration_parse(cfg_getstr(cfg, "secret_ttl"), &conf->secret_ttl);
 	conf->dead_notify = dup_or_null(cfg_getstr(cfg, "dead_notify"));
 	conf->workers = cfg_getint(cfg, "workers");
 	if (conf->workers < 1)
@@ -587,6 +595,7 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
 	cfg_set_validate_func(cfg, "give_up_attempts", validate_positive);
+	cfg_set_validate_func(cfg, "secret_ttl", validate_duration);
 }
 
 enum ms_status
@@ -656,7 +665,7 @@ relay_free(struct relay_conf *r)
 		&r->oauth2_token_url, &r->client_id, &r->client_secret,
 		&r->scope, &r->oauth2_service_account, &r->oauth2_subject,
 		&r->oauth2_token, &r->region, &r->endpoint, &r->credentials,
-		&r->configuration_set };
+		&r->role_arn, &r->external_id, &r->configuration_set };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

@@ -61,6 +61,9 @@ struct relay_conf {
 	/* ses */
 	char *region;
 	char *endpoint;	   /* host (or URL for api) override */
+	bool fips;	   /* FIPS hosts (email-smtp-fips, email-fips) */
+	char *role_arn;	   /* AssumeRole with the credentials first (api) */
+	char *external_id; /* ExternalId for role_arn or NULL */
 	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;
@@ -101,6 +104,7 @@ struct ms_conf {
 	long retry_max;	       /* seconds */
 	long give_up;	       /* seconds after arrival (or requeue) */
 	long give_up_attempts; /* ... and at least this many tries */
+	long secret_ttl;       /* seconds a secret read from AWS is reused */
 	char *dead_notify;     /* address told about dead letters or NULL */
 	long workers;	       /* parallel flusher workers */
 

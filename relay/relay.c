@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_secret.h"
 #include "relay.h"
 
 /* The hooks a relay has until the flusher gives it the shared ones:
@@ -80,6 +81,9 @@ relay_new(struct relay **out, const struct relay_conf *conf,
 	r->conf = conf;
 	r->global = global;
 	r->pacer = &no_pacer;
+	/* Secrets kept in AWS are read again after secret_ttl (rotation). */
+	if (global != NULL)
+		aws_secret_set_ttl(global->secret_ttl);
 	r->ops = ops_for(conf->type);
 	if (r->ops == NULL) {
 		free(r);

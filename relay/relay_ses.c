@@ -10,12 +10,15 @@
  *         -> per batch of at most 50 recipients: shared rate limit
  *         (run/rate-RELAY, charged per recipient) -> smtp_session_send
  *         -> SES-specific follow-up: reconnect and resend once after a
- *         421 / 451 4.4.2, slow the bucket after throttling, hold the
+ *         421 / 451 4.4.2; after a 535 read the credentials again,
+ *         rebuild the session with them and retry once (a rotated
+ *         secret); slow the bucket after throttling, hold the
  *         relay (logged once) for quota / pause / IAM denial, say which
  *         identity is not verified in which region.
- * Trust:  credentials are loaded at the first send or probe, live in
- *         struct ses_creds and the session's copy, are wiped, and never
- *         reach a log line, an error or a reply.
+ * Trust:  credentials are loaded at the first send or probe, and again
+ *         after secret_ttl or a 535; they live in struct ses_creds and
+ *         the session's copy, are wiped, and never reach a log line, an
+ *         error or a reply.
  * Errors: init: MS_CONFIG (China, tls none, bad endpoint), MS_TEMP;
  *         send: MS_OK with results, or MS_CONFIG/MS_TEMP when nothing
  *         could be attempted (credentials unusable, memory).
@@ -98,6 +101,12 @@ ses_init(struct relay *r, struct ms_err *err)
 	struct ses_priv *p;
 	enum ms_status st;
 
+	if (rc->role_arn != NULL && rc->transport != SES_API)
+		return ms_err_set(err, MS_CONFIG,
+		    "relay %s: role_arn needs transport = \"api\" (the SES "
+		    "SMTP password comes from a long-term IAM key, not a "
+		    "role's temporary one)",
+		    rc->name);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return ms_err_set(err, MS_TEMP, "out of memory");
@@ -125,8 +134,9 @@ ses_init(struct relay *r, struct ms_err *err)
 	for (int i = 0; i < p->set.nwarn; i++)
 		log_msg(LOG_WARNING, "relay %s (region %s): %s", rc->name,
 		    rc->region, p->set.warn[i]);
-	p->rate = rc->rate;
-	p->rate_resolved = rc->rate >= 0;
+	/* An ses relay is never unpaced: no rate (or 0) means auto. */
+	p->rate = rc->rate > 0 ? rc->rate : 1.0;
+	p->rate_auto = !(rc->rate > 0);
 	r->priv = p;
 	return MS_OK;
 }
@@ -163,6 +173,50 @@ ensure_session(struct relay *r, struct ses_priv *p, struct ms_err *err)
 	sp.classify_arg = p;
 	st = smtp_session_new(&p->sess, &sp, err);
 	ses_creds_wipe(&c);
+	p->sess_creds_at = (long long)time(NULL);
+	return st;
+}
+
+static enum ms_status resend_once(struct relay *r, struct ses_priv *p,
+    struct relay_msg *part, struct ms_err *err);
+
+/* Credentials the relay reads from a source that can change under it
+ * (a secret kept in AWS, a file, the environment's chain). */
+static bool
+creds_rereadable(const struct relay_conf *rc)
+{
+	const char *s =
+	    rc->credentials != NULL ? rc->credentials : rc->password;
+
+	return s == NULL || strncmp(s, "secretsmanager:", 15) == 0 ||
+	    strncmp(s, "ssm:", 4) == 0 || strncmp(s, "file:", 5) == 0 ||
+	    strncmp(s, "profile:", 8) == 0 || strcmp(s, "chain") == 0;
+}
+
+/* Forgets the session and the cached secrets, and builds the session
+ * again from freshly read credentials (a rotated secret). */
+static enum ms_status
+rebuild_session(struct relay *r, struct ses_priv *p, struct ms_err *err)
+{
+	aws_secret_cache_clear();
+	smtp_session_free(p->sess);
+	p->sess = NULL;
+	return ensure_session(r, p, err);
+}
+
+/* One batch through the session, resent once on a fresh connection
+ * when SES ended the session. */
+static enum ms_status
+send_part(struct relay *r, struct ses_priv *p, struct relay_msg *part,
+    struct ms_err *err)
+{
+	enum ms_status st;
+
+	p->saw_reconnect = p->saw_throttle = false;
+	p->alert_kind = SES_K_OK;
+	st = smtp_session_send(p->sess, part, err);
+	if (st == MS_OK && p->saw_reconnect)
+		st = resend_once(r, p, part, err);
 	return st;
 }
 
@@ -366,6 +420,7 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	size_t batch, i;
 	enum ms_status st;
 	off_t size;
+	bool reauthed = false;
 
 	msg->health = RELAY_FINE;
 	msg->hold_seconds = 0;
@@ -404,6 +459,12 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	if (rc->transport == SES_API)
 		return ses_send_api(r, p, msg, err);
 
+	/* Credentials older than secret_ttl are read again (rotation). */
+	if (p->sess != NULL && creds_rereadable(rc) &&
+	    now - p->sess_creds_at >= aws_secret_ttl()) {
+		smtp_session_free(p->sess);
+		p->sess = NULL;
+	}
 	st = ensure_session(r, p, err);
 	if (st != MS_OK) {
 		if (!p->auth_logged)
@@ -432,11 +493,22 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		part.rcpts = msg->rcpts + i;
 		part.nrcpt = n;
 		part.committed = NULL; /* called below, once per batch */
-		p->saw_reconnect = p->saw_throttle = false;
-		p->alert_kind = SES_K_OK;
-		st = smtp_session_send(p->sess, &part, err);
-		if (st == MS_OK && p->saw_reconnect)
-			st = resend_once(r, p, &part, err);
+		st = send_part(r, p, &part, err);
+		if (st == MS_OK && p->alert_kind == SES_K_AUTH && !reauthed &&
+		    creds_rereadable(rc)) {
+			/* 535: the secret may have been rotated. Read it
+			 * again, rebuild the session with it, retry once. */
+			reauthed = true;
+			log_msg(LOG_INFO,
+			    "relay %s: SES refused the login; reading the "
+			    "credentials again and retrying once",
+			    rc->name);
+			if (rebuild_session(r, p, err) == MS_OK)
+				st = send_part(r, p, &part, err);
+			else
+				log_msg(LOG_WARNING, "relay %s: %s", rc->name,
+				    err->msg);
+		}
 		if (st != MS_OK) {
 			ses_rest_temp(msg, i, err->msg);
 			msg->health = RELAY_FAILED;
@@ -447,6 +519,7 @@ ses_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 				    "sending rate for a while",
 			    rc->name);
 			relay_slow(r, p->rate);
+			p->rate_at = 0; /* rate = auto: ask SES again */
 		}
 		ses_alert(r, p, &part);
 		merge(msg, &part);

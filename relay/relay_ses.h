@@ -2,7 +2,7 @@
  * relay_ses.h - what the `ses` relay offers beyond relay.h: its SES
  *               account's state for `mailshim check`.
  *
- * API:    relay_ses_account().
+ * API:    relay_ses_account(), relay_ses_identity().
  * Trust:  flusher / admin tool only; credentials as for sending, never
  *         printed.
  */
@@ -27,5 +27,12 @@
  * err says why in every case but MS_OK. */
 enum ms_status relay_ses_account(
     struct relay *r, struct ses_account *acct, struct ms_err *err);
+
+/* Asks SES v2 GetEmailIdentity about identity (an address or a domain)
+ * in r's region, with the relay's AWS credentials. Returns as
+ * relay_ses_account(), and MS_NOUSER when identity is not an SES
+ * identity in that region. */
+enum ms_status relay_ses_identity(struct relay *r, const char *identity,
+    struct ses_identity *out, struct ms_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "relay_ses.h"
@@ -21,15 +22,17 @@
 
 #define AUTO_RATE_SHARE	   0.8 /* rate = auto: 80% of MaxSendRate */
 #define AUTO_RATE_FALLBACK 1.0 /* ... or the sandbox rate */
+#define AUTO_RATE_REFRESH  600 /* seconds between GetAccount calls */
 
 void
 ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap)
 {
 	memset(ap, 0, sizeof(*ap));
 	ap->region = rc->region;
+	ap->fips = rc->fips;
 	/* An SMTP relay's endpoint and ca_file are its SMTP server's; its
 	 * GetAccount calls (rate = auto, check) go to the regional API
-	 * (or AWS_ENDPOINT_URL_SES) with AWS_CA_BUNDLE. */
+	 * (or AWS_ENDPOINT_URL_SESV2) with AWS_CA_BUNDLE. */
 	ap->endpoint = rc->transport == SES_API ? rc->endpoint : NULL;
 	ap->ca_file = rc->transport == SES_API ? rc->ca_file : NULL;
 	ap->proxy = rc->proxy;
@@ -41,13 +44,25 @@ ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap)
 enum ms_status
 ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err)
 {
+	enum ms_status st;
+
 	if (p->cp != NULL)
 		return MS_OK;
-	return aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
+	st = aws_creds_provider_new(&p->cp, r->conf->credentials, 0, err);
+	if (st == MS_OK)
+		aws_creds_provider_set_region(p->cp, r->conf->region);
+	if (st == MS_OK && r->conf->role_arn != NULL)
+		st = aws_creds_provider_set_role(
+		    p->cp, r->conf->role_arn, r->conf->external_id, err);
+	return st;
 }
 
-/* rate = auto: 80% of GetAccount's MaxSendRate when the credentials may
- * ask, else 1/s (the sandbox rate). Asked once per process. The daily
+/* rate = auto (also an ses relay without `rate`: SES relays are never
+ * unpaced): 80% of GetAccount's MaxSendRate when the credentials may
+ * ask, else 1/s (the sandbox rate). Asked again every
+ * AUTO_RATE_REFRESH seconds and after SES throttled the relay, so a
+ * raised limit (or a first failure) does not pin the rate for the life
+ * of a --watch process. Said in the log when it changes. The daily
  * quota is only reported: SES itself refuses past it (and the relay is
  * then held), and SentLast24Hours lags behind. */
 void
@@ -57,10 +72,14 @@ ses_resolve_rate(struct relay *r, struct ses_priv *p)
 	struct ses_account acct;
 	struct ms_err err = { "" };
 	enum ms_status st;
+	long long now = (long long)time(NULL);
+	double old = p->rate_said ? p->rate : -1; /* log the first value */
 
-	if (p->rate_resolved)
+	if (!p->rate_auto ||
+	    (p->rate_at != 0 && now - p->rate_at < AUTO_RATE_REFRESH &&
+		now >= p->rate_at))
 		return;
-	p->rate_resolved = true;
+	p->rate_at = now;
 	p->rate = AUTO_RATE_FALLBACK;
 	st = relay_ses_account(r, &acct, &err);
 	if (st == MS_OK && acct.max_rate <= 0)
@@ -68,12 +87,14 @@ ses_resolve_rate(struct relay *r, struct ses_priv *p)
 		    acct.max_rate);
 	if (st == MS_OK && acct.max_rate > 0) {
 		p->rate = acct.max_rate * AUTO_RATE_SHARE;
-		log_msg(LOG_INFO,
-		    "relay %s: rate = auto: %.2f recipients/s "
-		    "(80%% of SES MaxSendRate %.2f in %s; %.0f of %.0f sent "
-		    "in the last 24 hours)",
-		    rc->name, p->rate, acct.max_rate, rc->region, acct.sent_24h,
-		    acct.max_24h);
+		p->rate_said = true;
+		if (p->rate != old)
+			log_msg(LOG_INFO,
+			    "relay %s: rate = auto: %.2f recipients/s "
+			    "(80%% of SES MaxSendRate %.2f in %s; %.0f of "
+			    "%.0f sent in the last 24 hours)",
+			    rc->name, p->rate, acct.max_rate, rc->region,
+			    acct.sent_24h, acct.max_24h);
 		if (acct.max_24h >= 0 && acct.sent_24h >= acct.max_24h)
 			log_msg(LOG_WARNING,
 			    "relay %s: the SES 24-hour quota in %s is used "
@@ -82,10 +103,14 @@ ses_resolve_rate(struct relay *r, struct ses_priv *p)
 			    rc->name, rc->region, acct.sent_24h, acct.max_24h);
 		return;
 	}
-	log_msg(LOG_INFO,
-	    "relay %s: rate = auto: SES quota unknown (%s); "
-	    "using %.0f recipient/s",
-	    rc->name, err.msg, p->rate);
+	p->rate_said = true;
+	if (p->rate != old)
+		log_msg(LOG_INFO,
+		    "relay %s: %s: SES quota unknown (%s); "
+		    "pacing at %.0f recipient/s (set rate to your account's "
+		    "limit, or allow ses:GetAccount)",
+		    rc->name, rc->rate < 0 ? "rate = auto" : "no rate set",
+		    err.msg, p->rate);
 }
 
 static bool
@@ -94,7 +119,49 @@ spec_is_aws_keys(const char *spec)
 	return spec == NULL || spec[0] == '\0' || strcmp(spec, "chain") == 0 ||
 	    strcmp(spec, "env:") == 0 || strcmp(spec, "imds") == 0 ||
 	    strcmp(spec, "container") == 0 ||
-	    strncmp(spec, "profile:", 8) == 0 || strncmp(spec, "file:", 5) == 0;
+	    strncmp(spec, "profile:", 8) == 0 ||
+	    strncmp(spec, "file:", 5) == 0 ||
+	    strncmp(spec, "secretsmanager:", 15) == 0 ||
+	    strncmp(spec, "ssm:", 4) == 0;
+}
+
+/* The relay's AWS provider when its credentials are AWS keys. */
+static enum ms_status
+aws_keys_provider(struct relay *r, struct ms_err *err)
+{
+	const struct relay_conf *rc = r->conf;
+	struct ses_priv *p = r->priv;
+
+	if (p == NULL || r->ops != &relay_ses_ops)
+		return ms_err_set(err, MS_CONFIG, "not an ses relay");
+	if (rc->transport == SES_SMTP &&
+	    ((rc->credentials == NULL && rc->username != NULL) ||
+		!spec_is_aws_keys(rc->credentials)))
+		return ms_err_set(err, MS_CONFIG,
+		    "SES API calls need AWS keys from the credential chain, "
+		    "profile:, file:, secretsmanager: or ssm: (this relay's "
+		    "credentials are SMTP ones)");
+	return ses_ensure_provider(r, p, err);
+}
+
+enum ms_status
+relay_ses_identity(struct relay *r, const char *identity,
+    struct ses_identity *out, struct ms_err *err)
+{
+	struct ses_priv *p = r->priv;
+	struct ses_api_params ap;
+	enum ms_status st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = aws_keys_provider(r, err)) != MS_OK)
+		return st;
+	ses_api_params_of(r->conf, &ap);
+	st = ses_api_get_identity(&ap, p->cp, identity, out, err);
+	if (st == MS_TEMP &&
+	    (strstr(err->msg, " answered 403 ") != NULL ||
+		strstr(err->msg, " answered 401 ") != NULL))
+		return MS_PERM;
+	return st;
 }
 
 enum ms_status
@@ -113,8 +180,8 @@ relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
 		!spec_is_aws_keys(rc->credentials)))
 		return ms_err_set(err, MS_CONFIG,
 		    "GetAccount needs AWS keys from the credential chain, "
-		    "profile: or file: (this relay's credentials are SMTP "
-		    "ones or kept in a secret)");
+		    "profile:, file:, secretsmanager: or ssm: (this relay's "
+		    "credentials are SMTP ones)");
 	st = ses_ensure_provider(r, p, err);
 	if (st != MS_OK)
 		return st;
@@ -131,6 +198,30 @@ relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
 	return st;
 }
 
+static enum ms_status
+api_pace(void *arg, unsigned n, struct ms_err *err)
+{
+	struct relay *r = arg;
+	struct ses_priv *p = r->priv;
+
+	return relay_pace(r, p->rate, n, err);
+}
+
+/* Throttled: halve the shared bucket, and ask GetAccount again at the
+ * next message (the account's limit may have changed). */
+static void
+api_slow(void *arg)
+{
+	struct relay *r = arg;
+	struct ses_priv *p = r->priv;
+
+	log_verbose("relay %s: SES throttled; slowing this relay and "
+		    "retrying",
+	    r->conf->name);
+	relay_slow(r, p->rate);
+	p->rate_at = 0;
+}
+
 enum ms_status
 ses_send_api(struct relay *r, struct ses_priv *p, struct relay_msg *msg,
     struct ms_err *err)
@@ -141,26 +232,17 @@ ses_send_api(struct relay *r, struct ses_priv *p, struct relay_msg *msg,
 	st = ses_ensure_provider(r, p, err);
 	if (st != MS_OK)
 		return st;
-	st = relay_pace(r, p->rate, (unsigned)msg->nrcpt, err);
-	if (st != MS_OK) {
-		ses_rest_temp(msg, 0, err->msg);
-		msg->no_count = true;
-		return MS_OK;
-	}
 	ses_api_params_of(r->conf, &ap);
+	/* Tokens are reserved per SendEmail call (at most 50 recipients),
+	 * as SMTP does per transaction: a 3,500-recipient message at 11/s
+	 * goes out paced in about 320 s instead of asking for 3,500
+	 * tokens at once (a wait past the pacer's limit, forever). */
+	ap.pace = api_pace;
+	ap.slow = api_slow;
+	ap.pace_arg = r;
 	st = ses_api_send(&ap, p->cp, msg, err);
 	if (st != MS_OK && st != MS_PERM)
 		return st;
-	for (size_t i = 0; i < msg->nrcpt; i++) {
-		struct ses_class c;
-
-		ses_reply_classify(msg->rcpts[i].result == MS_TEMP ? 454 : 250,
-		    msg->rcpts[i].reply, SES_STAGE_DATA, &c);
-		if (c.slow) {
-			relay_slow(r, p->rate);
-			break;
-		}
-	}
 	if (msg->health == RELAY_HOLD && msg->nrcpt > 0) {
 		struct ses_class c;
 

@@ -1,7 +1,8 @@
 /*
  * secret.c - loads secrets from files and the environment.
  *
- * API:    secret_load(), secret_free().  Documented in secret.h.
+ * API:    secret_load(), secret_load_in(), secret_free().  Documented in
+ *         secret.h.
  * Trust:  the spec comes from the root-owned config; the file it names is
  *         opened with O_NOFOLLOW and checked with fstat on the open
  *         descriptor (no check-then-open race). Secret values never reach
@@ -199,14 +200,15 @@ out:
 /* secretsmanager:NAME-or-ARN[#KEY], ssm:/PATH[#KEY]: aws_secret_load
  * names the spec (never the value) in its errors. */
 static enum ms_status
-load_aws(const char *spec, struct secret *out, struct ms_err *err)
+load_aws(const char *spec, const char *region, struct secret *out,
+    struct ms_err *err)
 {
 	enum ms_status st;
 	char *v = NULL;
 	char q[220];
 
 	ms_quote(q, sizeof(q), spec, strlen(spec));
-	st = aws_secret_load(spec, &v, err);
+	st = aws_secret_load_in(spec, region, &v, err);
 	if (st != MS_OK)
 		return st;
 	if (v == NULL || *v == '\0')
@@ -226,6 +228,13 @@ load_aws(const char *spec, struct secret *out, struct ms_err *err)
 enum ms_status
 secret_load(const char *spec, struct secret *out, struct ms_err *err)
 {
+	return secret_load_in(spec, NULL, out, err);
+}
+
+enum ms_status
+secret_load_in(const char *spec, const char *region, struct secret *out,
+    struct ms_err *err)
+{
 	const char *colon;
 	char q[220];
 
@@ -244,7 +253,7 @@ secret_load(const char *spec, struct secret *out, struct ms_err *err)
 		return load_env(spec + 4, out, err);
 	if (strncmp(spec, "secretsmanager:", 15) == 0 ||
 	    strncmp(spec, "ssm:", 4) == 0)
-		return load_aws(spec, out, err);
+		return load_aws(spec, region, out, err);
 	ms_quote(q, sizeof(q), spec, (size_t)(colon - spec));
 	return ms_err_set(err, MS_CONFIG,
 	    "unknown secret source \"%s:\" "

@@ -3,7 +3,7 @@
  *            ("file:/etc/mailshim/corp.pass", "env:CORP_PASS"), loaded
  *            only by the flusher, held in one struct, wiped after use.
  *
- * API:    secret_load(), secret_free().
+ * API:    secret_load(), secret_load_in(), secret_free().
  * Trust:  a secret file must be a regular file owned by the flusher's
  *         uid or root and unreadable by group and others. The secret's
  *         value is never put into an error, a log line or a reply.
@@ -28,6 +28,11 @@ struct secret {
  * by group/others; MS_TEMP when memory or a read fails. */
 enum ms_status
 secret_load(const char *spec, struct secret *out, struct ms_err *err);
+
+/* The same; region (a relay's `region`, may be NULL) is used for
+ * secretsmanager:/ssm: names that are not ARNs, before AWS_REGION. */
+enum ms_status secret_load_in(const char *spec, const char *region,
+    struct secret *out, struct ms_err *err);
 
 /* Wipes and frees the value; out may be loaded again afterwards. */
 void secret_free(struct secret *s);

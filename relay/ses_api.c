@@ -2,7 +2,9 @@
  * ses_api.c - SES v2 SendEmail (raw content) and GetAccount over HTTPS,
  *             signed with SigV4 (signing name "ses").
  *
- * API:    ses_api_send(), ses_api_get_account().  Documented in ses_api.h.
+ * API:    ses_api_send(), ses_api_get_account() (ses_api.h);
+ *         ses_api_call(), ses_api_url(), ses_api_req_init()
+ *         (ses_api_priv.h). GetEmailIdentity is in ses_api_identity.c.
  * Trust:  flusher only. The message is never logged; replies quote the
  *         service's text (at most 200 bytes, control bytes replaced).
  * Errors: returns an ms_status; the reason goes into the caller's ms_err;
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -25,6 +28,7 @@
 #include "log.h"
 #include "msgsource.h"
 #include "ses_api.h"
+#include "ses_api_priv.h"
 
 #define B64_CHUNK (3 * 16384) /* bytes read per base64 step */
 static const char body_head[] = "{\"Content\":{\"Raw\":{\"Data\":\"";
@@ -33,8 +37,8 @@ static const char body_head[] = "{\"Content\":{\"Raw\":{\"Data\":\"";
  * MS_OK: resp holds an HTTP answer (ae parsed when status >= 300).
  * Other statuses: credentials or transport failure (resp may still
  * say how far it got). */
-static enum ms_status
-call(const struct aws_http_req *req, struct aws_creds_provider *cp,
+enum ms_status
+ses_api_call(const struct aws_http_req *req, struct aws_creds_provider *cp,
     struct aws_http_resp *resp, struct aws_error *ae, bool *creds_failed,
     struct ms_err *err)
 {
@@ -68,15 +72,23 @@ call(const struct aws_http_req *req, struct aws_creds_provider *cp,
 	return st;
 }
 
-static enum ms_status
-api_url(const struct ses_api_params *p, const char *path, char *url,
+enum ms_status
+ses_api_url(const struct ses_api_params *p, const char *path, char *url,
     size_t urllen, struct ms_err *err)
 {
 	enum ms_status st;
 	size_t n;
 
-	if ((st = aws_endpoint(url, urllen, p->endpoint, "SES", "email",
-		 p->region, err)) != MS_OK)
+	const char *ep = p->endpoint, *legacy = getenv("AWS_ENDPOINT_URL_SES");
+	const char *v2 = getenv("AWS_ENDPOINT_URL_SESV2");
+
+	/* SESV2 is the SDKs' variable for this API; mailshim read _SES
+	 * before, so it still counts when SESV2 is not set. */
+	if ((ep == NULL || ep[0] == '\0') && (v2 == NULL || v2[0] == '\0') &&
+	    legacy != NULL && legacy[0] != '\0')
+		ep = legacy;
+	if ((st = aws_endpoint_fips(url, urllen, ep, "SESV2", "email",
+		 p->region, p->fips || aws_use_fips(), err)) != MS_OK)
 		return st;
 	n = strlen(url);
 	if (n + strlen(path) + 1 > urllen)
@@ -85,8 +97,8 @@ api_url(const struct ses_api_params *p, const char *path, char *url,
 	return MS_OK;
 }
 
-static void
-req_init(struct aws_http_req *req, const struct ses_api_params *p,
+void
+ses_api_req_init(struct aws_http_req *req, const struct ses_api_params *p,
     const char *method, const char *url)
 {
 	memset(req, 0, sizeof(*req));
@@ -248,8 +260,9 @@ health_merge(struct relay_msg *msg, const struct ses_outcome *o)
 }
 
 /* One SendEmail call for rcpts [from, to) with body already complete.
- * Sets their results and merges the relay's health. */
-static void
+ * Sets their results and merges the relay's health. Returns true when
+ * SES answered that the sending rate was exceeded. */
+static bool
 send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
     struct relay_msg *msg, const struct aws_http_req *req, size_t from,
     size_t to)
@@ -264,7 +277,7 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	bool creds_failed;
 
 	(void)p;
-	st = call(req, cp, &resp, &ae, &creds_failed, &cerr);
+	st = ses_api_call(req, cp, &resp, &ae, &creds_failed, &cerr);
 	if (st != MS_OK && creds_failed) {
 		ses_error_classify(403, "UnrecognizedClientException", "", &o);
 		snprintf(reply, sizeof(reply), "no AWS credentials: %.400s",
@@ -311,6 +324,25 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	health_merge(msg, &o);
 	log_verbose("ses: %s: %zu recipient(s): %s", msg->qid ? msg->qid : "-",
 	    to - from, reply);
+	return o.throttled;
+}
+
+/* Waits until recipients [from, to) may go. False (and the rest of the
+ * message left "not attempted", uncounted) when pacing refuses. */
+static bool
+paced(const struct ses_api_params *p, struct relay_msg *msg, size_t from,
+    size_t to)
+{
+	struct ms_err perr = { "" };
+	char reply[RELAY_REPLY_MAX];
+
+	if (p->pace == NULL ||
+	    p->pace(p->pace_arg, (unsigned)(to - from), &perr) == MS_OK)
+		return true;
+	snprintf(reply, sizeof(reply), "not attempted: %.400s", perr.msg);
+	results_set(msg, from, msg->nrcpt, MS_TEMP, reply);
+	msg->no_count = true;
+	return false;
 }
 
 enum ms_status
@@ -329,7 +361,7 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	msg->remote_id[0] = '\0';
 	if (msg->nrcpt == 0)
 		return MS_OK;
-	if ((st = api_url(p, "/v2/email/outbound-emails", url, sizeof(url),
+	if ((st = ses_api_url(p, "/v2/email/outbound-emails", url, sizeof(url),
 		 err)) != MS_OK) {
 		results_set(msg, 0, msg->nrcpt, MS_TEMP, err->msg);
 		msg->health = RELAY_HOLD;
@@ -383,7 +415,7 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	if ((st = b64_fill(msg->src, size, body + headlen, b64len, err)) !=
 	    MS_OK)
 		goto out;
-	req_init(&req, p, "POST", url);
+	ses_api_req_init(&req, p, "POST", url);
 	req.content_type = "application/json";
 	req.body = body;
 	for (size_t b = 0; b < nbatch; b++) {
@@ -402,7 +434,16 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		}
 		memcpy(body + headlen + b64len, tails[b], tl + 1);
 		req.body_len = headlen + b64len + tl;
-		send_batch(p, cp, msg, &req, from, to);
+		if (!paced(p, msg, from, to))
+			break;
+		if (send_batch(p, cp, msg, &req, from, to) && p->slow != NULL) {
+			/* Throttled: slow the relay, wait for the slower
+			 * rate, and try this call once more. */
+			p->slow(p->pace_arg);
+			if (!paced(p, msg, from, to))
+				break;
+			send_batch(p, cp, msg, &req, from, to);
+		}
 		if (msg->health == RELAY_FINE && to < msg->nrcpt &&
 		    relay_committed(msg, from, to - from, err) != MS_OK) {
 			results_set(msg, to, msg->nrcpt, MS_TEMP, err->msg);
@@ -443,11 +484,12 @@ ses_api_get_account(const struct ses_api_params *p,
 	bool creds_failed;
 
 	memset(acct, 0, sizeof(*acct));
-	if ((st = api_url(p, "/v2/email/account", url, sizeof(url), err)) !=
+	if ((st = ses_api_url(p, "/v2/email/account", url, sizeof(url), err)) !=
 	    MS_OK)
 		return st;
-	req_init(&req, p, "GET", url);
-	if ((st = call(&req, cp, &resp, &ae, &creds_failed, err)) != MS_OK) {
+	ses_api_req_init(&req, p, "GET", url);
+	if ((st = ses_api_call(&req, cp, &resp, &ae, &creds_failed, err)) !=
+	    MS_OK) {
 		if (resp.timed_out && !resp.reached) {
 			char why[400];
 

@@ -27,13 +27,25 @@
 struct ses_api_params {
 	const char *region;   /* required, e.g. "eu-west-1" */
 	const char *endpoint; /* relay's `endpoint` (URL or host) or NULL:
-				 AWS_ENDPOINT_URL_SES, AWS_ENDPOINT_URL,
-				 https://email.REGION.amazonaws.com */
+				 AWS_ENDPOINT_URL_SESV2 (the SDKs' name;
+				 AWS_ENDPOINT_URL_SES still read after it),
+				 AWS_ENDPOINT_URL, https://email[-fips].
+				 REGION.amazonaws.com (.eu for eusc-*) */
+	bool fips;	      /* relay's `fips` (AWS_USE_FIPS_ENDPOINT
+				 counts too) */
 	const char *ca_file;  /* NULL: AWS_CA_BUNDLE or the default */
 	const char *proxy;    /* NULL: libcurl's default */
 	const char *from;     /* FromEmailAddress, or NULL to let SES take
 				 the From: header (the default: the
 				 flusher already rewrote From: if asked) */
+	/* Pacing, per SendEmail call of at most 50 recipients (NULL: none).
+	 * pace blocks until n recipients may go; a non-OK answer leaves
+	 * the rest of the message "not attempted" (no_count). slow is
+	 * called after a throttling answer, before the call is paced again
+	 * and retried once. */
+	enum ms_status (*pace)(void *arg, unsigned n, struct ms_err *err);
+	void (*slow)(void *arg);
+	void *pace_arg;
 	long connect_timeout; /* seconds, 0 = 10 */
 	long timeout;	      /* seconds without progress, 0 = 60 */
 	long max_time;	      /* seconds per call, 0 = none */
@@ -67,5 +79,25 @@ struct ses_account {
 enum ms_status ses_api_get_account(const struct ses_api_params *p,
     struct aws_creds_provider *cp, struct ses_account *acct,
     struct ms_err *err);
+
+struct ses_identity {
+	bool verified_for_sending; /* VerifiedForSendingStatus */
+	char type[32];		   /* DOMAIN, EMAIL_ADDRESS, MANAGED_DOMAIN */
+	char status[32];	   /* VerificationStatus: SUCCESS, PENDING,
+				      FAILED, TEMPORARY_FAILURE, NOT_STARTED */
+	char dkim_status[32];	   /* DkimAttributes.Status or "" */
+	char mail_from[256];	   /* MailFromAttributes.MailFromDomain */
+	char mail_from_status[32]; /* MailFromAttributes.MailFromDomainStatus */
+};
+
+/* GET /v2/email/identities/DOMAIN, or for an address the first page of
+ * ListEmailIdentities (no DKIM / MAIL FROM details then). MS_OK;
+ * MS_NOUSER when it is not an identity in this region (404
+ * NotFoundException); MS_NOPERM when ses:GetEmailIdentity is not
+ * allowed; MS_CONFIG for missing credentials or a bad endpoint; MS_TEMP
+ * otherwise. */
+enum ms_status ses_api_get_identity(const struct ses_api_params *p,
+    struct aws_creds_provider *cp, const char *identity,
+    struct ses_identity *out, struct ms_err *err);
 
 #endif

@@ -70,8 +70,10 @@ ses_error_classify(long http_status, const char *name, const char *message,
 		set(o, MS_TEMP, RELAY_HOLD, SES_API_HOLD_QUOTA, true,
 		    "daily quota");
 	} else if (aws_error_name_in(name, throttle) || http_status == 429) {
-		set(o, MS_TEMP, RELAY_FAILED, SES_API_HOLD_THROTTLE, true,
-		    "throttled");
+		/* The relay works, only faster than SES allows: the caller
+		 * slows its rate and retries; no failover, no hold. */
+		set(o, MS_TEMP, RELAY_FINE, 0, true, "throttled");
+		o->throttled = true;
 	} else if (aws_error_name_in(name, paused)) {
 		set(o, MS_TEMP, RELAY_HOLD, SES_API_HOLD_PAUSED, true,
 		    "sending paused");

@@ -19,16 +19,17 @@ struct ses_outcome {
 	long hold_seconds;  /* with RELAY_FAILED / RELAY_HOLD */
 	bool no_count;	    /* not the message's fault: retry soon */
 	bool refresh_creds; /* invalidate credentials, retry once */
+	bool throttled;	    /* sending rate exceeded: slow down, retry;
+			       never a reason to fail over or hold */
 	const char *why;    /* short class name for the reply */
 };
 
 /* Hold times (seconds) used by the table below. */
-#define SES_API_HOLD_THROTTLE 10
-#define SES_API_HOLD_QUOTA    1800
-#define SES_API_HOLD_PAUSED   3600
-#define SES_API_HOLD_CONFIG   600
-#define SES_API_HOLD_AUTH     300
-#define SES_API_HOLD_SERVER   60
+#define SES_API_HOLD_QUOTA  1800
+#define SES_API_HOLD_PAUSED 3600
+#define SES_API_HOLD_CONFIG 600
+#define SES_API_HOLD_AUTH   300
+#define SES_API_HOLD_SERVER 60
 
 /* Classifies an SES v2 SendEmail answer (domain.md 5.3): http_status
  * with the parsed error name and message. 2xx gives MS_OK. */

@@ -170,7 +170,7 @@ ses_creds_load(
 	memset(c, 0, sizeof(*c));
 	if (spec == NULL && rc->username != NULL && rc->password != NULL) {
 		/* username + password, as in an smtp relay. */
-		st = secret_load(rc->password, &sec, err);
+		st = secret_load_in(rc->password, rc->region, &sec, err);
 		if (st != MS_OK)
 			return st;
 		while (sec.len > 0 &&
@@ -200,7 +200,7 @@ ses_creds_load(
 		strncmp(spec, "secretsmanager:", 15) == 0 ||
 		strncmp(spec, "ssm:", 4) == 0 ||
 		(strncmp(spec, "env:", 4) == 0 && spec[4] != '\0'))) {
-		st = secret_load(spec, &sec, err);
+		st = secret_load_in(spec, rc->region, &sec, err);
 		if (st != MS_OK)
 			return st;
 		st = json_creds_text(&sec, err);

@@ -20,9 +20,12 @@
 struct ses_priv {
 	struct ses_smtp_settings set;
 	struct smtp_session *sess;     /* SMTP transport, after creds */
+	long long sess_creds_at;       /* when sess's credentials were read */
 	struct aws_creds_provider *cp; /* API transport / rate = auto */
 	double rate;		       /* resolved recipients per second */
-	bool rate_resolved;
+	bool rate_auto;		       /* rate from GetAccount (or 1/s) */
+	long long rate_at;	       /* when it was last asked; 0: never */
+	bool rate_said;		       /* logged once (then on changes) */
 	bool auth_logged;
 	/* set by the classify hook during one smtp_session_send */
 	bool saw_reconnect;
@@ -54,7 +57,8 @@ void ses_api_params_of(const struct relay_conf *rc, struct ses_api_params *ap);
 enum ms_status
 ses_ensure_provider(struct relay *r, struct ses_priv *p, struct ms_err *err);
 
-/* Settles p->rate once per process (rate = auto asks GetAccount). */
+/* Settles p->rate (rate = auto, or no rate: GetAccount, else 1/s),
+ * again every 10 minutes and after throttling. */
 void ses_resolve_rate(struct relay *r, struct ses_priv *p);
 
 /* Sends msg through the v2 API, paced per call. MS_OK with results. */

@@ -2,8 +2,8 @@
  * ses_region.c - the built-in SES region list, SMTP host names and the
  *                defaults of an ses relay (documented in ses_region.h).
  *
- * API:    ses_region_known(), ses_region_check(), ses_smtp_host(),
- *         ses_smtp_settings().
+ * API:    ses_region_known(), ses_region_fips(), ses_region_check(),
+ *         ses_smtp_host(), ses_smtp_settings().
  * Trust:  region and endpoint come from the root-owned config; they are
  *         still checked for a host-name alphabet before use in a URL.
  * Errors: MS_CONFIG with one sentence.
@@ -11,7 +11,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ses_region.h"
 
@@ -48,6 +50,26 @@ static const char *const ses_regions[] = {
 	"us-gov-east-1",
 	"eusc-de-east-1",
 };
+
+/* domain.md 1.1/1.4: FIPS hosts (SMTP email-smtp-fips, API email-fips). */
+static const char *const ses_fips_regions[] = {
+	"us-east-1",
+	"us-east-2",
+	"us-west-1",
+	"us-west-2",
+	"ca-central-1",
+	"us-gov-west-1",
+	"us-gov-east-1",
+};
+
+bool
+ses_region_fips(const char *region)
+{
+	for (size_t i = 0; i < MS_ARRAY_LEN(ses_fips_regions); i++)
+		if (strcmp(region, ses_fips_regions[i]) == 0)
+			return true;
+	return false;
+}
 
 bool
 ses_region_known(const char *region)
@@ -170,9 +192,20 @@ ses_smtp_settings(const struct relay_conf *rc, struct ses_smtp_settings *s,
 		warn_add(s,
 		    "region is not in mailshim's list of SES regions; "
 		    "using its email-smtp host name anyway");
-	st = ses_smtp_host(rc->region, false, regional, sizeof(regional), err);
-	if (st != MS_OK)
-		return st;
+	{
+		const char *envf = getenv("AWS_USE_FIPS_ENDPOINT");
+		bool fips =
+		    rc->fips || (envf != NULL && strcasecmp(envf, "true") == 0);
+
+		st = ses_smtp_host(
+		    rc->region, fips, regional, sizeof(regional), err);
+		if (st != MS_OK)
+			return st;
+		if (fips && !ses_region_fips(rc->region))
+			warn_add(s,
+			    "no SES FIPS endpoint is known in this region; "
+			    "using its email-smtp-fips host name anyway");
+	}
 
 	/* "host" in an ses relay means the same as "endpoint". */
 	{

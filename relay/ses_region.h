@@ -2,12 +2,15 @@
  * ses_region.h - SES regions, SMTP host names and the defaults an
  *                `type = "ses"` relay gets from its region.
  *
- * API:    ses_region_known(), ses_region_check(), ses_smtp_host(),
- *         ses_smtp_settings().
+ * API:    ses_region_known(), ses_region_fips(), ses_region_check(),
+ *         ses_smtp_host(), ses_smtp_settings().
  * Facts:  domain.md 1.1-1.4 and 3 (host names, ports, limits).
  *
  * Defaults of an ses relay (each may be overridden in the relay section):
- *   host       email-smtp.REGION.amazonaws.com (amazonaws.eu for eusc-*)
+ *   host       email-smtp.REGION.amazonaws.com (amazonaws.eu for eusc-*;
+ *              email-smtp-fips.REGION... with `fips = true` or
+ *              AWS_USE_FIPS_ENDPOINT=true, the certificate then naming
+ *              that host)
  *   port       587, STARTTLS.  Ports 465 and 2465 are SES's implicit-TLS
  *              ports: with one of them and tls not set to "tls", the relay
  *              uses implicit TLS anyway (STARTTLS there can never work,
@@ -37,6 +40,9 @@
 #define SES_MAX_PER_CONNECTION 100
 #define SES_HOST_MAX	       256
 
+/* True when SES has FIPS endpoints in region (US, ca-central-1, GovCloud). */
+bool ses_region_fips(const char *region);
+
 /* True when region is in the built-in list (commercial, GovCloud, EUSC). */
 bool ses_region_known(const char *region);
 
@@ -62,7 +68,7 @@ struct ses_smtp_settings {
 	long max_per_connection;
 	bool region_known;
 	/* warnings for the caller to log once (NULL when none) */
-	const char *warn[4];
+	const char *warn[6];
 	int nwarn;
 };
 

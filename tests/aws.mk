@@ -31,10 +31,12 @@ tests_unit_aws_drive_LDADD = $(aws_test_ldadd)
 aws_integration_tests = \
 	tests/integration/aws_send.py \
 	tests/integration/aws_creds.py \
+	tests/integration/aws_parity.py \
 	tests/integration/aws_errors.py \
 	tests/integration/aws_secret.py
 TESTS += tests/unit/test_aws_error tests/unit/test_aws_creds \
 	tests/unit/test_ses_api_error \
 	tests/unit/test_aws_secret $(aws_integration_tests)
 EXTRA_DIST += $(aws_integration_tests) tests/integration/aws_common.py \
+	tests/integration/aws_botocreds.py \
 	tests/servers/aws_server.py

@@ -6,7 +6,10 @@ the values the fake AWS's GetAccount returns; a WARN (not a FAIL) when
 ses:GetAccount is not allowed; a FAIL when sending is paused or the
 credentials are rejected; an SMTP-transport relay with an IAM key file
 gets its row too (GetAccount on the regional API), and one with SMTP
-credentials only says the quota is unknown."""
+credentials only says the quota is unknown. GetEmailIdentity, in the
+relay's region, for every identity the routes send as: verified (with
+DKIM and MAIL FROM state) is OK; pending or not an identity is a WARN
+naming the region; AccessDenied is one WARN naming the IAM action."""
 import os
 import re
 import subprocess
@@ -105,6 +108,11 @@ def main():
                   "sandbox alone is no FAIL (exit %d)" % r.returncode)
         env.check(not re.search(r"^FAIL\s+relay sesapi", r.stdout, re.M),
                   "no FAIL for the api relay")
+        env.check(re.search(r"^OK\s+relay sesapi pacing: no rate set: "
+                            r"0\.80 recipients/s", r.stdout, re.M) and
+                  re.search(r"^WARN\s+relay sesuser pacing: no rate set: "
+                            r"1 recipient/s", r.stdout, re.M),
+                  "check says how each ses relay without rate is paced")
         st = env.aws.state()
         env.check(st["sig_failures"] == 0, "GetAccount signed right")
         env.check(SECRET not in r.stdout + r.stderr and TOKEN not in
@@ -155,6 +163,82 @@ def main():
             re.M), "rejected: FAIL, exit %d" % r.returncode)
         env.check("not-the-secret" not in r.stdout + r.stderr,
                   "wrong secret not printed")
+
+        # 6. identities the routes send as, asked with GetEmailIdentity
+        #    in the relay's region (SES v2 API): the sender domains, an
+        #    exact sender address (covered by its domain, else asked
+        #    itself), rewrite_sender, the masquerading domain.
+        env.vars["AWS_SECRET_ACCESS_KEY"] = SECRET
+        env.account({"SendQuota": {"Max24HourSend": 50000.0,
+                                   "MaxSendRate": 14.0,
+                                   "SentLast24Hours": 10.0},
+                     "ProductionAccessEnabled": True,
+                     "SendingEnabled": True,
+                     "EnforcementStatus": "HEALTHY"})
+        env.aws.admin("identities", {"identities": {
+            "example.com": {"verified": True, "mail_from":
+                            "bounce.example.com"},
+            "ops@other.org": {"verified": True},
+            "brand.test": {"verified": False, "status": "PENDING",
+                           "dkim": "PENDING"}}})
+        routes = ('route "prod" { senders = {"*@example.com", '
+                  '"ops@other.org"} relays = {"sesapi"} }\n'
+                  'route "brand" { senders = {"*@brand.test"} '
+                  'rewrite_sender = "noreply@mail.brand.test" '
+                  'relays = {"sesapi"} }\n')
+        env.write_conf(env.api_relay("sesapi") + routes, ["sesapi"])
+        n0 = len(env.aws.state()["requests"])
+        r = env.mailshim("check")
+        print("# check:\n" + r.stdout)
+        out = r.stdout
+
+        def has(level, ident, text):
+            return re.search(r"^%s\s+relay sesapi identity %s: .*%s" % (
+                level, re.escape(ident), text), out, re.M) is not None
+
+        env.check(has("OK", "example.com", "in eu-west-1: verified.*"
+                      "MAIL FROM bounce.example.com SUCCESS"),
+                  "verified domain with its MAIL FROM domain: OK")
+        env.check(has("OK", "ops@other.org", "in eu-west-1: verified"),
+                  "verified address (its domain is not): OK")
+        env.check(has("WARN", "brand.test", r"not verified \(PENDING\).*"
+                      "DKIM PENDING"), "pending domain: WARN with DKIM")
+        env.check(has("WARN", "noreply@mail.brand.test",
+                      "not an SES identity in eu-west-1"),
+                  "rewrite_sender not an identity: WARN naming the region")
+        env.check(r.returncode == 0, "identity WARNs are no FAIL (exit %d)"
+                  % r.returncode)
+        reqs = [q for q in env.aws.state()["requests"][n0:]
+                if q["path"].startswith("/v2/email/identities")]
+        env.check(reqs and all(q["ok"] for q in reqs),
+                  "GetEmailIdentity / ListEmailIdentities signed right: "
+                  "%r" % [q["path"] for q in reqs])
+        env.aws.admin("identities", {"deny": True})
+        r = env.mailshim("check")
+        env.check(re.search(r"^WARN\s+relay sesapi identities: .*"
+                            "ses:GetEmailIdentity", r.stdout, re.M)
+                  is not None and r.stdout.count("identities:") == 1,
+                  "AccessDenied: one WARN naming the IAM action:\n"
+                  + r.stdout)
+
+        # 7. README's IAM policy is one JSON document with the actions
+        #    each feature needs (issue 15's list)
+        import json
+        readme = open(os.path.join(os.environ.get("top_srcdir", "."),
+                                   "README")).read()
+        i = readme.find('    {\n      "Version"')
+        j = readme.find("\n    }\n", i) + 6
+        try:
+            pol = json.loads(readme[i:j]) if i >= 0 else {}
+        except ValueError:
+            pol = {}
+        acts = {a for st in pol.get("Statement", []) for a in st["Action"]}
+        env.check({"ses:SendRawEmail", "ses:SendEmail", "ses:GetAccount",
+                   "ses:GetEmailIdentity", "secretsmanager:GetSecretValue",
+                   "ssm:GetParameter", "kms:Decrypt",
+                   "sts:AssumeRole"} <= acts,
+                  "README's IAM policy parses and lists the actions: %r"
+                  % sorted(acts))
 
         # 5. --no-network: no table, no AWS call.
         n = len(env.aws.state()["requests"])

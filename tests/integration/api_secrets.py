@@ -102,8 +102,12 @@ def smtp_relay(env, name, srv, user, password):
 
 
 def main():
+    # The ses relay's IAM key is a real key to the fake AWS too: with no
+    # rate it paces by GetAccount (rate = auto), signed with that key.
     with ApiEnv("api-secrets", "--static",
-                "%s|%s" % (SIGN_KEY, SIGN_SECRET), secrets=SECRETS) as env:
+                "%s|%s" % (SIGN_KEY, SIGN_SECRET), "--static",
+                "%s|%s" % (ses_lib.KEY_ID, ses_lib.SECRET),
+                secrets=SECRETS) as env:
         env.vars.update(AWS_ACCESS_KEY_ID=SIGN_KEY,
                         AWS_SECRET_ACCESS_KEY=SIGN_SECRET,
                         AWS_REGION="us-east-1")

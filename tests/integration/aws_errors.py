@@ -12,7 +12,9 @@ from aws_common import Server, check, finish, parse_send, write_message  # noqa
 
 # injected error -> (status, health, hold, no_count, text in the reply)
 CASES = [
-    ("throttle", "temp", "failed", "10", "1", "TooManyRequestsException"),
+    # throttling: never a failover or a hold (issue 15); the relay's
+    # pacer slows and retries (api_flush.py), here no pacer is given
+    ("throttle", "temp", "fine", "0", "1", "TooManyRequestsException"),
     ("quota", "temp", "hold", "1800", "1", "Daily message quota"),
     ("notverified", "perm", "fine", "0", "0", "not verified"),
     ("rejpaused", "temp", "hold", "3600", "1", "MessageRejected"),
@@ -45,22 +47,24 @@ try:
               h[0]["no_count"] == no_count, "%s: health %r" % (name, h))
     check(len(srv.state()["messages"]) == 0, "nothing stored on errors")
 
-    # With 60 recipients a throttled first call leaves the second batch
-    # untried (temp) instead of hammering the relay.
+    # With 60 recipients a throttled first call is not a relay failure:
+    # the first 50 stay temp, the second call goes out (without a
+    # pacer nothing slows or retries here; the relay's pacer does).
     srv.inject("throttle")
     r = srv.drive(["send", msgfile] +
                   ["r%d@example.net" % i for i in range(60)], env)
     rcpts, h = parse_send(r.stdout)
-    check(len(rcpts) == 60 and all(x[1] == "temp" for x in rcpts),
-          "throttled split: all temp")
-    check(len(srv.state()["messages"]) == 0, "second batch not sent")
+    check(len(rcpts) == 60 and all(x[1] == "temp" for x in rcpts[:50]) and
+          all(x[1] == "ok" for x in rcpts[50:]),
+          "throttled split: first call temp, second ok")
+    check(len(srv.state()["messages"]) == 1, "second batch sent")
 
     # ExpiredToken: credentials refreshed, one retry, delivered.
     srv.inject("expired")
     r = srv.drive(["send", msgfile, "c@example.net"], env)
     rcpts, h = parse_send(r.stdout)
     check(rcpts and rcpts[0][1] == "ok", "expired then retried: %r" % rcpts)
-    check(len(srv.state()["messages"]) == 1, "retry stored the message")
+    check(len(srv.state()["messages"]) == 2, "retry stored the message")
 
     # An endpoint that accepts TCP but never speaks TLS.
     dead = socket.socket()

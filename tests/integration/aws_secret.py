@@ -77,6 +77,43 @@ try:
     check(r.returncode == 0 and S2 in r.stdout, "imds region: %s" % r.stderr)
     check(srv.state()["requests"][-1]["region"] == "ap-northeast-1",
           "region from placement/region")
+
+    # the order: ARN, relay region, AWS_REGION, profile region, IMDS
+    # (botocore reads the profile's region after the environment's)
+    cfg = os.path.join(srv.dir, "aws-config")
+    with open(cfg, "w") as f:
+        f.write("[default]\nregion = ca-central-1\n"
+                "[profile other]\nRegion = sa-east-1\n")
+    keys = {"AWS_ACCESS_KEY_ID": "AKIDSTATIC",
+            "AWS_SECRET_ACCESS_KEY": "k3y", "AWS_CONFIG_FILE": cfg}
+
+    def region_of(args, **extra):
+        r = srv.drive(["secret"] + args + ["secretsmanager:plain"],
+                      srv.env(**dict(keys, **extra)))
+        if r.returncode != 0:
+            return "exit %d: %s" % (r.returncode, r.stderr.strip())
+        return srv.state()["requests"][-1]["region"]
+
+    got = region_of(["--region", "eu-north-1"], AWS_REGION="us-west-2")
+    check(got == "eu-north-1", "relay region before AWS_REGION: %s" % got)
+    got = region_of([], AWS_DEFAULT_REGION="us-east-2")
+    check(got == "us-east-2", "AWS_DEFAULT_REGION before profile: %s" % got)
+    got = region_of([])
+    check(got == "ca-central-1", "profile region: %s" % got)
+    got = region_of([], AWS_PROFILE="other")
+    check(got == "sa-east-1", "AWS_PROFILE's region: %s" % got)
+    got = region_of([], AWS_CONFIG_FILE=os.path.join(srv.dir, "none"))
+    check(got.startswith("exit 78") and "no AWS region" in got,
+          "no region anywhere is a config error (78): %s" % got)
+
+    # AWS_ENDPOINT_URL_SECRETS_MANAGER wins over AWS_ENDPOINT_URL
+    n = len(srv.state()["requests"])
+    r = srv.drive(["secret", "secretsmanager:plain"], srv.env(
+        AWS_ENDPOINT_URL="https://127.0.0.1:9",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER=srv.api, AWS_REGION="us-west-2",
+        **keys))
+    check(r.returncode == 0 and len(srv.state()["requests"]) == n + 1,
+          "service endpoint override: %s" % r.stderr)
 finally:
     srv.stop()
 finish()

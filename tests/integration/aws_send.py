@@ -146,6 +146,16 @@ try:
           "production=0 enabled=1 enforcement=HEALTHY" in r.stdout,
           "account: %s %s" % (r.stdout, r.stderr))
     check(srv.state()["sig_failures"] == n_fail + 2, "GET signed right")
+
+    # 7. AWS_ENDPOINT_URL_SESV2 (botocore's service id SESv2) wins over
+    #    AWS_ENDPOINT_URL; the older _SES name still works alone
+    for var in ("AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SES"):
+        e = dict(env)
+        e["AWS_ENDPOINT_URL"] = "https://127.0.0.1:9"
+        e[var] = srv.api
+        r = srv.drive(["account"], e)
+        check(r.returncode == 0 and "max_24h=50000" in r.stdout,
+              "%s: %s" % (var, r.stderr))
 finally:
     srv.stop()
 finish()

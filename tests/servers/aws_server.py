@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """aws_server.py - a small AWS look-alike for mailshim's tests.
 
-One HTTPS listener (SES v2 SendEmail / GetAccount, Secrets Manager
-GetSecretValue, SSM GetParameter) that checks EVERY request's SigV4
+One HTTPS listener (SES v2 SendEmail / GetAccount / GetEmailIdentity,
+Secrets Manager GetSecretValue, SSM GetParameter, STS AssumeRole and
+AssumeRoleWithWebIdentity) that checks EVERY signed request's SigV4
 signature with botocore's own signer, and SendEmail the way SES does
 (tests/servers/ses_rules.py: 50 recipients, 40 MB, header addresses with
 a domain, tag and configuration set charset, identities verified in the
 signed region: FromEmailAddress, FeedbackForwardingEmailAddress, From,
 Sender, Return-Path; example.com and its subdomains unless --verified
-REGION=ID,ID / --all-verified / /_admin/verified say otherwise), and one plain-HTTP listener with
+REGION=ID,ID / --all-verified / /_admin/verified say otherwise), and one
+plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
-endpoints, plus /_admin/ for the test: inject errors, read state.
+endpoints, plus /_admin/ for the test: inject errors, read state,
+change (rotate) a secret or the accepted long-term keys.
 
 Usage: aws_server.py --dir DIR --cert PEM --key PEM [options]
 Prints one JSON line {"https": PORT, "http": PORT} when ready; runs until
@@ -28,7 +31,8 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import botocore.auth
 from botocore.awsrequest import AWSRequest
@@ -49,10 +53,13 @@ STATE = {
     "inject": [],        # errors for the next SendEmail calls
     "verified": {"*": ["example.com"]},  # ses_rules.verified_for()
     "sandbox": False,
+    "sts": [],           # STS calls: action, caller, parameters
 }
+START = time.time()
 STATIC = {}              # key id -> secret
 ISSUED = {}              # key id -> (secret, token, expires)
 IMDS_TOKENS = {}         # token -> expires
+IDENTITIES = {}          # SES identity (lower case) -> its state
 ARGS = None
 
 ERRORS = {
@@ -92,14 +99,28 @@ def iso(t):
         t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def issue_creds():
-    key = "ASIA" + secrets.token_hex(8).upper()
-    secret = secrets.token_urlsafe(30)
-    token = "TOK" + secrets.token_urlsafe(40)
+def issue_creds(kind="any", lifetime=None):
+    """New temporary credentials. With --fixed-creds they are derived
+    from kind (the same request gets the same keys, and the same
+    Expiration, so two clients can be compared)."""
     t = now()
+    if ARGS.fixed_creds:
+        d = hashlib.sha256(kind.encode()).hexdigest()
+        key = "ASIA" + d[:16].upper()
+        secret = "S/" + d[16:46] + "+x"
+        token = "TOK" + d[46:] + "/+="
+        t = START
+    else:
+        key = "ASIA" + secrets.token_hex(8).upper()
+        secret = secrets.token_urlsafe(30)
+        token = "TOK" + secrets.token_urlsafe(40)
+    life = lifetime if lifetime is not None else ARGS.temp_lifetime
     with LOCK:
-        ISSUED[key] = (secret, token, t + ARGS.temp_lifetime)
+        ISSUED[key] = (secret, token, t + life)
         STATE["creds_issued"] += 1
+    if lifetime is not None:
+        return {"AccessKeyId": key, "SecretAccessKey": secret,
+                "Token": token, "Expiration": iso(t + lifetime)}
     return {"Code": "Success", "LastUpdated": iso(t), "Type": "AWS-HMAC",
             "AccessKeyId": key, "SecretAccessKey": secret, "Token": token,
             "Expiration": iso(t + ARGS.advertise_lifetime)}
@@ -267,6 +288,16 @@ class Handler(BaseHTTPRequestHandler):
                     "SendingEnabled": True,
                     "EnforcementStatus": "HEALTHY",
                     "DedicatedIpAutoWarmupEnabled": False})
+        elif path == "/v2/email/identities" and self.command == "GET":
+            if self.verify(body, "ses"):
+                self.list_identities()
+        elif path.startswith("/v2/email/identities/") and \
+                self.command == "GET":
+            if self.verify(body, "ses"):
+                self.get_identity(unquote(path[len(
+                    "/v2/email/identities/"):]))
+        elif path == "/" and self.command == "POST" and target is None:
+            self.sts(body)
         elif target == "secretsmanager.GetSecretValue":
             if self.verify(body, "secretsmanager"):
                 self.get_secret(body)
@@ -340,6 +371,54 @@ class Handler(BaseHTTPRequestHandler):
                     ses_rules.not_verified_text(region, bad))
         return None
 
+    def get_identity(self, ident):
+        """GetEmailIdentity (SES v2 API reference): identities come from
+        /_admin/identities as {"name": {"verified": bool, "status": ...,
+        "dkim": ..., "mail_from": ..., "mail_from_status": ...}}."""
+        with LOCK:
+            deny = STATE.get("identities_deny")
+            info = IDENTITIES.get(ident.lower())
+        if deny:
+            return self.aws_error(403, "AccessDeniedException",
+                                  "User is not authorized to perform: "
+                                  "ses:GetEmailIdentity")
+        if info is None:
+            return self.aws_error(404, "NotFoundException",
+                                  "Email identity <%s> does not exist."
+                                  % ident)
+        ans = {"IdentityType": "EMAIL_ADDRESS" if "@" in ident
+               else "DOMAIN",
+               "FeedbackForwardingStatus": True,
+               "VerifiedForSendingStatus": info.get("verified", False),
+               "VerificationStatus": info.get("status", "SUCCESS"),
+               "DkimAttributes": {"SigningEnabled": True,
+                                  "Status": info.get("dkim", "SUCCESS"),
+                                  "SigningAttributesOrigin": "AWS_SES"},
+               "Policies": {}, "Tags": []}
+        if info.get("mail_from"):
+            ans["MailFromAttributes"] = {
+                "MailFromDomain": info["mail_from"],
+                "MailFromDomainStatus": info.get("mail_from_status",
+                                                 "SUCCESS"),
+                "BehaviorOnMxFailure": "USE_DEFAULT_VALUE"}
+        self.reply(200, ans)
+
+    def list_identities(self):
+        """ListEmailIdentities, one page (SES v2 API reference)."""
+        with LOCK:
+            deny = STATE.get("identities_deny")
+            items = list(IDENTITIES.items())
+        if deny:
+            return self.aws_error(403, "AccessDeniedException",
+                                  "User is not authorized to perform: "
+                                  "ses:ListEmailIdentities")
+        self.reply(200, {"EmailIdentities": [
+            {"IdentityType": "EMAIL_ADDRESS" if "@" in k else "DOMAIN",
+             "IdentityName": k,
+             "SendingEnabled": v.get("verified", False),
+             "VerificationStatus": v.get("status", "SUCCESS")}
+            for k, v in items]})
+
     def get_secret(self, body):
         req = json.loads(body)
         v = ARGS.secrets_map.get("secretsmanager", {}).get(req.get("SecretId"))
@@ -363,6 +442,76 @@ class Handler(BaseHTTPRequestHandler):
                                        "Type": "SecureString", "Value": v,
                                        "Version": 3}})
 
+    # ---- STS (Query protocol, XML answers) ----
+    def sts_error(self, status, code, message):
+        body = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/'
+                '2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code>'
+                '<Message>%s</Message></Error><RequestId>r-1</RequestId>'
+                '</ErrorResponse>' % (code, xml_escape(message))).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def sts(self, body):
+        form = {k: v[0] for k, v in parse_qs(body.decode(),
+                                             keep_blank_values=True).items()}
+        action = form.get("Action")
+        if action == "AssumeRole":
+            if not self.verify(body, "sts"):
+                return
+            caller = parse_auth(self.headers.get("Authorization"))["key"]
+        elif action == "AssumeRoleWithWebIdentity":
+            if self.headers.get("Authorization"):
+                return self.sts_error(400, "InvalidAction",
+                                      "web identity calls are unsigned")
+            caller = "web:" + form.get("WebIdentityToken", "")
+            if ARGS.web_token is not None and \
+                    form.get("WebIdentityToken") != ARGS.web_token:
+                return self.sts_error(400, "InvalidIdentityToken",
+                                      "token not accepted")
+        else:
+            return self.sts_error(400, "InvalidAction", "unknown action")
+        arn = form.get("RoleArn", "")
+        if form.get("Version") != "2011-06-15" or not arn or \
+                not form.get("RoleSessionName"):
+            return self.sts_error(400, "ValidationError",
+                                  "RoleArn, RoleSessionName, Version")
+        if arn in ARGS.deny_roles:
+            return self.sts_error(403, "AccessDenied",
+                                  "not authorized to perform "
+                                  "sts:AssumeRole on " + arn)
+        dur = int(form.get("DurationSeconds") or 3600)
+        rec = {"action": action, "caller": caller, "role": arn,
+               "session": form.get("RoleSessionName"),
+               "external_id": form.get("ExternalId"), "duration": dur}
+        with LOCK:
+            STATE["sts"].append(rec)
+        c = issue_creds("|".join(str(rec[k]) for k in (
+            "action", "caller", "role", "external_id", "duration")), dur)
+        res = action + "Result"
+        xml = ('<%sResponse xmlns="https://sts.amazonaws.com/doc/'
+               '2011-06-15/"><%s><Credentials>'
+               '<AccessKeyId>%s</AccessKeyId>'
+               '<SecretAccessKey>%s</SecretAccessKey>'
+               '<SessionToken>%s</SessionToken>'
+               '<Expiration>%s</Expiration></Credentials>'
+               '<AssumedRoleUser><Arn>%s/%s</Arn>'
+               '<AssumedRoleId>AROA1:%s</AssumedRoleId></AssumedRoleUser>'
+               '</%s><ResponseMetadata><RequestId>r-2</RequestId>'
+               '</ResponseMetadata></%sResponse>' % (
+                   action, res, c["AccessKeyId"],
+                   xml_escape(c["SecretAccessKey"]), xml_escape(c["Token"]),
+                   c["Expiration"], xml_escape(arn),
+                   xml_escape(rec["session"]), xml_escape(rec["session"]),
+                   res, action)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(xml)))
+        self.end_headers()
+        self.wfile.write(xml)
+
     # ---- plain HTTP: IMDS, ECS, admin ----
     def meta(self):
         body = self.read_body()
@@ -375,7 +524,7 @@ class Handler(BaseHTTPRequestHandler):
                 with LOCK:
                     STATE["ecs_auth_failures"] += 1
                 return self.reply(401, text="bad authorization\n")
-            c = issue_creds()
+            c = issue_creds("ecs")
             del c["Code"], c["LastUpdated"], c["Type"]
             return self.reply(200, c)
         if path == "/latest/api/token" and self.command == "PUT":
@@ -400,7 +549,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == base:
             return self.reply(200, text="mailshim-role")
         if path == base + "mailshim-role":
-            c = issue_creds()
+            c = issue_creds("imds")
             if ARGS.imds_forget_tokens:
                 with LOCK:
                     IMDS_TOKENS.clear()
@@ -419,6 +568,32 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 STATE["verified"] = req.get("verified")
                 STATE["sandbox"] = bool(req.get("sandbox"))
+            return self.reply(200, {})
+        if path == "/_admin/secret":
+            # {"service": "secretsmanager"|"ssm", "id": ..., "value": ...}:
+            # a rotation, seen by the next GetSecretValue / GetParameter
+            req = json.loads(body)
+            with LOCK:
+                ARGS.secrets_map.setdefault(req["service"], {})[
+                    req["id"]] = req["value"]
+            return self.reply(200, {})
+        if path == "/_admin/identities":
+            req = json.loads(body)
+            with LOCK:
+                IDENTITIES.clear()
+                IDENTITIES.update({k.lower(): v for k, v in
+                                   req.get("identities", {}).items()})
+                STATE["identities_deny"] = bool(req.get("deny"))
+            return self.reply(200, {})
+        if path == "/_admin/static":
+            # {"add": {KEYID: SECRET}, "remove": [KEYID]}: an IAM key
+            # created / deactivated (key rotation)
+            req = json.loads(body)
+            with LOCK:
+                for k, v in req.get("add", {}).items():
+                    STATIC[k] = (v, None)
+                for k in req.get("remove", []):
+                    STATIC.pop(k, None)
             return self.reply(200, {})
         if path == "/_admin/state":
             with LOCK:
@@ -456,6 +631,12 @@ def main():
                     help="REGION=ID,ID: identities verified there")
     ap.add_argument("--all-verified", action="store_true")
     ap.add_argument("--sandbox", action="store_true")
+    ap.add_argument("--fixed-creds", action="store_true",
+                    help="issue keys derived from the request")
+    ap.add_argument("--web-token", default=None,
+                    help="the only WebIdentityToken STS accepts")
+    ap.add_argument("--deny-role", dest="deny_roles", action="append",
+                    default=[], help="a RoleArn STS refuses")
     ARGS = ap.parse_args()
     for v in ARGS.verified:
         region, _, ids = v.partition("=")

@@ -224,8 +224,10 @@ def make_authenticator(state):
         if isinstance(data, LoginPassword) and not state.option("auth_fail"):
             user = data.login.decode("utf-8", "replace")
             pw = data.password.decode("utf-8", "replace")
-            want = ses_password(state.opts.secret, state.opts.region)
-            ok = (user == state.opts.key_id and
+            # key_id / secret may be replaced through --control
+            # (a rotated IAM key)
+            want = ses_password(state.option("secret"), state.opts.region)
+            ok = (user == state.option("key_id") and
                   hmac.compare_digest(pw, want))
         state.event(event="auth", conn=getattr(session, "ses_conn", 0),
                     mechanism=mechanism, user=user, ok=ok)

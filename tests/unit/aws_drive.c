@@ -12,7 +12,8 @@
  *         --connect-timeout S
  * Output: "rcpt ADDR STATUS REPLY" per recipient, then "health H hold=N
  *         no_count=B remote_id=ID peer=HOST"; "account ..."; "secret
- *         SPEC VALUE"; "creds KEYID token=B expires=N" (never a secret).
+ *         SPEC VALUE"; "creds KEYID token=B expires=N digest=HEX" (never
+ *         a secret: HEX is 16 digits of SHA-256(secret "\n" token)).
  *         Exit: 0 when every call returned MS_OK, else the sysexits code.
  * Note:   streams the message through the flusher's own msg_source
  *         (flush/msgsource.c), as relay_ses does.
@@ -30,6 +31,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "aws_creds.h"
 #include "aws_secret.h"
@@ -38,6 +40,29 @@
 #include "ses_api.h"
 
 static const char *health_names[] = { "fine", "failed", "hold" };
+
+/* First 16 hex digits of SHA-256(secret "\n" token): lets a test compare
+ * two clients' credentials without printing a secret. */
+static void
+creds_digest(const struct aws_creds *c, char out[17])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *x = EVP_MD_CTX_new();
+
+	out[0] = '\0';
+	if (x == NULL)
+		return;
+	EVP_DigestInit_ex(x, EVP_sha256(), NULL);
+	EVP_DigestUpdate(x, c->secret, strlen(c->secret));
+	EVP_DigestUpdate(x, "\n", 1);
+	if (c->token != NULL)
+		EVP_DigestUpdate(x, c->token, strlen(c->token));
+	EVP_DigestFinal_ex(x, md, &mdlen);
+	EVP_MD_CTX_free(x);
+	for (unsigned int i = 0; i < 8 && i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
 
 static int
 usage(void)
@@ -51,6 +76,7 @@ main(int argc, char **argv)
 {
 	struct ses_api_params p = { 0 };
 	const char *creds_src = "chain", *sender = "", *config_set = NULL;
+	const char *secret_region = NULL;
 	const char *tags[16] = { NULL };
 	size_t ntags = 0;
 	int repeat = 1, sleep_s = 0, i, rc = 0;
@@ -72,7 +98,7 @@ main(int argc, char **argv)
 		if (v == NULL)
 			return usage();
 		if (strcmp(o, "--region") == 0)
-			p.region = v;
+			p.region = secret_region = v;
 		else if (strcmp(o, "--endpoint") == 0)
 			p.endpoint = v;
 		else if (strcmp(o, "--creds") == 0)
@@ -99,7 +125,8 @@ main(int argc, char **argv)
 		for (; i < argc; i++) {
 			char *value = NULL;
 
-			st = aws_secret_load(argv[i], &value, &err);
+			st = aws_secret_load_in(
+			    argv[i], secret_region, &value, &err);
 			if (st != MS_OK) {
 				fprintf(stderr, "aws_drive: %s\n", err.msg);
 				rc = ms_exitcode(st);
@@ -119,6 +146,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "creds") == 0) {
 		const struct aws_creds *c;
+		char dg[17];
 
 		for (int r = 0; r < repeat; r++) {
 			if (r > 0)
@@ -129,8 +157,9 @@ main(int argc, char **argv)
 				rc = ms_exitcode(st);
 				break;
 			}
-			printf("creds %s token=%d expires=%lld\n", c->key_id,
-			    c->token != NULL, c->expires);
+			creds_digest(c, dg);
+			printf("creds %s token=%d expires=%lld digest=%s\n",
+			    c->key_id, c->token != NULL, c->expires, dg);
 		}
 	} else if (strcmp(cmd, "account") == 0) {
 		struct ses_account a;

@@ -11,9 +11,40 @@
 #include <unistd.h>
 
 #include "aws_creds.h"
+#include "aws_provider.h"
 #include "aws_request.h"
 #include "tap.h"
 
+/* AWS_CONTAINER_CREDENTIALS_FULL_URI: botocore (utils.py
+ * ContainerMetadataFetcher._validate_allowed_url, 1.31+) accepts https,
+ * and http only when urlparse()'s hostname is a loopback IP address or
+ * one of 169.254.170.2, 169.254.170.23, fd00:ec2::23, localhost. */
+static const struct {
+	const char *url;
+	bool ok;
+} container_urls[] = {
+	{ "http://127.0.0.1:8080/creds", true },
+	{ "http://127.5.6.7/", true },
+	{ "http://[::1]:80/x", true },
+	{ "http://localhost/x", true },
+	{ "http://169.254.170.2/v2/credentials/abc", true },
+	{ "http://169.254.170.23/v1/credentials", true },
+	{ "http://[fd00:ec2::23]/v1/credentials", true },
+	{ "https://creds.example.com/x", true },
+	{ "http://127.0.0.1@attacker.example/", false },
+	{ "http://user:pw@attacker.example/", false },
+	{ "http://127.0.0.1.attacker.example/", false },
+	{ "http://attacker.example/127.0.0.1", false },
+	{ "http://attacker.example#@127.0.0.1/", false },
+	{ "http://169.254.170.2.attacker.example/", false },
+	{ "http://localhost.attacker.example/", false },
+	{ "http://169.254.169.254/latest/", false },
+	{ "http://[fd00:ec2::254]/", false },
+	{ "http://10.0.0.1/", false },
+	{ "ftp://127.0.0.1/", false },
+	{ "127.0.0.1/creds", false },
+	{ "", false },
+};
 
 static const struct {
 	const char *in;
@@ -247,6 +278,45 @@ main(void)
 	CHECK(aws_endpoint(out, sizeof(out), NULL, "SES", "email", "EU/../x",
 		  &err) == MS_CONFIG,
 	    "odd region refused");
+
+	/* partitions and FIPS: botocore's endpoints.json ({service}-fips,
+	 * dnsSuffix amazonaws.eu for aws-eusc) */
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "SECRETS_MANAGER",
+		  "secretsmanager", "eusc-de-east-1", &err) == MS_OK &&
+		strcmp(out,
+		    "https://secretsmanager.eusc-de-east-1.amazonaws.eu") == 0,
+	    "eusc endpoint %s", out);
+	setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-east-1", &err) == MS_OK &&
+		strcmp(out, "https://email-fips.us-east-1.amazonaws.com") == 0,
+	    "fips endpoint %s", out);
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "STS", "sts",
+		  "us-gov-west-1", &err) == MS_OK &&
+		strcmp(out, "https://sts-fips.us-gov-west-1.amazonaws.com") ==
+		    0,
+	    "fips sts %s", out);
+	unsetenv("AWS_USE_FIPS_ENDPOINT");
+	CHECK(aws_endpoint_fips(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-west-2", true, &err) == MS_OK &&
+		strcmp(out, "https://email-fips.us-west-2.amazonaws.com") == 0,
+	    "fips by switch %s", out);
+	setenv("AWS_ENDPOINT_URL_SESV2", "https://v2.local:1", 1);
+	CHECK(aws_endpoint_fips(out, sizeof(out), NULL, "SESV2", "email",
+		  "us-west-2", true, &err) == MS_OK &&
+		strcmp(out, "https://v2.local:1") == 0,
+	    "SESV2 override wins over fips %s", out);
+	unsetenv("AWS_ENDPOINT_URL_SESV2");
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(container_urls); i++)
+		CHECK(aws_container_url_ok(container_urls[i].url) ==
+			container_urls[i].ok,
+		    "container URL %s: %s", container_urls[i].url,
+		    container_urls[i].ok ? "allowed" : "refused");
+	CHECK(aws_endpoint(out, sizeof(out), NULL, "STS", "sts", "cn-north-1",
+		  &err) == MS_OK &&
+		strcmp(out, "https://sts.cn-north-1.amazonaws.com.cn") == 0,
+	    "regional STS in China %s", out);
 
 	unlink(strchr(src, ':') + 1);
 	snprintf(path, sizeof(path), "%s/credentials", dir);

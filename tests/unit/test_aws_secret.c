@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "aws_provider.h"
 #include "aws_secret.h"
 #include "tap.h"
-
 
 static const struct {
 	const char *name, *json, *key;
@@ -62,5 +64,18 @@ main(void)
 	for (size_t i = 0; i < MS_ARRAY_LEN(bad_specs); i++)
 		CHECK(aws_secret_load(bad_specs[i], &v, &err) == MS_CONFIG,
 		    "spec %s refused", bad_specs[i]);
+	/* jansson frees wipe (aws_json.c), installed before main(), and
+	 * stay compatible with free() for json_dumps() results. */
+	CHECK(aws_json_wipe_enable(), "jansson's free is the wiping one");
+	{
+		json_t *o = json_pack("{s:s}", "SecretString", "s3cr3t");
+		char *d = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+		CHECK(d != NULL &&
+			strcmp(d, "{\"SecretString\":\"s3cr3t\"}") == 0,
+		    "dump with the wiping allocator: %s", d ? d : "(null)");
+		free(d);
+		json_decref(o);
+	}
 	return tap_done();
 }

@@ -21,13 +21,15 @@ static const struct {
 	bool no_count, refresh;
 } class_cases[] = {
 	{ "sent", 200, NULL, NULL, MS_OK, RELAY_FINE, 0, false, false },
+	/* issue 15: throttling slows and retries the relay; it never fails
+	 * over (RELAY_FAILED) and never holds it */
 	{ "429 rate", 429, "TooManyRequestsException",
-	    "Maximum sending rate exceeded.", MS_TEMP, RELAY_FAILED,
-	    SES_API_HOLD_THROTTLE, true, false },
-	{ "429 without name", 429, "", "", MS_TEMP, RELAY_FAILED,
-	    SES_API_HOLD_THROTTLE, true, false },
+	    "Maximum sending rate exceeded.", MS_TEMP, RELAY_FINE, 0, true,
+	    false },
+	{ "429 without name", 429, "", "", MS_TEMP, RELAY_FINE, 0, true,
+	    false },
 	{ "throttling", 400, "ThrottlingException", "Rate exceeded", MS_TEMP,
-	    RELAY_FAILED, SES_API_HOLD_THROTTLE, true, false },
+	    RELAY_FINE, 0, true, false },
 	{ "throttling daily quota", 400, "ThrottlingException",
 	    "Daily message quota exceeded", MS_TEMP, RELAY_HOLD,
 	    SES_API_HOLD_QUOTA, true, false },

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ses_check.h"
@@ -152,6 +153,39 @@ main(void)
 		CHECK(c->name, s.max_size == c->want_max_size);
 		CHECK(c->name, s.max_per_connection == 100);
 		CHECK(c->name, s.nwarn == c->want_nwarn);
+	}
+	/* FIPS: the relay's switch, or AWS_USE_FIPS_ENDPOINT as the SDKs
+	 * read it (domain.md 1.1: email-smtp-fips.REGION.amazonaws.com);
+	 * the certificate name is the FIPS host itself. */
+	{
+		struct relay_conf rc;
+		struct ses_smtp_settings s;
+
+		memset(&rc, 0, sizeof(rc));
+		rc.name = (char *)"x";
+		rc.type = RELAY_SES;
+		rc.region = (char *)"us-west-2";
+		rc.tls = TLS_STARTTLS;
+		rc.fips = true;
+		CHECK("fips switch", ses_smtp_settings(&rc, &s, &err) == MS_OK);
+		CHECK_STR("fips switch", s.host,
+		    "email-smtp-fips.us-west-2.amazonaws.com");
+		CHECK_STR("fips switch", s.tls_name, "");
+		CHECK("fips switch: no warning", s.nwarn == 0);
+		rc.fips = false;
+		setenv("AWS_USE_FIPS_ENDPOINT", "TRUE", 1);
+		CHECK("fips env", ses_smtp_settings(&rc, &s, &err) == MS_OK);
+		CHECK_STR("fips env", s.host,
+		    "email-smtp-fips.us-west-2.amazonaws.com");
+		rc.region = (char *)"eu-west-1";
+		CHECK("fips elsewhere",
+		    ses_smtp_settings(&rc, &s, &err) == MS_OK);
+		CHECK("fips elsewhere: warned", s.nwarn == 1);
+		setenv("AWS_USE_FIPS_ENDPOINT", "false", 1);
+		CHECK("fips off", ses_smtp_settings(&rc, &s, &err) == MS_OK);
+		CHECK_STR(
+		    "fips off", s.host, "email-smtp.eu-west-1.amazonaws.com");
+		unsetenv("AWS_USE_FIPS_ENDPOINT");
 	}
 	return CHECK_DONE();
 }

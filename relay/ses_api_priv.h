@@ -1,0 +1,31 @@
+/*
+ * ses_api_priv.h - the pieces of ses_api.c its sibling files share.
+ *                  Internal to relay/.
+ *
+ * API:    ses_api_call(), ses_api_url(), ses_api_req_init().
+ */
+#ifndef MS_SES_API_PRIV_H
+#define MS_SES_API_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "aws_error.h"
+#include "aws_request.h"
+#include "ses_api.h"
+
+/* One signed call; refreshes credentials once after an auth error.
+ * MS_OK: resp holds an HTTP answer (ae parsed when status >= 300). */
+enum ms_status ses_api_call(const struct aws_http_req *req,
+    struct aws_creds_provider *cp, struct aws_http_resp *resp,
+    struct aws_error *ae, bool *creds_failed, struct ms_err *err);
+
+/* The endpoint (ses_api_params, AWS_ENDPOINT_URL_SESV2, FIPS) + path. */
+enum ms_status ses_api_url(const struct ses_api_params *p, const char *path,
+    char *url, size_t urllen, struct ms_err *err);
+
+/* A request to url with p's CA file, proxy and timeouts. */
+void ses_api_req_init(struct aws_http_req *req, const struct ses_api_params *p,
+    const char *method, const char *url);
+
+#endif
