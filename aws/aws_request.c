@@ -25,6 +25,7 @@
 struct sink {
 	struct aws_http_resp *resp;
 	size_t cap;
+	size_t max;
 	bool too_big;
 };
 
@@ -35,7 +36,7 @@ body_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct aws_http_resp *r = s->resp;
 	size_t n = size * nmemb;
 
-	if (n > AWS_RESP_MAX - r->body_len) {
+	if (n > s->max - r->body_len) {
 		s->too_big = true;
 		return 0;
 	}
@@ -96,7 +97,8 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 {
 	CURL *h = NULL;
 	struct curl_slist *hdrs = NULL, *tmp;
-	struct sink sink = { resp, 0, false };
+	struct sink sink = { resp, 0,
+		req->resp_max > 0 ? req->resp_max : AWS_RESP_MAX, false };
 	char ebuf[CURL_ERROR_SIZE] = "", line[4096], sigv4[160], q[256];
 	const char *ca;
 	enum ms_status st = MS_TEMP;
@@ -228,8 +230,8 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 		aws_url_host(req->url, q, sizeof(q));
 		if (sink.too_big)
 			ms_err_set(err, MS_TEMP,
-			    "aws: %s: response larger than %d bytes", q,
-			    AWS_RESP_MAX);
+			    "aws: %s: response larger than %zu bytes", q,
+			    sink.max);
 		else
 			ms_err_set(err, MS_TEMP, "aws: %s: %s", q,
 			    ebuf[0] ? ebuf : curl_easy_strerror(rc));

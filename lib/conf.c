@@ -69,7 +69,8 @@ validate_choice(cfg_t *cfg, cfg_opt_t *opt, const char *const *choices)
 static int
 validate_relay_type(cfg_t *cfg, cfg_opt_t *opt)
 {
-	static const char *const types[] = { "maildir", "smtp", "ses", NULL };
+	static const char *const types[] = { "maildir", "smtp", "ses", "sqs",
+		NULL };
 
 	return validate_choice(cfg, opt, types);
 }
@@ -158,7 +159,9 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("endpoint", NULL, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR("configuration_set", NULL, CFGF_NONE),
+	CFG_STR("queue_url", NULL, CFGF_NONE),
+	CFG_STR("queue", NULL, CFGF_NONE), CFG_END() };
 
 static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
@@ -210,10 +213,11 @@ relay_from_cfg(
 	if (type == NULL)
 		return ms_err_set(err, MS_CONFIG,
 		    "%s:%d: relay \"%s\" has no "
-		    "type (maildir, smtp or ses)",
+		    "type (maildir, smtp, ses or sqs)",
 		    file, r->line, r->name);
 	r->type = strcmp(type, "maildir") == 0 ? RELAY_MAILDIR
 	    : strcmp(type, "smtp") == 0	       ? RELAY_SMTP
+	    : strcmp(type, "sqs") == 0	       ? RELAY_SQS
 					       : RELAY_SES;
 	r->path = dup_or_null(cfg_getstr(sec, "path"));
 	r->host = dup_or_null(cfg_getstr(sec, "host"));
@@ -243,6 +247,8 @@ relay_from_cfg(
 	    : SES_SMTP;
 	r->configuration_set =
 	    dup_or_null(cfg_getstr(sec, "configuration_set"));
+	r->queue_url = dup_or_null(cfg_getstr(sec, "queue_url"));
+	r->queue = dup_or_null(cfg_getstr(sec, "queue"));
 	if (r->connections < 1)
 		r->connections = 1;
 
@@ -271,6 +277,18 @@ relay_from_cfg(
 			    "%s:%d: ses relay "
 			    "\"%s\" needs a region",
 			    file, r->line, r->name);
+		break;
+	case RELAY_SQS:
+		if ((r->queue_url == NULL) == (r->queue == NULL))
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\" needs either queue_url "
+			    "or queue (with region)",
+			    file, r->line, r->name);
+		if (r->queue != NULL && r->region == NULL)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\": queue = \"%s\" needs "
+			    "a region",
+			    file, r->line, r->name, r->queue);
 		break;
 	}
 	if (r->password != NULL && strchr(r->password, ':') == NULL)
@@ -488,7 +506,7 @@ relay_free(struct relay_conf *r)
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
 		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
 		&r->region, &r->endpoint, &r->credentials,
-		&r->configuration_set };
+		&r->configuration_set, &r->queue_url, &r->queue };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

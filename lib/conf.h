@@ -14,7 +14,7 @@
 
 #include "ms.h"
 
-enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES };
+enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES, RELAY_SQS };
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 enum ses_transport { SES_SMTP, SES_API };
 
@@ -54,6 +54,10 @@ struct relay_conf {
 	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;
+
+	/* sqs (region and endpoint above are shared) */
+	char *queue_url; /* https://sqs.REGION.amazonaws.com/ACCOUNT/NAME */
+	char *queue;	 /* or a queue name, resolved with GetQueueUrl */
 };
 
 struct route_conf {

@@ -1,0 +1,445 @@
+/*
+ * relay_sqs.c - the `sqs` transport: hands a message to an Amazon SQS
+ *               queue (SendMessage) for `mailshim pull` on another host
+ *               to write into its own spool. A message SQS accepted
+ *               counts as sent for those recipients.
+ *
+ * API:    relay_sqs_ops; relay_sqs_key() for the puller's duplicate test.
+ * Format: the SQS body is the message exactly as stored (LF line ends,
+ *         the flusher's header edits applied), base64. The envelope goes
+ *         in message attributes, all prefixed "mailshim-" (spool/README
+ *         "SQS hand-off"): version "1", sender "<addr>" ("<>" = null
+ *         sender), recipients (JSON array of the open recipients),
+ *         queue-id, key (queue id + hash of the recipient set), arrival
+ *         and attempts (Number), user and options (JSON array) when set.
+ *         FIFO queues (.fifo): MessageGroupId = the route's name,
+ *         MessageDeduplicationId = the key.
+ * Trust:  flusher only; credentials from the AWS chain or `credentials`,
+ *         never printed; the message is never logged.
+ * Errors: as relay.h. Throttling and 5xx: deferred, not counted; the
+ *         queue missing, access or KMS denied: relay held (fail over); a
+ *         message SQS refuses (too large, bad characters): dead letter.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "aws_sqs.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_sqs.h"
+
+#define SQS_HOLD_CONFIG 600	/* queue missing, access denied */
+#define SQS_HARD_MAX	1048576 /* the largest message SQS takes */
+
+struct sqs_priv {
+	struct aws_creds_provider *cp;
+	char url[AWS_SQS_URL_MAX];
+	char region[AWS_SQS_REGION_MAX];
+	char name[128];
+	bool fifo;
+	bool attrs_read; /* MaximumMessageSize asked (once) */
+	long max_size;	 /* 0: unknown */
+};
+
+static void
+results_set(struct relay_msg *msg, enum ms_status st, const char *reply)
+{
+	for (size_t i = 0; i < msg->nrcpt; i++) {
+		msg->rcpts[i].result = st;
+		ms_copy(
+		    msg->rcpts[i].reply, sizeof(msg->rcpts[i].reply), reply);
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+enum ms_status
+relay_sqs_key(const char *qid, const char *const *rcpts, size_t n, char *out,
+    size_t outlen, struct ms_err *err)
+{
+	const char **sorted = calloc(n + 1, sizeof(*sorted));
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok = sorted != NULL && ctx != NULL;
+
+	if (ok) {
+		memcpy(sorted, rcpts, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+		ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = EVP_DigestUpdate(
+				 ctx, sorted[i], strlen(sorted[i]) + 1) == 1;
+		ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
+	}
+	EVP_MD_CTX_free(ctx);
+	free(sorted);
+	if (!ok || mdlen < 8)
+		return ms_err_set(err, MS_TEMP, "sqs: cannot hash recipients");
+	if (snprintf(out, outlen, "%s-%02x%02x%02x%02x%02x%02x%02x%02x", qid,
+		md[0], md[1], md[2], md[3], md[4], md[5], md[6],
+		md[7]) >= (int)outlen)
+		return ms_err_set(err, MS_DATA, "sqs: queue id too long");
+	return MS_OK;
+}
+
+static enum ms_status
+sqs_init(struct relay *r, struct ms_err *err)
+{
+	const struct relay_conf *rc = r->conf;
+	struct sqs_priv *p = calloc(1, sizeof(*p));
+	const char *env;
+
+	if (p == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	r->priv = p;
+	if (rc->region != NULL)
+		ms_copy(p->region, sizeof(p->region), rc->region);
+	else if (rc->queue_url == NULL ||
+	    !aws_sqs_region_of(rc->queue_url, p->region, sizeof(p->region))) {
+		if ((env = getenv("AWS_REGION")) == NULL || env[0] == '\0')
+			env = getenv("AWS_DEFAULT_REGION");
+		if (env == NULL || env[0] == '\0')
+			return ms_err_set(err, MS_CONFIG,
+			    "relay %s: no region in queue_url; set region",
+			    rc->name);
+		ms_copy(p->region, sizeof(p->region), env);
+	}
+	if (rc->queue_url != NULL) {
+		if (strlen(rc->queue_url) >= sizeof(p->url))
+			return ms_err_set(err, MS_CONFIG,
+			    "relay %s: queue_url too long", rc->name);
+		ms_copy(p->url, sizeof(p->url), rc->queue_url);
+		aws_sqs_name_of(rc->queue_url, p->name, sizeof(p->name));
+	} else {
+		ms_quote(
+		    p->name, sizeof(p->name), rc->queue, strlen(rc->queue));
+	}
+	p->fifo = strlen(p->name) > 5 &&
+	    strcmp(p->name + strlen(p->name) - 5, ".fifo") == 0;
+	return MS_OK;
+}
+
+static void
+sqs_params(const struct relay *r, struct aws_sqs *q)
+{
+	const struct sqs_priv *p = r->priv;
+
+	memset(q, 0, sizeof(*q));
+	q->region = p->region;
+	q->endpoint = r->conf->endpoint;
+	q->ca_file = r->conf->ca_file;
+	q->proxy = r->conf->proxy;
+	q->connect_timeout = r->conf->connect_timeout;
+	q->timeout = r->conf->timeout;
+	q->max_time = r->conf->max_time;
+	q->cp = p->cp;
+}
+
+/* Credentials provider, queue URL (GetQueueUrl once) and the queue's
+ * MaximumMessageSize (asked once; unknown when it cannot be read). */
+static enum ms_status
+sqs_ready(struct relay *r, struct ms_err *err)
+{
+	struct sqs_priv *p = r->priv;
+	static const char *const names[] = { "MaximumMessageSize", NULL };
+	struct aws_sqs q;
+	json_t *attrs = NULL;
+	enum ms_status st;
+	struct ms_err aerr;
+
+	if (p->cp == NULL &&
+	    (st = aws_creds_provider_new(
+		 &p->cp, r->conf->credentials, 0, err)) != MS_OK)
+		return st;
+	sqs_params(r, &q);
+	if (p->url[0] == '\0') {
+		st = aws_sqs_get_queue_url(
+		    &q, r->conf->queue, NULL, p->url, sizeof(p->url), err);
+		if (st != MS_OK)
+			return st;
+		log_verbose(
+		    "relay %s: queue %s is %s", r->conf->name, p->name, p->url);
+	}
+	if (!p->attrs_read) {
+		p->attrs_read = true;
+		if (aws_sqs_attributes(&q, p->url, names, &attrs, &aerr) ==
+		    MS_OK) {
+			const char *v = json_string_value(
+			    json_object_get(attrs, "MaximumMessageSize"));
+
+			p->max_size = v != NULL ? strtol(v, NULL, 10) : 0;
+		} else {
+			log_verbose("relay %s: MaximumMessageSize unknown: %s",
+			    r->conf->name, aerr.msg);
+		}
+		json_decref(attrs);
+	}
+	return MS_OK;
+}
+
+/* The message as stored, base64. Caller frees *out. */
+static enum ms_status
+body_b64(struct relay_msg *msg, long limit, char **out, size_t *rawlen,
+    struct ms_err *err)
+{
+	off_t size;
+	char *raw;
+	size_t have = 0, b64len;
+	ssize_t n;
+
+	*out = NULL;
+	msg_source_rewind(msg->src);
+	if ((size = msg_source_size(msg->src)) < 0)
+		return ms_err_set(err, MS_TEMP,
+		    "sqs: cannot read the message: %s", strerror(errno));
+	*rawlen = (size_t)size;
+	if (size > limit)
+		return MS_DATA;
+	if ((raw = malloc((size_t)size + 1)) == NULL)
+		return ms_err_set(err, MS_TEMP, "sqs: out of memory");
+	msg_source_rewind(msg->src);
+	while (have < (size_t)size &&
+	    (n = msg_source_read(msg->src, raw + have, (size_t)size - have)) >
+		0)
+		have += (size_t)n;
+	if (have != (size_t)size) {
+		free(raw);
+		return ms_err_set(err, MS_TEMP,
+		    "sqs: the message changed size while being read");
+	}
+	b64len = 4 * ((have + 2) / 3);
+	if ((*out = malloc(b64len + 1)) == NULL) {
+		free(raw);
+		return ms_err_set(err, MS_TEMP, "sqs: out of memory");
+	}
+	EVP_EncodeBlock((unsigned char *)*out, (unsigned char *)raw, (int)have);
+	(*out)[b64len] = '\0';
+	free(raw);
+	return MS_OK;
+}
+
+static int
+attr_add(json_t *attrs, const char *name, const char *type, const char *v,
+    size_t *bytes)
+{
+	*bytes += strlen(name) + strlen(type) + strlen(v);
+	return json_object_set_new(attrs, name,
+	    json_pack("{s:s,s:s}", "DataType", type, "StringValue", v));
+}
+
+static char *
+strv_json(const char *const *v, size_t n, const struct relay_rcpt *rcpts)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(
+		    a, json_string(rcpts != NULL ? rcpts[i].addr : v[i]));
+	s = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
+/* The SendMessage request without its body; *bytes counts the
+ * attributes as SQS does (names, types, values). */
+static json_t *
+request_build(const struct sqs_priv *p, const struct relay_msg *msg,
+    const char *key, size_t *bytes)
+{
+	json_t *req = json_object(), *attrs = json_object();
+	char sender[1100], num[32], *rcpts = NULL, *opts = NULL;
+	int bad = req == NULL || attrs == NULL;
+
+	*bytes = 0;
+	rcpts = strv_json(NULL, msg->nrcpt, msg->rcpts);
+	snprintf(sender, sizeof(sender), "<%s>",
+	    msg->sender != NULL ? msg->sender : "");
+	bad |= rcpts == NULL;
+	bad |= attr_add(attrs, "mailshim-version", "String", "1", bytes);
+	bad |= attr_add(attrs, "mailshim-sender", "String", sender, bytes);
+	bad |= !bad &&
+	    attr_add(attrs, "mailshim-recipients", "String", rcpts, bytes);
+	bad |= attr_add(attrs, "mailshim-queue-id", "String", msg->qid, bytes);
+	bad |= attr_add(attrs, "mailshim-key", "String", key, bytes);
+	snprintf(num, sizeof(num), "%lld", msg->arrival);
+	bad |= attr_add(attrs, "mailshim-arrival", "Number", num, bytes);
+	snprintf(num, sizeof(num), "%d", msg->attempts);
+	bad |= attr_add(attrs, "mailshim-attempts", "Number", num, bytes);
+	if (msg->user != NULL && msg->user[0] != '\0')
+		bad |= attr_add(
+		    attrs, "mailshim-user", "String", msg->user, bytes);
+	if (msg->nopt > 0) {
+		opts = strv_json(msg->opts, msg->nopt, NULL);
+		bad |= opts == NULL ||
+		    attr_add(attrs, "mailshim-options", "String", opts, bytes);
+	}
+	bad |= json_object_set_new(req, "QueueUrl", json_string(p->url));
+	bad |= json_object_set(req, "MessageAttributes", attrs);
+	if (p->fifo) {
+		char group[129];
+		const char *g = msg->route != NULL ? msg->route : "default";
+		size_t i;
+
+		/* MessageGroupId: 1..128 of alphanumerics and punctuation */
+		for (i = 0; g[i] != '\0' && i < sizeof(group) - 1; i++)
+			group[i] = g[i] > 0x20 && g[i] < 0x7f ? g[i] : '_';
+		group[i] = '\0';
+		bad |= json_object_set_new(
+		    req, "MessageGroupId", json_string(i ? group : "default"));
+		bad |= json_object_set_new(
+		    req, "MessageDeduplicationId", json_string(key));
+	}
+	free(rcpts);
+	free(opts);
+	json_decref(attrs);
+	if (bad) {
+		json_decref(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* What a failed SendMessage means for the message and the relay. */
+static void
+failure_apply(struct relay_msg *msg, enum ms_status st,
+    const struct aws_sqs_result *res, const char *why)
+{
+	static const char *const queue_gone[] = { "QueueDoesNotExist",
+		"AWS.SimpleQueueService.NonExistentQueue",
+		"UnsupportedOperation", "InvalidAddress", "InvalidSecurity",
+		NULL };
+
+	if (st == MS_PERM && !aws_error_name_in(res->ae.name, queue_gone)) {
+		results_set(msg, MS_PERM, why);
+		return;
+	}
+	results_set(msg, MS_TEMP, why);
+	if (st == MS_PERM || st == MS_NOPERM || st == MS_CONFIG ||
+	    res->creds_failed) {
+		msg->health = RELAY_HOLD;
+		msg->hold_seconds = SQS_HOLD_CONFIG;
+	} else if (!res->reached || res->status >= 500 || res->status == 0) {
+		msg->health = RELAY_FAILED;
+	} else {
+		msg->no_count = true; /* throttled: not the message's fault */
+	}
+}
+
+static enum ms_status
+sqs_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
+{
+	struct sqs_priv *p = r->priv;
+	struct aws_sqs q;
+	struct aws_sqs_result res;
+	const char **addrs = NULL;
+	char key[128], id[128], reply[RELAY_REPLY_MAX], *body = NULL;
+	json_t *req = NULL;
+	size_t rawlen = 0, abytes = 0;
+	long limit;
+	enum ms_status st;
+
+	msg->health = RELAY_FINE;
+	msg->hold_seconds = 0;
+	msg->no_count = false;
+	msg->remote_id[0] = '\0';
+	snprintf(msg->peer, sizeof(msg->peer), "%.100s[sqs:%.120s]",
+	    r->conf->name, p->name);
+	memset(&res, 0, sizeof(res));
+	if ((st = sqs_ready(r, err)) != MS_OK) {
+		/* No queue URL yet: the relay cannot work, whatever the
+		 * message; a network fault cools it, anything else (queue
+		 * missing, access denied, no credentials) holds it. */
+		results_set(msg, MS_TEMP, err->msg);
+		msg->health =
+		    st == MS_TEMP && p->cp != NULL ? RELAY_FAILED : RELAY_HOLD;
+		msg->hold_seconds = SQS_HOLD_CONFIG;
+		return MS_OK;
+	}
+	if ((addrs = calloc(msg->nrcpt + 1, sizeof(*addrs))) == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	for (size_t i = 0; i < msg->nrcpt; i++)
+		addrs[i] = msg->rcpts[i].addr;
+	st = relay_sqs_key(msg->qid, addrs, msg->nrcpt, key, sizeof(key), err);
+	free(addrs);
+	if (st != MS_OK)
+		return st;
+	if ((req = request_build(p, msg, key, &abytes)) == NULL)
+		return ms_err_set(
+		    err, MS_TEMP, "sqs: cannot build the request");
+	limit = p->max_size > 0 ? p->max_size : SQS_HARD_MAX;
+	st = body_b64(msg, limit, &body, &rawlen, err);
+	if (st == MS_OK && strlen(body) + abytes > (size_t)limit)
+		st = MS_DATA;
+	if (st == MS_DATA) {
+		snprintf(reply, sizeof(reply),
+		    "message too large for SQS queue %s: %zu bytes (%zu as "
+		    "base64 with the envelope) > MaximumMessageSize %ld, and "
+		    "no s3_bucket is configured",
+		    p->name, rawlen, 4 * ((rawlen + 2) / 3) + abytes, limit);
+		results_set(msg, MS_PERM, reply);
+		st = MS_OK;
+		goto out;
+	}
+	if (st != MS_OK)
+		goto out;
+	if (json_object_set_new(req, "MessageBody", json_string(body)) != 0) {
+		st = ms_err_set(err, MS_TEMP, "sqs: out of memory");
+		goto out;
+	}
+	sqs_params(r, &q);
+	st = aws_sqs_send(&q, req, body, id, sizeof(id), &res, err);
+	if (st == MS_OK) {
+		snprintf(reply, sizeof(reply), "queued in SQS %s as %s",
+		    p->name, id);
+		ms_copy(msg->remote_id, sizeof(msg->remote_id), id);
+		results_set(msg, MS_OK, reply);
+	} else {
+		failure_apply(msg, st, &res, err->msg);
+		st = MS_OK;
+	}
+	log_verbose("sqs: %s: %zu recipient(s): %s", msg->qid, msg->nrcpt,
+	    msg->nrcpt ? msg->rcpts[0].reply : "");
+out:
+	json_decref(req);
+	free(body);
+	return st;
+}
+
+static enum ms_status
+sqs_probe(struct relay *r, struct ms_err *err)
+{
+	return sqs_ready(r, err);
+}
+
+static void
+sqs_destroy(struct relay *r)
+{
+	struct sqs_priv *p = r->priv;
+
+	if (p == NULL)
+		return;
+	aws_creds_provider_free(p->cp);
+	free(p);
+	r->priv = NULL;
+}
+
+const struct relay_ops relay_sqs_ops = {
+	.type = "sqs",
+	.init = sqs_init,
+	.send = sqs_send,
+	.destroy = sqs_destroy,
+	.probe = sqs_probe,
+};
