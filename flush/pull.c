@@ -1,0 +1,519 @@
+/*
+ * pull.c - `mailshim pull`: SQS -> this host's spool, written durably
+ *          before the message is deleted from SQS, each hand-off once.
+ *
+ * API:    pull_run() (pull.h).
+ * Format: what relay/relay_sqs.c sends: the body is the message (LF) in
+ *         base64, the envelope is in "mailshim-*" message attributes,
+ *         version "1" (spool/README "SQS hand-off").
+ * Trust:  runs as the mailshim user. Everything in a received message is
+ *         untrusted: attributes are checked like a spool file's envelope,
+ *         the body against MD5OfBody, the key against the queue id and
+ *         recipients it names. Bodies are never logged.
+ * Signals: SIGTERM/SIGINT stop after the batch in hand (at most one long
+ *         poll later); kill -9 at any point loses nothing (a message is
+ *         deleted only after it is committed) and duplicates nothing (the
+ *         record of hand-offs taken, flush/pulled.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "aws_sqs.h"
+#include "log.h"
+#include "pull.h"
+#include "pulled.h"
+#include "relay_sqs.h"
+#include "spool.h"
+
+#define PULL_MAX_RECORDS   200000
+#define PULL_RETENTION_MAX (14 * 86400) /* SQS's longest retention */
+#define PULL_PRUNE_EVERY   600		/* seconds, with --watch */
+#define PULL_BACKOFF_MAX   60
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct puller {
+	const struct ms_conf *conf;
+	const struct pull_opts *o;
+	struct pull_counts *c;
+	struct aws_sqs q;
+	struct pulled pd;
+	char region[AWS_SQS_REGION_MAX];
+	char name[128];
+	long long retention; /* seconds the queue keeps a message */
+	long max_size;	     /* the queue's MaximumMessageSize */
+	bool had_failure;    /* something left behind this run */
+};
+
+/* What to do with one received message. */
+enum verdict { V_DELETE, V_LEAVE };
+
+static const char *
+attr_str(json_t *attrs, const char *name)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(attrs, name), "StringValue"));
+}
+
+/* Decodes base64 text (no whitespace) into a malloc'd buffer. */
+static unsigned char *
+b64_decode(const char *in, size_t inlen, size_t *outlen)
+{
+	unsigned char *out;
+	int n;
+	size_t pad = 0;
+
+	if (inlen == 0 || inlen % 4 != 0 || inlen > (size_t)1 << 30)
+		return NULL;
+	if ((out = malloc(inlen / 4 * 3 + 1)) == NULL)
+		return NULL;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
+	if (n < 0) {
+		free(out);
+		return NULL;
+	}
+	if (in[inlen - 1] == '=')
+		pad++;
+	if (in[inlen - 2] == '=')
+		pad++;
+	*outlen = (size_t)n - pad;
+	return out;
+}
+
+/* The envelope from the attributes; MS_DATA with the reason if any part
+ * is missing or malformed. */
+static enum ms_status
+envelope_of(json_t *attrs, struct envelope *env, const char **qid,
+    const char **key, struct ms_err *err)
+{
+	const char *v = attr_str(attrs, "mailshim-version");
+	const char *sender = attr_str(attrs, "mailshim-sender");
+	const char *rcpts = attr_str(attrs, "mailshim-recipients");
+	const char *arrival = attr_str(attrs, "mailshim-arrival");
+	const char *user = attr_str(attrs, "mailshim-user");
+	const char *opts = attr_str(attrs, "mailshim-options");
+	json_t *a = NULL, *e;
+	size_t i, n;
+	enum ms_status st = MS_OK;
+	char *end;
+
+	*qid = attr_str(attrs, "mailshim-queue-id");
+	*key = attr_str(attrs, "mailshim-key");
+	if (v == NULL)
+		return ms_err_set(err, MS_DATA,
+		    "not a mailshim hand-off (no mailshim-version)");
+	if (strcmp(v, "1") != 0)
+		return ms_err_set(err, MS_DATA,
+		    "hand-off version \"%.20s\" is newer than this mailshim "
+		    "(1)",
+		    v);
+	if (sender == NULL || rcpts == NULL || *qid == NULL || *key == NULL ||
+	    arrival == NULL)
+		return ms_err_set(err, MS_DATA, "envelope attributes missing");
+	n = strlen(sender);
+	if (n < 2 || n > 1000 || sender[0] != '<' || sender[n - 1] != '>' ||
+	    memchr(sender, '\n', n) != NULL)
+		return ms_err_set(err, MS_DATA, "bad mailshim-sender");
+	if (!spool_id_valid(*qid) || !pulled_key_valid(*key))
+		return ms_err_set(err, MS_DATA, "bad queue id or key");
+	env->arrival = strtoll(arrival, &end, 10);
+	if (*end != '\0' || env->arrival <= 0)
+		return ms_err_set(err, MS_DATA, "bad mailshim-arrival");
+	if ((env->sender = strndup(sender + 1, n - 2)) == NULL ||
+	    (env->user = strdup(user != NULL ? user : "sqs")) == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	a = json_loads(rcpts, 0, NULL);
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > ENV_MAX_RCPTS)
+		st = ms_err_set(err, MS_DATA, "bad mailshim-recipients");
+	json_array_foreach(a, i, e)
+	{
+		const char *r = json_string_value(e);
+
+		if (st != MS_OK)
+			break;
+		if (r == NULL || r[0] == '\0' || strlen(r) > 1000 ||
+		    strpbrk(r, "\r\n") != NULL)
+			st = ms_err_set(err, MS_DATA, "bad recipient");
+		else
+			st = env_add_rcpt(env, r, err);
+	}
+	json_decref(a);
+	if (st != MS_OK || opts == NULL)
+		return st;
+	a = json_loads(opts, 0, NULL);
+	if (!json_is_array(a))
+		st = ms_err_set(err, MS_DATA, "bad mailshim-options");
+	json_array_foreach(a, i, e)
+	{
+		const char *o = json_string_value(e);
+
+		if (st != MS_OK)
+			break;
+		if (o == NULL || strlen(o) > 200 || strpbrk(o, "\r\n") != NULL)
+			st = ms_err_set(err, MS_DATA, "bad option");
+		else
+			st = env_add_opt(env, o, err);
+	}
+	json_decref(a);
+	return st;
+}
+
+/* The key must be the one the queue id and recipients give. */
+static enum ms_status
+key_check(const struct envelope *env, const char *qid, const char *key,
+    struct ms_err *err)
+{
+	char want[RELAY_SQS_KEY_MAX];
+	enum ms_status st = relay_sqs_key(qid, (const char *const *)env->rcpts,
+	    env->nrcpt, want, sizeof(want), err);
+
+	if (st == MS_OK && strcmp(want, key) != 0)
+		st = ms_err_set(err, MS_DATA,
+		    "mailshim-key does not match the queue id and recipients");
+	return st;
+}
+
+/* Writes the message into the local spool under a claimed record. */
+static enum ms_status
+spool_it(struct puller *p, struct envelope *env, const char *key, int recfd,
+    const unsigned char *data, size_t len, char *localid, struct ms_err *err)
+{
+	struct spool_writer *w = malloc(sizeof(*w));
+	char *text = NULL;
+	size_t n;
+	enum ms_status st;
+
+	if (w == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
+	if ((st = spool_create(w, p->conf->spool, 0, err)) != MS_OK) {
+		free(w);
+		return st;
+	}
+	ms_copy(env->id, sizeof(env->id), w->id);
+	env->uid = (long)getuid();
+	st = pulled_commit_id(&p->pd, key, recfd, w->id, err);
+	if (st == MS_OK)
+		st = env_format(env, &text, &n, err);
+	if (st == MS_OK)
+		st = spool_write(w, text, n, err);
+	if (st == MS_OK)
+		st = spool_write(w, data, len, err);
+	if (st == MS_OK)
+		st = spool_commit(w, err);
+	free(text);
+	if (st != MS_OK && !w->committed) {
+		/* The record must go before the tmp/ file does, or a crash
+		 * in between would leave a record of a message never
+		 * committed whose tmp/ file is gone: read as "taken". */
+		if (unlinkat(p->pd.dirfd, key, 0) == 0 || errno == ENOENT)
+			fsync(p->pd.dirfd);
+		else
+			w->committed = true; /* keep tmp/ID: record stays */
+	} else if (st != MS_OK) {
+		/* Renamed into new/ but new/ not synced: it is queued; a
+		 * duplicate is possible only after a power loss. */
+		st = MS_OK;
+	}
+	ms_copy(localid, SPOOL_ID_LEN + 1, w->id);
+	spool_abort(w);
+	free(w);
+	return st;
+}
+
+static enum verdict
+take_one(struct puller *p, json_t *m)
+{
+	const char *body = json_string_value(json_object_get(m, "Body"));
+	const char *md5 = json_string_value(json_object_get(m, "MD5OfBody"));
+	const char *mid = json_string_value(json_object_get(m, "MessageId"));
+	const char *count = json_string_value(json_object_get(
+	    json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
+	json_t *attrs = json_object_get(m, "MessageAttributes");
+	struct envelope env;
+	struct ms_err err = { "" };
+	const char *qid = NULL, *key = NULL;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char have[33], localid[SPOOL_ID_LEN + 1] = "", midq[130];
+	enum pulled_verdict pv;
+	enum ms_status st;
+	enum verdict v = V_LEAVE;
+	int recfd = -1;
+
+	memset(&env, 0, sizeof(env));
+	ms_quote(midq, sizeof(midq), mid ? mid : "-", strlen(mid ? mid : "-"));
+	if (body == NULL) {
+		st = ms_err_set(&err, MS_DATA, "no body");
+		goto out;
+	}
+	aws_sqs_md5_hex(body, strlen(body), have);
+	if (md5 == NULL || strcmp(md5, have) != 0) {
+		st = ms_err_set(&err, MS_DATA, "body does not match MD5OfBody");
+		goto out;
+	}
+	if ((st = envelope_of(attrs, &env, &qid, &key, &err)) != MS_OK ||
+	    (st = key_check(&env, qid, key, &err)) != MS_OK)
+		goto out;
+	if ((data = b64_decode(body, strlen(body), &len)) == NULL) {
+		st = ms_err_set(&err, MS_DATA, "body is not base64");
+		goto out;
+	}
+	if ((st = pulled_take(&p->pd, key, &pv, &recfd, &err)) != MS_OK)
+		goto out;
+	if (pv == PULLED_BUSY) {
+		st = ms_err_set(
+		    &err, MS_TEMP, "another puller is writing this hand-off");
+		goto out;
+	}
+	if (pv == PULLED_DUPLICATE) {
+		p->c->duplicates++;
+		log_msg(LOG_INFO,
+		    "pull: %s: copy from sqs:%s (sqs id %s, received %s "
+		    "times) was taken before; deleting it",
+		    qid, p->name, midq, count ? count : "?");
+		v = V_DELETE;
+		goto out;
+	}
+	st = spool_it(p, &env, key, recfd, data, len, localid, &err);
+	pulled_release(&p->pd, key, recfd, st != MS_OK);
+	recfd = -1;
+	if (st == MS_OK) {
+		char q[256];
+
+		p->c->written++;
+		v = V_DELETE;
+		log_msg(LOG_INFO,
+		    "%s: pulled from sqs:%s, queue id %s, sqs id %s, "
+		    "from=<%s> size=%zu nrcpt=%zu queued",
+		    localid, p->name, qid, midq,
+		    ms_quote(q, sizeof(q), env.sender, strlen(env.sender)), len,
+		    env.nrcpt);
+	}
+out:
+	if (recfd >= 0)
+		pulled_release(&p->pd, key, recfd, true);
+	if (v == V_LEAVE) {
+		p->c->failed++;
+		p->had_failure = true;
+		log_msg(LOG_WARNING,
+		    "pull: %s: sqs:%s message %s (received %s times) left in "
+		    "the queue for SQS to deliver again or dead-letter: %s",
+		    qid ? qid : "-", p->name, midq, count ? count : "?",
+		    err.msg);
+	}
+	free(data);
+	env_free(&env);
+	return v;
+}
+
+static enum ms_status
+queue_setup(struct puller *p, struct ms_err *err)
+{
+	static const char *const names[] = { "All", NULL };
+	json_t *attrs = NULL;
+	const char *v;
+	struct ms_err aerr;
+
+	p->retention = PULL_RETENTION_MAX;
+	if (aws_sqs_attributes(&p->q, p->o->queue_url, names, &attrs, &aerr) !=
+	    MS_OK) {
+		/* Receiving may still be allowed: go on, keep records for
+		 * the longest retention SQS has. */
+		log_msg(LOG_WARNING,
+		    "pull: cannot read the attributes of %s (%s); keeping "
+		    "records of hand-offs for 14 days",
+		    p->name, aerr.msg);
+		(void)err;
+		return MS_OK;
+	}
+	v = json_string_value(json_object_get(attrs, "MessageRetentionPeriod"));
+	if (v != NULL && strtoll(v, NULL, 10) > 0)
+		p->retention = strtoll(v, NULL, 10);
+	v = json_string_value(json_object_get(attrs, "MaximumMessageSize"));
+	if (v != NULL)
+		p->max_size = strtol(v, NULL, 10);
+	v = json_string_value(json_object_get(attrs, "RedrivePolicy"));
+	log_verbose("pull: queue %s: retention %llds, MaximumMessageSize %ld, "
+		    "redrive policy %s",
+	    p->name, p->retention, p->max_size, v ? v : "none");
+	if (v == NULL)
+		log_msg(LOG_WARNING,
+		    "pull: queue %s has no redrive policy: a message that "
+		    "cannot be written stays until its retention ends",
+		    p->name);
+	json_decref(attrs);
+	return MS_OK;
+}
+
+/* One receive and its batch. *got = messages received. */
+static enum ms_status
+pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
+{
+	size_t resp_max =
+	    10 * (size_t)(p->max_size > 0 ? p->max_size : 1048576) + (1 << 20);
+	const char *handles[AWS_SQS_BATCH];
+	bool ok[AWS_SQS_BATCH];
+	size_t i, n = 0, ndel = 0;
+	json_t *msgs = NULL, *m;
+	enum ms_status st;
+
+	*got = 0;
+	st = aws_sqs_receive(&p->q, p->o->queue_url, p->o->max, wait,
+	    p->o->visibility, resp_max, &msgs, err);
+	if (st != MS_OK)
+		return st;
+	n = json_array_size(msgs);
+	*got = n;
+	p->c->received += n;
+	json_array_foreach(msgs, i, m)
+	{
+		const char *h =
+		    json_string_value(json_object_get(m, "ReceiptHandle"));
+
+		if (i >= AWS_SQS_BATCH)
+			break;
+		if (take_one(p, m) == V_DELETE && h != NULL)
+			handles[ndel++] = h;
+	}
+	if (ndel > 0) {
+		struct ms_err derr;
+
+		if (aws_sqs_delete_batch(&p->q, p->o->queue_url, handles, ndel,
+			ok, &derr) != MS_OK) {
+			log_msg(LOG_WARNING,
+			    "pull: DeleteMessageBatch on %s failed (%s): "
+			    "the copies SQS delivers again will be "
+			    "recognised and deleted",
+			    p->name, derr.msg);
+			p->had_failure = true;
+		} else {
+			for (i = 0; i < ndel; i++)
+				if (ok[i])
+					p->c->deleted++;
+				else
+					p->had_failure = true;
+		}
+	}
+	json_decref(msgs);
+	return MS_OK;
+}
+
+static enum ms_status
+puller_init(struct puller *p, struct ms_err *err)
+{
+	const struct pull_opts *o = p->o;
+	const char *env;
+	enum ms_status st;
+
+	if (o->region != NULL)
+		ms_copy(p->region, sizeof(p->region), o->region);
+	else if (!aws_sqs_region_of(
+		     o->queue_url, p->region, sizeof(p->region))) {
+		if ((env = getenv("AWS_REGION")) == NULL || env[0] == '\0')
+			env = getenv("AWS_DEFAULT_REGION");
+		if (env == NULL || env[0] == '\0')
+			return ms_err_set(err, MS_CONFIG,
+			    "pull: no region in %s; give --region",
+			    o->queue_url);
+		ms_copy(p->region, sizeof(p->region), env);
+	}
+	aws_sqs_name_of(o->queue_url, p->name, sizeof(p->name));
+	if (p->name[0] == '\0')
+		return ms_err_set(err, MS_CONFIG, "pull: %s is not a queue URL",
+		    o->queue_url);
+	memset(&p->q, 0, sizeof(p->q));
+	p->q.region = p->region;
+	p->q.endpoint = o->endpoint;
+	p->q.ca_file = o->ca_file;
+	p->q.connect_timeout = 10;
+	p->q.timeout = 30;
+	if ((st = aws_creds_provider_new(&p->q.cp, o->credentials, 0, err)) !=
+	    MS_OK)
+		return st;
+	return pulled_open(&p->pd, p->conf->spool, err);
+}
+
+enum ms_status
+pull_run(const struct ms_conf *conf, const struct pull_opts *o,
+    struct pull_counts *c, struct ms_err *err)
+{
+	struct puller p;
+	struct sigaction sa;
+	enum ms_status st;
+	int wait = o->wait >= 0 ? o->wait : o->watch ? AWS_SQS_MAX_WAIT : 1;
+	long backoff = 0;
+	long long last_prune = 0;
+	size_t got = 0,
+	       max_rec = o->max_records > 0 ? o->max_records : PULL_MAX_RECORDS;
+
+	memset(&p, 0, sizeof(p));
+	memset(c, 0, sizeof(*c));
+	p.conf = conf;
+	p.o = o;
+	p.c = c;
+	p.pd.dirfd = p.pd.tmpfd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((st = puller_init(&p, err)) != MS_OK)
+		goto out;
+	queue_setup(&p, err);
+	do {
+		long long now = (long long)time(NULL);
+
+		if (now - last_prune >= PULL_PRUNE_EVERY) {
+			/* A copy can come back until the retention ends,
+			 * plus a visibility timeout in flight (12 h max). */
+			pulled_prune(&p.pd, p.retention + 43200, max_rec);
+			last_prune = now;
+		}
+		st = pull_once(&p, wait, &got, err);
+		if (st != MS_OK) {
+			if (!o->watch || st == MS_CONFIG)
+				break;
+			backoff = backoff ? backoff * 2 : 1;
+			if (backoff > PULL_BACKOFF_MAX)
+				backoff = PULL_BACKOFF_MAX;
+			log_msg(LOG_WARNING, "pull: %s; retrying in %lds",
+			    err->msg, backoff);
+			for (long s = 0; s < backoff && !stop_requested; s++)
+				sleep(1);
+			continue;
+		}
+		backoff = 0;
+	} while (!stop_requested && (o->watch || got > 0));
+	if (st == MS_OK && p.had_failure)
+		st = ms_err_set(err, MS_TEMP,
+		    "pull: %lu message(s) left in %s for SQS to deliver again",
+		    c->failed, p.name);
+out:
+	log_verbose("pull: %s: received %lu, written %lu, duplicates %lu, "
+		    "deleted %lu, left %lu",
+	    p.name[0] ? p.name : o->queue_url, c->received, c->written,
+	    c->duplicates, c->deleted, c->failed);
+	pulled_close(&p.pd);
+	aws_creds_provider_free(p.q.cp);
+	return st;
+}
