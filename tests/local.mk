@@ -8,3 +8,4 @@ include tests/compat.mk
 include tests/ops.mk
 include tests/hardening.mk
 include tests/api.mk
+include tests/sqs.mk

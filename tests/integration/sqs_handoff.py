@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+"""sqs_handoff.py - the SQS hand-off end to end, two spools on one
+machine standing for two hosts:
+
+  sendmail (spool A) -> mailshim flush A (`sqs` relay, SendMessage) ->
+  fake SQS (tests/servers/sqs_server.py, every SigV4 signature checked
+  with botocore) -> mailshim pull (spool B) -> mailshim flush B (smtp
+  relay) -> tests/servers/smtpd.py
+
+  handoff    an 8-bit message with dot lines, one with several
+             recipients, one with Bcc (-t) and one with the null sender
+             arrive byte-identical to what A's own smtp relay would send
+             (spool A's message, CRLF), with the same envelope sender and
+             recipients; flush A logs relay=handoff[sqs:mail] and the
+             SQS MessageId as id=; the SendMessage attributes carry the
+             versioned envelope; the queue is empty afterwards
+  crash      pull killed with SIGKILL between writing spool B and its
+             DeleteMessageBatch: the copy SQS delivers again is
+             recognised and deleted, also after the first copy was
+             delivered and removed from spool B: delivered once
+  dlq        spool B cannot be written (tmp/ is not a directory): the
+             message stays in SQS, is received again and again, and
+             after the queue's maxReceiveCount (8) it is in the
+             dead-letter queue, never delivered
+  fifo       a .fifo queue: MessageGroupId = the route's name,
+             MessageDeduplicationId = queue id + recipient hash; a
+             SendMessage that timed out on A but reached SQS is sent
+             again by the retry and dropped by SQS as a duplicate: one
+             message, delivered once
+  too large  a message bigger than the queue's MaximumMessageSize is a
+             dead letter on A at once, saying why
+"""
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sqs_lib import Env, Host, queue_url, sqs_relay, wire  # noqa: E402
+
+QUEUES = ["mail:VisibilityTimeout=2,dlq=mail-dlq,maxReceiveCount=8",
+          "mail.fifo:VisibilityTimeout=2",
+          "small:MaximumMessageSize=2048"]
+
+
+def submit(host, data, args):
+    before = set(host.spooled())
+    host.env.check(host.sendmail(data, args) == 0, "sendmail %s" % args[:3])
+    new = [q for q in host.spooled() if q not in before]
+    return new[0] if new else None
+
+
+def pull(host, queue="mail", *extra):
+    r = host.mailshim("pull", "--queue", queue_url(queue), *extra)
+    sys.stdout.write("".join("# pull: %s\n" % line
+                             for line in r.stderr.splitlines()[-15:]))
+    return r
+
+
+def flush(host):
+    r = host.mailshim("flush")
+    sys.stdout.write("".join("# flush: %s\n" % line
+                             for line in r.stderr.splitlines()[-15:]))
+    return r
+
+
+def envelope_of(lines):
+    sender = [ln[5:] for ln in lines if ln.startswith("from ")]
+    rcpts = [ln[5:] for ln in lines if ln.startswith("rcpt ")]
+    return (sender[0] if sender else None), sorted(rcpts)
+
+
+def main():
+    with Env("handoff", QUEUES) as env:
+        a, b = Host(env, "a"), Host(env, "b")
+        port = env.start_smtpd()
+        a.write_conf(sqs_relay("handoff", "mail") +
+                     'route "default" { relays = {"handoff"} }\n')
+        b.write_conf('relay "corp" { type = "smtp" host = "127.0.0.1" '
+                     'port = %d tls = "none" timeout = 20 }\n'
+                     'route "default" { relays = {"corp"} }\n' % port)
+
+        # ---- handoff ----
+        m8 = ("From: App <app@example.com>\nTo: a@example.net\n"
+              "Subject: caf\u00e9\nMIME-Version: 1.0\n"
+              "Content-Type: text/plain; charset=utf-8\n"
+              "Content-Transfer-Encoding: 8bit\n\n"
+              "Gr\u00fc\u00dfe \u20ac\n.\n..leading dots\n" + "x" * 900 +
+              "\nend\n").encode()
+        ids = {}
+        ids["8bit"] = submit(a, m8, ["-f", "app@example.com",
+                                     "a@example.net"])
+        ids["many"] = submit(a, b"Subject: many\n\nhello all\n",
+                             ["-f", "bulk@example.com", "r1@example.net",
+                              "r2@example.org", "r3@example.com"])
+        ids["bcc"] = submit(a, b"From: app@example.com\nTo: to@example.net\n"
+                            b"Bcc: hidden@example.org\nSubject: bcc\n\nx\n",
+                            ["-f", "bcc@example.com", "-t"])
+        ids["null"] = submit(a, b"Subject: bounce\n\nnull sender\n",
+                             ["-f", "<>", "postmaster@example.net"])
+        want = a.spooled()
+        r = flush(a)
+        env.check(r.returncode == 0, "flush A exit %d" % r.returncode)
+        env.check(a.files("queue") == [] and a.files("dead") == [],
+                  "spool A empty after the hand-off")
+        st = env.state()
+        env.check(st["sig_failures"] == 0, "every SigV4 signature "
+                  "verified by botocore (failures %d)" % st["sig_failures"])
+        sends = [s for s in st["sends"] if s["queue"] == "mail"]
+        env.check(len(sends) == 4, "4 SendMessage calls (%d)" % len(sends))
+        ok = True
+        for s in sends:
+            at = {k: v["StringValue"] for k, v in s["attributes"].items()}
+            ok &= at.get("mailshim-version") == "1"
+            qid = at.get("mailshim-queue-id")
+            ok &= qid in want and at.get("mailshim-key", "").startswith(
+                qid + "-")
+            ok &= s["attributes"]["mailshim-arrival"]["DataType"] == "Number"
+            if qid in want:
+                snd, rc = envelope_of(want[qid][0])
+                ok &= at.get("mailshim-sender") == "<%s>" % snd
+                ok &= sorted(eval_json(at.get("mailshim-recipients"))) == rc
+            ok &= s["group"] is None and s["dedup"] is None
+        env.check(ok, "attributes: version 1, queue id, key, sender, "
+                  "recipients, arrival as Number")
+        msg_ids = [m["id"] for m in st["queues"]["mail"]["messages"]]
+        for q in ids.values():
+            line = [ln for ln in r.stderr.splitlines()
+                    if ln.find(q + ":") >= 0 and "status=sent" in ln]
+            env.check(line and "relay=handoff[sqs:mail]" in line[0] and
+                      any("id=" + i in line[0] for i in msg_ids),
+                      "log: relay=handoff[sqs:mail], id=<MessageId> (%s)"
+                      % (line[:1],))
+
+        r = pull(b)
+        env.check(r.returncode == 0, "pull exit %d" % r.returncode)
+        st = env.state()
+        env.check(st["queues"]["mail"]["messages"] == [],
+                  "queue empty after pull")
+        got = b.spooled()
+        env.check(len(got) == 4, "4 messages in spool B (%d)" % len(got))
+        env.check(sorted(envelope_of(v[0]) for v in got.values()) ==
+                  sorted(envelope_of(v[0]) for v in want.values()),
+                  "spool B envelopes = spool A envelopes")
+        env.check(sorted(v[1] for v in got.values()) ==
+                  sorted(v[1] for v in want.values()),
+                  "spool B messages = spool A messages, byte for byte")
+        r = flush(b)
+        env.check(r.returncode == 0, "flush B exit %d" % r.returncode)
+        msgs = env.smtp_msgs()
+        env.check(len(msgs) == 4, "4 messages at the SMTP server (%d)"
+                  % len(msgs))
+        seen = sorted((m["mail_from"], sorted(m["rcpt_tos"]), m["data"])
+                      for m in msgs)
+        # aiosmtpd records the null reverse-path as "<>"
+        exp = sorted((envelope_of(v[0])[0] or "<>", envelope_of(v[0])[1],
+                      wire(v[1])) for v in want.values())
+        env.check(seen == exp, "SMTP server got the same bytes, sender "
+                  "and recipients A's own smtp relay would send")
+
+        # ---- crash between spool write and delete ----
+        crash(env, a, b)
+        # ---- dead-letter queue after maxReceiveCount ----
+        dlq(env, a, b)
+        # ---- FIFO ----
+        fifo(env, a, b, port)
+        # ---- too large ----
+        too_large(env, a)
+    env.finish()
+
+
+def eval_json(s):
+    import json
+    try:
+        return json.loads(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def crash(env, a, b):
+    before = len(env.smtp_msgs())
+    q = submit(a, b"Subject: crash\n\nonce only\n",
+               ["-f", "app@example.com", "once@example.net"])
+    env.check(flush(a).returncode == 0, "crash: handed off")
+    env.inject(action="DeleteMessageBatch", stall=60, count=1)
+    p = b.popen("pull", "--queue", queue_url("mail"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(b.spooled()) == 0:
+        time.sleep(0.05)
+    time.sleep(0.5)     # it is now waiting for DeleteMessageBatch
+    written = len(b.spooled())
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+    env.check(written == 1, "crash: message written to spool B before "
+              "the kill (%d)" % written)
+    env.check(len(env.state()["queues"]["mail"]["messages"]) == 1,
+              "crash: still in SQS after the kill")
+    env.check(flush(b).returncode == 0, "crash: flush B")
+    env.check(b.spooled() == {}, "crash: first copy delivered and removed")
+    time.sleep(2.5)     # the queue's visibility timeout
+    r = pull(b)
+    env.check(r.returncode == 0, "crash: second pull exit %d" % r.returncode)
+    env.check("taken before; deleting it" in r.stderr,
+              "crash: second copy recognised by its queue id")
+    env.check(env.state()["queues"]["mail"]["messages"] == [],
+              "crash: second copy deleted from SQS")
+    env.check(b.spooled() == {}, "crash: nothing new in spool B")
+    flush(b)
+    once = [m for m in env.smtp_msgs()[before:]
+            if m["rcpt_tos"] == ["once@example.net"]]
+    env.check(len(once) == 1 and len(env.smtp_msgs()) == before + 1,
+              "crash: delivered exactly once (%d)" % len(once))
+    del q
+
+
+def dlq(env, a, b):
+    before = len(env.smtp_msgs())
+    env.set_attrs("mail", VisibilityTimeout=1)
+    submit(a, b"Subject: dlq\n\nnowhere to write\n",
+           ["-f", "app@example.com", "dlq@example.net"])
+    env.check(flush(a).returncode == 0, "dlq: handed off")
+    tmp = os.path.join(b.spool, "tmp")
+    os.rename(tmp, tmp + ".saved")
+    with open(tmp, "w") as f:
+        f.write("not a directory\n")
+    deadline = time.monotonic() + 90
+    codes = set()
+    while time.monotonic() < deadline:
+        r = b.mailshim("pull", "--queue", queue_url("mail"), "--wait", "1")
+        codes.add(r.returncode)
+        if env.state()["queues"]["mail-dlq"]["messages"]:
+            break
+    os.remove(tmp)
+    os.rename(tmp + ".saved", tmp)
+    st = env.state()
+    dead = st["queues"]["mail-dlq"]["messages"]
+    env.check(len(dead) == 1 and dead[0]["count"] == 8,
+              "dlq: in the dead-letter queue after 8 receives (%r)"
+              % [(m["count"]) for m in dead])
+    env.check(75 in codes, "dlq: pull exits 75 while it cannot write "
+              "(%r)" % sorted(codes))
+    env.check(st["queues"]["mail"]["messages"] == [] and
+              b.spooled() == {}, "dlq: not in the queue, not in spool B")
+    flush(b)
+    env.check(len(env.smtp_msgs()) == before, "dlq: never delivered")
+    env.set_attrs("mail", VisibilityTimeout=2)
+
+
+def fifo(env, a, b, port):
+    before = len(env.smtp_msgs())
+    a.write_conf(sqs_relay("handoff", "mail.fifo", '  max_time = 2\n') +
+                 'route "default" { relays = {"handoff"} }\n')
+    q = submit(a, b"Subject: fifo\n\nfirst in\n",
+               ["-f", "app@example.com", "f1@example.net", "f2@example.net"])
+    env.inject(action="SendMessage", stall=5, count=1)
+    r = flush(a)
+    env.check(r.returncode == 75 and q in a.files("queue"),
+              "fifo: SendMessage timed out: deferred (exit %d)"
+              % r.returncode)
+    time.sleep(4)       # the stalled SendMessage lands in the queue
+    a.mailshim("retry")  # also lifts the hold the timeout set
+    r = flush(a)
+    env.check(r.returncode == 0 and a.files("queue") == [],
+              "fifo: sent again by the retry (exit %d)" % r.returncode)
+    st = env.state()
+    sends = [s for s in st["sends"] if s["queue"] == "mail.fifo"]
+    env.check(len(sends) == 2 and all(
+        s["group"] == "default" and s["dedup"] == sends[0]["dedup"] and
+        s["dedup"].startswith(q + "-") for s in sends),
+        "fifo: MessageGroupId = route, MessageDeduplicationId = queue id "
+        "+ hash, the same both times: %r" % [(s["group"], s["dedup"])
+                                             for s in sends])
+    env.check(len(st["queues"]["mail.fifo"]["messages"]) == 1 and
+              st["dedup_dropped"] == 1,
+              "fifo: SQS kept one copy, dropped the duplicate")
+    r = pull(b, "mail.fifo")
+    env.check(r.returncode == 0 and len(b.spooled()) == 1,
+              "fifo: pulled into spool B")
+    flush(b)
+    got = env.smtp_msgs()[before:]
+    env.check(len(got) == 1 and sorted(got[0]["rcpt_tos"]) ==
+              ["f1@example.net", "f2@example.net"],
+              "fifo: delivered once to both recipients")
+    del port
+
+
+def too_large(env, a):
+    a.write_conf(sqs_relay("handoff", "small") +
+                 'route "default" { relays = {"handoff"} }\n')
+    q = submit(a, b"Subject: big\n\n" + b"y" * 4000 + b"\n",
+               ["-f", "app@example.com", "big@example.net"])
+    r = flush(a)
+    env.check(q in a.files("dead"), "too large: dead letter on A at once")
+    env.check("MaximumMessageSize 2048" in r.stderr and
+              "too large for SQS queue small" in r.stderr,
+              "too large: the reason names the queue's limit")
+    env.check(not [s for s in env.state()["sends"]
+                   if s["queue"] == "small"], "too large: nothing sent")
+
+
+if __name__ == "__main__":
+    main()
