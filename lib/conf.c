@@ -170,6 +170,14 @@ static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR_LIST("tags", NULL, CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
 
+static cfg_opt_t pull_opts[] = { CFG_STR("queue_url", NULL, CFGF_NODEFAULT),
+	CFG_STR("region", NULL, CFGF_NONE),
+	CFG_STR("endpoint", NULL, CFGF_NONE),
+	CFG_STR("credentials", NULL, CFGF_NONE),
+	CFG_STR("ca_file", NULL, CFGF_NONE),
+	CFG_INT("visibility_timeout", 0, CFGF_NONE),
+	CFG_INT("max_records", 0, CFGF_NONE), CFG_END() };
+
 static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
 	CFG_STR("domain", NULL, CFGF_NONE),
@@ -185,6 +193,8 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	    "relay", relay_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC(
 	    "route", route_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC(
+	    "pull", pull_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END() };
 
 static char *
@@ -422,6 +432,26 @@ conf_fill(
 			return st;
 	}
 	routes_default_last(conf);
+	conf->npulls = (int)cfg_size(cfg, "pull");
+	conf->pulls = calloc((size_t)conf->npulls + 1, sizeof(*conf->pulls));
+	for (int i = 0; i < conf->npulls; i++) {
+		struct pull_conf *pc = &conf->pulls[i];
+		cfg_t *sec = cfg_getnsec(cfg, "pull", (unsigned)i);
+
+		pc->name = strdup(cfg_title(sec));
+		pc->line = sec->line;
+		pc->queue_url = dup_or_null(cfg_getstr(sec, "queue_url"));
+		pc->region = dup_or_null(cfg_getstr(sec, "region"));
+		pc->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
+		pc->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
+		pc->ca_file = dup_or_null(cfg_getstr(sec, "ca_file"));
+		pc->visibility_timeout = cfg_getint(sec, "visibility_timeout");
+		pc->max_records = cfg_getint(sec, "max_records");
+		if (pc->queue_url == NULL)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: pull \"%s\" needs a queue_url", file,
+			    pc->line, pc->name);
+	}
 	return MS_OK;
 }
 
@@ -437,6 +467,9 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "relay|max_recipients", validate_positive);
 	cfg_set_validate_func(cfg, "relay|max_size", validate_positive);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
+	cfg_set_validate_func(
+	    cfg, "pull|visibility_timeout", validate_positive);
+	cfg_set_validate_func(cfg, "pull|max_records", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
@@ -529,6 +562,17 @@ conf_free(struct ms_conf *conf)
 		free_strv(rt->tags, rt->ntags);
 		free(rt->configuration_set);
 	}
+	for (int i = 0; conf->pulls != NULL && i < conf->npulls; i++) {
+		struct pull_conf *pc = &conf->pulls[i];
+
+		free(pc->name);
+		free(pc->queue_url);
+		free(pc->region);
+		free(pc->endpoint);
+		free(pc->credentials);
+		free(pc->ca_file);
+	}
+	free(conf->pulls);
 	free(conf->relays);
 	free(conf->routes);
 	free(conf->path);

@@ -74,6 +74,19 @@ struct route_conf {
 	char *configuration_set; /* overrides the relay's */
 };
 
+/* A `pull "NAME" { ... }` block: an SQS queue `mailshim pull` drains. */
+struct pull_conf {
+	char *name;
+	int line;
+	char *queue_url;
+	char *region;	   /* NULL: from the URL */
+	char *endpoint;	   /* NULL: AWS_ENDPOINT_URL_SQS, ... */
+	char *credentials; /* NULL: the AWS chain */
+	char *ca_file;
+	long visibility_timeout; /* seconds, 0 = the queue's */
+	long max_records;	 /* hand-off records kept, 0 = default */
+};
+
 struct ms_conf {
 	char *path; /* the file this came from (NULL: built-in) */
 	char *spool;
@@ -94,6 +107,8 @@ struct ms_conf {
 	int nrelays;
 	struct route_conf *routes;
 	int nroutes; /* the route named "default" comes last */
+	struct pull_conf *pulls;
+	int npulls;
 };
 
 /* The file used when neither -C nor MAILSHIM_CONFIG names one. */

@@ -78,7 +78,9 @@ def main():
                      'route "default" { relays = {"handoff"} }\n')
         b.write_conf('relay "corp" { type = "smtp" host = "127.0.0.1" '
                      'port = %d tls = "none" timeout = 20 }\n'
-                     'route "default" { relays = {"corp"} }\n' % port)
+                     'route "default" { relays = {"corp"} }\n'
+                     'pull "main" { queue_url = "%s" }\n'
+                     % (port, queue_url("mail")))
 
         # ---- handoff ----
         m8 = ("From: App <app@example.com>\nTo: a@example.net\n"
@@ -132,8 +134,9 @@ def main():
                       "log: relay=handoff[sqs:mail], id=<MessageId> (%s)"
                       % (line[:1],))
 
-        r = pull(b)
-        env.check(r.returncode == 0, "pull exit %d" % r.returncode)
+        r = b.mailshim("pull")      # the config's pull "main" block
+        env.check(r.returncode == 0, "pull (config block) exit %d"
+                  % r.returncode)
         st = env.state()
         env.check(st["queues"]["mail"]["messages"] == [],
                   "queue empty after pull")
