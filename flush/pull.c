@@ -417,39 +417,127 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 	return MS_OK;
 }
 
+/* Region, queue name and the SQS client of o (provider in q->cp). */
 static enum ms_status
-puller_init(struct puller *p, struct ms_err *err)
+client_init(const struct pull_opts *o, char *region, size_t rlen, char *name,
+    size_t nlen, struct aws_sqs *q, struct ms_err *err)
 {
-	const struct pull_opts *o = p->o;
 	const char *env;
-	enum ms_status st;
 
 	if (o->region != NULL)
-		ms_copy(p->region, sizeof(p->region), o->region);
-	else if (!aws_sqs_region_of(
-		     o->queue_url, p->region, sizeof(p->region))) {
+		ms_copy(region, rlen, o->region);
+	else if (!aws_sqs_region_of(o->queue_url, region, rlen)) {
 		if ((env = getenv("AWS_REGION")) == NULL || env[0] == '\0')
 			env = getenv("AWS_DEFAULT_REGION");
 		if (env == NULL || env[0] == '\0')
 			return ms_err_set(err, MS_CONFIG,
 			    "pull: no region in %s; give --region",
 			    o->queue_url);
-		ms_copy(p->region, sizeof(p->region), env);
+		ms_copy(region, rlen, env);
 	}
-	aws_sqs_name_of(o->queue_url, p->name, sizeof(p->name));
-	if (p->name[0] == '\0')
+	aws_sqs_name_of(o->queue_url, name, nlen);
+	if (name[0] == '\0')
 		return ms_err_set(err, MS_CONFIG, "pull: %s is not a queue URL",
 		    o->queue_url);
-	memset(&p->q, 0, sizeof(p->q));
-	p->q.region = p->region;
-	p->q.endpoint = o->endpoint;
-	p->q.ca_file = o->ca_file;
-	p->q.connect_timeout = 10;
-	p->q.timeout = 30;
-	if ((st = aws_creds_provider_new(&p->q.cp, o->credentials, 0, err)) !=
-	    MS_OK)
+	memset(q, 0, sizeof(*q));
+	q->region = region;
+	q->endpoint = o->endpoint;
+	q->ca_file = o->ca_file;
+	q->connect_timeout = 10;
+	q->timeout = 30;
+	return aws_creds_provider_new(&q->cp, o->credentials, 0, err);
+}
+
+static enum ms_status
+puller_init(struct puller *p, struct ms_err *err)
+{
+	enum ms_status st = client_init(p->o, p->region, sizeof(p->region),
+	    p->name, sizeof(p->name), &p->q, err);
+
+	if (st != MS_OK)
 		return st;
 	return pulled_open(&p->pd, p->conf->spool, err);
+}
+
+static long
+attr_long(json_t *attrs, const char *name)
+{
+	const char *v = json_string_value(json_object_get(attrs, name));
+
+	return v != NULL ? strtol(v, NULL, 10) : -1;
+}
+
+enum ms_status
+pull_inspect(
+    const struct pull_opts *o, struct pull_report *rep, struct ms_err *err)
+{
+	static const char *const all[] = { "All", NULL };
+	char region[AWS_SQS_REGION_MAX], url[AWS_SQS_URL_MAX];
+	struct aws_sqs q;
+	json_t *attrs = NULL, *rp = NULL, *dattrs = NULL, *mr;
+	struct ms_err derr;
+	enum ms_status st;
+	const char *arn, *rps;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&q, 0, sizeof(q));
+	rep->dlq_visible = -1;
+	st = client_init(
+	    o, region, sizeof(region), rep->name, sizeof(rep->name), &q, err);
+	if (st == MS_OK)
+		st = aws_sqs_attributes(&q, o->queue_url, all, &attrs, err);
+	if (st != MS_OK)
+		goto out;
+	rep->visible = attr_long(attrs, "ApproximateNumberOfMessages");
+	rep->in_flight =
+	    attr_long(attrs, "ApproximateNumberOfMessagesNotVisible");
+	rep->retention = attr_long(attrs, "MessageRetentionPeriod");
+	rep->max_size = attr_long(attrs, "MaximumMessageSize");
+	rps = json_string_value(json_object_get(attrs, "RedrivePolicy"));
+	rp = rps != NULL ? json_loads(rps, 0, NULL) : NULL;
+	arn = json_string_value(json_object_get(rp, "deadLetterTargetArn"));
+	if (arn == NULL)
+		goto out;
+	rep->redrive = true;
+	mr = json_object_get(rp, "maxReceiveCount");
+	rep->max_receive = json_is_integer(mr) ? (long)json_integer_value(mr)
+	    : json_is_string(mr) ? strtol(json_string_value(mr), NULL, 10)
+				 : 0;
+	{
+		/* arn:PARTITION:sqs:REGION:ACCOUNT:NAME */
+		const char *f[6] = { arn };
+		char account[32] = "";
+		int n = 1;
+
+		for (const char *c = arn; *c != '\0' && n < 6; c++)
+			if (*c == ':')
+				f[n++] = c + 1;
+		if (n == 6) {
+			ms_quote(
+			    rep->dlq, sizeof(rep->dlq), f[5], strlen(f[5]));
+			if ((size_t)(f[5] - f[4] - 1) < sizeof(account)) {
+				memcpy(
+				    account, f[4], (size_t)(f[5] - f[4] - 1));
+				account[f[5] - f[4] - 1] = '\0';
+			}
+		}
+		if (rep->dlq[0] == '\0' ||
+		    aws_sqs_get_queue_url(&q, rep->dlq,
+			account[0] ? account : NULL, url, sizeof(url),
+			&derr) != MS_OK ||
+		    aws_sqs_attributes(&q, url, all, &dattrs, &derr) != MS_OK)
+			ms_copy(rep->dlq_error, sizeof(rep->dlq_error),
+			    rep->dlq[0] ? derr.msg : "bad deadLetterTargetArn");
+		else
+			rep->dlq_visible =
+			    attr_long(dattrs, "ApproximateNumberOfMessages");
+	}
+out:
+	json_decref(attrs);
+	json_decref(dattrs);
+	json_decref(rp);
+	aws_creds_provider_free(q.cp);
+	return st;
 }
 
 enum ms_status

@@ -4,7 +4,7 @@
  *          the ordinary flusher delivers them. SQS is a transport between
  *          spools, not a second delivery engine.
  *
- * API:    pull_run().
+ * API:    pull_run(), pull_inspect().
  * Order:  ReceiveMessage (long poll), for each message: check it (MD5,
  *         envelope attributes, key), claim its record (flush/pulled.h),
  *         write it with the front end's durable writer (fsync, rename,
@@ -48,5 +48,21 @@ struct pull_counts {
 
 enum ms_status pull_run(const struct ms_conf *conf, const struct pull_opts *o,
     struct pull_counts *c, struct ms_err *err);
+
+/* What `mailshim check` shows of a queue (GetQueueAttributes of it and of
+ * the dead-letter queue its redrive policy names). -1: unknown. */
+struct pull_report {
+	char name[128];
+	long visible, in_flight;
+	long retention, max_size;
+	bool redrive;	     /* a RedrivePolicy is set */
+	long max_receive;    /* its maxReceiveCount */
+	char dlq[128];	     /* its dead-letter queue's name */
+	long dlq_visible;    /* messages waiting there, -1 unknown */
+	char dlq_error[200]; /* why the DLQ could not be read */
+};
+
+enum ms_status pull_inspect(
+    const struct pull_opts *o, struct pull_report *rep, struct ms_err *err);
 
 #endif

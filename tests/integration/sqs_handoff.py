@@ -21,7 +21,8 @@ machine standing for two hosts:
   dlq        spool B cannot be written (tmp/ is not a directory): the
              message stays in SQS, is received again and again, and
              after the queue's maxReceiveCount (8) it is in the
-             dead-letter queue, never delivered
+             dead-letter queue, never delivered; `mailshim check` shows
+             the redrive policy and the dead-letter queue's depth
   fifo       a .fifo queue: MessageGroupId = the route's name,
              MessageDeduplicationId = queue id + recipient hash; a
              SendMessage that timed out on A but reached SQS is sent
@@ -246,6 +247,13 @@ def dlq(env, a, b):
               b.spooled() == {}, "dlq: not in the queue, not in spool B")
     flush(b)
     env.check(len(env.smtp_msgs()) == before, "dlq: never delivered")
+    r = b.mailshim("check")
+    line = [ln for ln in r.stdout.splitlines() if "pull main:" in ln]
+    env.check(line and "redrive to mail-dlq after maxReceiveCount 8" in
+              line[0] and "dead-letter queue mail-dlq: 1 message" in line[0]
+              and line[0].startswith("WARN"),
+              "dlq: check shows the redrive policy and the DLQ's depth: %r"
+              % line)
     env.set_attrs("mail", VisibilityTimeout=2)
 
 
