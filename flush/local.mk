@@ -12,4 +12,5 @@ flush_libflush_a_SOURCES = \
 	flush/ratelimit.c flush/ratelimit.h \
 	flush/stats.c flush/stats.h \
 	flush/pull.c flush/pull.h \
-	flush/pulled.c flush/pulled.h
+	flush/pulled.c flush/pulled.h \
+	flush/pullstats.c flush/pullstats.h

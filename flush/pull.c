@@ -33,6 +33,7 @@
 #include "log.h"
 #include "pull.h"
 #include "pulled.h"
+#include "pullstats.h"
 #include "relay_sqs.h"
 #include "spool.h"
 
@@ -364,6 +365,24 @@ queue_setup(struct puller *p, struct ms_err *err)
 	return MS_OK;
 }
 
+/* Adds what this batch did to run/pullstats-QUEUE (best effort). */
+static void
+stats_note(struct puller *p, const struct pull_counts *before)
+{
+	struct pull_counts d = *p->c;
+	struct ms_err err;
+
+	d.received -= before->received;
+	d.written -= before->written;
+	d.duplicates -= before->duplicates;
+	d.deleted -= before->deleted;
+	d.failed -= before->failed;
+	if (d.received == 0 || p->pd.runfd < 0)
+		return;
+	if (pullstats_add(p->pd.runfd, p->name, &d, &err) != MS_OK)
+		log_verbose("pull: %s", err.msg);
+}
+
 /* One receive and its batch. *got = messages received. */
 static enum ms_status
 pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
@@ -374,8 +393,10 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 	bool ok[AWS_SQS_BATCH];
 	size_t i, n = 0, ndel = 0;
 	json_t *msgs = NULL, *m;
+	struct pull_counts before;
 	enum ms_status st;
 
+	before = *p->c;
 	*got = 0;
 	st = aws_sqs_receive(&p->q, p->o->queue_url, p->o->max, wait,
 	    p->o->visibility, resp_max, &msgs, err);
@@ -414,6 +435,7 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 		}
 	}
 	json_decref(msgs);
+	stats_note(p, &before);
 	return MS_OK;
 }
 
@@ -558,7 +580,7 @@ pull_run(const struct ms_conf *conf, const struct pull_opts *o,
 	p.conf = conf;
 	p.o = o;
 	p.c = c;
-	p.pd.dirfd = p.pd.tmpfd = -1;
+	p.pd.runfd = p.pd.dirfd = p.pd.tmpfd = -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);

@@ -41,7 +41,7 @@ pulled_key_valid(const char *key)
 enum ms_status
 pulled_open(struct pulled *pd, const char *spool, struct ms_err *err)
 {
-	pd->dirfd = pd->tmpfd = -1;
+	pd->runfd = pd->dirfd = pd->tmpfd = -1;
 	if (snprintf(pd->path, sizeof(pd->path), "%s/run/pulled", spool) >=
 	    (int)sizeof(pd->path))
 		return ms_err_set(err, MS_CONFIG, "spool path too long");
@@ -53,6 +53,7 @@ pulled_open(struct pulled *pd, const char *spool, struct ms_err *err)
 	if (pd->dirfd < 0)
 		return ms_err_set(err, MS_TEMP, "cannot open %s: %s", pd->path,
 		    strerror(errno));
+	pd->runfd = openat(pd->dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	/* tmp/ is opened when a message is taken: a damaged spool must not
 	 * stop receiving (what cannot be written goes back to SQS and,
 	 * after maxReceiveCount, to its dead-letter queue). */
@@ -82,7 +83,9 @@ pulled_close(struct pulled *pd)
 		close(pd->dirfd);
 	if (pd->tmpfd >= 0)
 		close(pd->tmpfd);
-	pd->dirfd = pd->tmpfd = -1;
+	if (pd->runfd >= 0)
+		close(pd->runfd);
+	pd->runfd = pd->dirfd = pd->tmpfd = -1;
 }
 
 /* The local id a record names, "" when it has none (yet). */

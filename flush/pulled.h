@@ -26,6 +26,7 @@
 #include "ms.h"
 
 struct pulled {
+	int runfd; /* SPOOL/run */
 	int dirfd; /* SPOOL/run/pulled */
 	int tmpfd; /* SPOOL/tmp (O_PATH) */
 	char path[4096];

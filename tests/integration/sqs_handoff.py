@@ -30,6 +30,8 @@ machine standing for two hosts:
              message, delivered once
   too large  a message bigger than the queue's MaximumMessageSize is a
              dead letter on A at once, saying why
+  counters   `mailshim stats --prometheus` on B counts per queue what was
+             received, written, recognised as a copy, deleted and left
 """
 import os
 import signal
@@ -170,6 +172,21 @@ def main():
         fifo(env, a, b, port)
         # ---- too large ----
         too_large(env, a)
+        # ---- counters ----
+        r = b.mailshim("stats", "--prometheus")
+        want = {("mail", "received"): 13, ("mail", "written"): 4,
+                ("mail", "duplicate"): 1, ("mail", "deleted"): 5,
+                ("mail", "failed"): 8, ("mail.fifo", "written"): 1}
+        got = {}
+        for ln in r.stdout.splitlines():
+            if ln.startswith("mailshim_pull_messages_total{"):
+                lab, _, v = ln.rpartition(" ")
+                q = lab.split('queue="')[1].split('"')[0]
+                o = lab.split('outcome="')[1].split('"')[0]
+                got[(q, o)] = int(v)
+        env.check(all(got.get(k) == v for k, v in want.items()),
+                  "stats --prometheus: pull counters per queue (the "
+                  "killed puller's batch is not counted): %r" % got)
     env.finish()
 
 
