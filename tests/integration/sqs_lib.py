@@ -63,10 +63,21 @@ class Host:
                               timeout=timeout, env=self.env.environ())
 
     def popen(self, *args):
-        return subprocess.Popen([MAILSHIM, "-C", self.conf, "-v"] +
-                                list(args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                env=self.env.environ())
+        """A background mailshim; its output goes to p.log (a file: a
+        pipe nobody reads would block a long-running -v process)."""
+        self.nbg = getattr(self, "nbg", 0) + 1
+        log = os.path.join(self.dir, "bg-%d.log" % self.nbg)
+        with open(log, "w") as out:
+            p = subprocess.Popen([MAILSHIM, "-C", self.conf, "-v"] +
+                                 list(args), stdout=out, stderr=out,
+                                 env=self.env.environ())
+        p.log = log
+        return p
+
+    @staticmethod
+    def output(p):
+        with open(p.log, errors="replace") as f:
+            return f.read()
 
     def sendmail(self, data, args):
         r = subprocess.run([SENDMAIL, "-C", self.conf] + list(args),
