@@ -160,6 +160,15 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 		    h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)(req->body ? req->body_len : 0));
+	} else if (strcmp(req->method, "PUT") == 0 && req->body != NULL) {
+		/* A PUT with a body (S3 PutObject): posted fields sent with
+		 * the PUT method, which libcurl's SigV4 hashes as the payload
+		 * (x-amz-content-sha256 for s3). */
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(
+		    h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}

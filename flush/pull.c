@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "aws_s3.h"
 #include "aws_sqs.h"
 #include "log.h"
 #include "pull.h"
@@ -41,6 +42,13 @@
 #define PULL_RETENTION_MAX (14 * 86400) /* SQS's longest retention */
 #define PULL_PRUNE_EVERY   600		/* seconds, with --watch */
 #define PULL_BACKOFF_MAX   60
+#define PULL_S3_MAX	   (256L * 1024 * 1024) /* payload through S3 */
+#define S3_POINTER_CLASS   "software.amazon.payloadoffloading.PayloadS3Pointer"
+
+struct s3_ref {
+	char bucket[256]; /* "" = the body is the message */
+	char key[1024];
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -240,8 +248,67 @@ spool_it(struct puller *p, struct envelope *env, const char *key, int recfd,
 	return st;
 }
 
+/* Reads an SQS Extended Client pointer body into s3 (bucket "" when the
+ * body is the message itself). MS_DATA for a malformed pointer. */
+static enum ms_status
+pointer_of(const char *body, struct s3_ref *s3)
+{
+	json_t *a;
+	const char *b, *k;
+
+	s3->bucket[0] = s3->key[0] = '\0';
+	if (body[0] != '[')
+		return MS_OK;
+	a = json_loads(body, 0, NULL);
+	b = json_string_value(
+	    json_object_get(json_array_get(a, 1), "s3BucketName"));
+	k = json_string_value(json_object_get(json_array_get(a, 1), "s3Key"));
+	if (json_array_size(a) != 2 ||
+	    strcmp(json_string_value(json_array_get(a, 0))
+		    ? json_string_value(json_array_get(a, 0))
+		    : "",
+		S3_POINTER_CLASS) != 0 ||
+	    !aws_s3_key_ok(b) || strchr(b, '/') != NULL || !aws_s3_key_ok(k) ||
+	    strlen(b) >= sizeof(s3->bucket) || strlen(k) >= sizeof(s3->key)) {
+		json_decref(a);
+		return MS_DATA;
+	}
+	ms_copy(s3->bucket, sizeof(s3->bucket), b);
+	ms_copy(s3->key, sizeof(s3->key), k);
+	json_decref(a);
+	return MS_OK;
+}
+
+/* The payload a pointer names (bounded by ExtendedPayloadSize). */
+static enum ms_status
+s3_fetch(struct puller *p, json_t *attrs, const struct s3_ref *s3,
+    char **payload, struct ms_err *err)
+{
+	const char *v = attr_str(attrs, "ExtendedPayloadSize");
+	long long want = v != NULL ? strtoll(v, NULL, 10) : -1;
+	struct aws_s3 c = { .region = p->region,
+		.ca_file = p->o->ca_file,
+		.connect_timeout = 10,
+		.timeout = 60,
+		.cp = p->q.cp };
+	size_t len;
+	long status;
+	enum ms_status st;
+
+	if (want <= 0 || want > PULL_S3_MAX)
+		return ms_err_set(err, MS_DATA,
+		    "ExtendedPayloadSize missing or above %ld", PULL_S3_MAX);
+	st = aws_s3_get(
+	    &c, s3->bucket, s3->key, (size_t)want, payload, &len, &status, err);
+	if (st == MS_OK && len != (size_t)want)
+		st = ms_err_set(err, MS_DATA,
+		    "s3://%s/%s has %zu bytes, ExtendedPayloadSize %lld",
+		    s3->bucket, s3->key, len, want);
+	return st;
+}
+
 static enum verdict
-take_one(struct puller *p, json_t *m)
+take_one(struct puller *p, json_t *m, struct s3_ref *s3)
 {
 	const char *body = json_string_value(json_object_get(m, "Body"));
 	const char *md5 = json_string_value(json_object_get(m, "MD5OfBody"));
@@ -253,6 +320,7 @@ take_one(struct puller *p, json_t *m)
 	struct ms_err err = { "" };
 	const char *qid = NULL, *key = NULL;
 	unsigned char *data = NULL;
+	char *payload = NULL;
 	size_t len = 0;
 	char have[33], localid[SPOOL_ID_LEN + 1] = "", midq[130];
 	enum pulled_verdict pv;
@@ -261,6 +329,7 @@ take_one(struct puller *p, json_t *m)
 	int recfd = -1;
 
 	memset(&env, 0, sizeof(env));
+	s3->bucket[0] = s3->key[0] = '\0';
 	ms_quote(midq, sizeof(midq), mid ? mid : "-", strlen(mid ? mid : "-"));
 	if (body == NULL) {
 		st = ms_err_set(&err, MS_DATA, "no body");
@@ -274,8 +343,8 @@ take_one(struct puller *p, json_t *m)
 	if ((st = envelope_of(attrs, &env, &qid, &key, &err)) != MS_OK ||
 	    (st = key_check(&env, qid, key, &err)) != MS_OK)
 		goto out;
-	if ((data = b64_decode(body, strlen(body), &len)) == NULL) {
-		st = ms_err_set(&err, MS_DATA, "body is not base64");
+	if ((st = pointer_of(body, s3)) != MS_OK) {
+		st = ms_err_set(&err, MS_DATA, "bad S3 pointer body");
 		goto out;
 	}
 	if ((st = pulled_take(&p->pd, key, &pv, &recfd, &err)) != MS_OK)
@@ -292,6 +361,14 @@ take_one(struct puller *p, json_t *m)
 		    "times) was taken before; deleting it",
 		    qid, p->name, midq, count ? count : "?");
 		v = V_DELETE;
+		goto out;
+	}
+	if (s3->bucket[0] != '\0' &&
+	    (st = s3_fetch(p, attrs, s3, &payload, &err)) != MS_OK)
+		goto out;
+	if ((data = b64_decode(payload ? payload : body,
+		 strlen(payload ? payload : body), &len)) == NULL) {
+		st = ms_err_set(&err, MS_DATA, "body is not base64");
 		goto out;
 	}
 	st = spool_it(p, &env, key, recfd, data, len, localid, &err);
@@ -322,6 +399,7 @@ out:
 		    err.msg);
 	}
 	free(data);
+	free(payload);
 	env_free(&env);
 	return v;
 }
@@ -383,6 +461,29 @@ stats_note(struct puller *p, const struct pull_counts *before)
 		log_verbose("pull: %s", err.msg);
 }
 
+/* Removes the S3 payloads of messages deleted from SQS (as the
+ * Extended Client does); a failure leaves an orphan object, logged. */
+static void
+s3_cleanup(
+    struct puller *p, const struct s3_ref *refs, const bool *ok, size_t n)
+{
+	struct aws_s3 c = { .region = p->region,
+		.ca_file = p->o->ca_file,
+		.connect_timeout = 10,
+		.timeout = 60,
+		.cp = p->q.cp };
+	struct ms_err err;
+
+	for (size_t i = 0; i < n; i++)
+		if (ok[i] && refs[i].bucket[0] != '\0' &&
+		    aws_s3_delete(&c, refs[i].bucket, refs[i].key, &err) !=
+			MS_OK)
+			log_msg(LOG_WARNING,
+			    "pull: cannot delete s3://%s/%s after its "
+			    "message: %s",
+			    refs[i].bucket, refs[i].key, err.msg);
+}
+
 /* One receive and its batch. *got = messages received. */
 static enum ms_status
 pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
@@ -390,6 +491,7 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 	size_t resp_max =
 	    10 * (size_t)(p->max_size > 0 ? p->max_size : 1048576) + (1 << 20);
 	const char *handles[AWS_SQS_BATCH];
+	struct s3_ref *refs = calloc(AWS_SQS_BATCH, sizeof(*refs)), tmp;
 	bool ok[AWS_SQS_BATCH];
 	size_t i, n = 0, ndel = 0;
 	json_t *msgs = NULL, *m;
@@ -398,10 +500,14 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 
 	before = *p->c;
 	*got = 0;
+	if (refs == NULL)
+		return ms_err_set(err, MS_TEMP, "out of memory");
 	st = aws_sqs_receive(&p->q, p->o->queue_url, p->o->max, wait,
 	    p->o->visibility, resp_max, &msgs, err);
-	if (st != MS_OK)
+	if (st != MS_OK) {
+		free(refs);
 		return st;
+	}
 	n = json_array_size(msgs);
 	*got = n;
 	p->c->received += n;
@@ -412,8 +518,10 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 
 		if (i >= AWS_SQS_BATCH)
 			break;
-		if (take_one(p, m) == V_DELETE && h != NULL)
+		if (take_one(p, m, &tmp) == V_DELETE && h != NULL) {
+			refs[ndel] = tmp;
 			handles[ndel++] = h;
+		}
 	}
 	if (ndel > 0) {
 		struct ms_err derr;
@@ -432,8 +540,10 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 					p->c->deleted++;
 				else
 					p->had_failure = true;
+			s3_cleanup(p, refs, ok, ndel);
 		}
 	}
+	free(refs);
 	json_decref(msgs);
 	stats_note(p, &before);
 	return MS_OK;

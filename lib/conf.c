@@ -161,7 +161,9 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("transport", "smtp", CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE),
 	CFG_STR("queue_url", NULL, CFGF_NONE),
-	CFG_STR("queue", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR("queue", NULL, CFGF_NONE),
+	CFG_STR("s3_bucket", NULL, CFGF_NONE),
+	CFG_STR("s3_prefix", "mailshim/", CFGF_NONE), CFG_END() };
 
 static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
@@ -209,6 +211,22 @@ tls_from_string(const char *s)
 	if (s == NULL || strcmp(s, "starttls") == 0)
 		return TLS_STARTTLS;
 	return strcmp(s, "tls") == 0 ? TLS_IMPLICIT : TLS_NONE;
+}
+
+/* Bucket names and key prefixes used unescaped in S3 URLs. */
+static bool
+name_safe(const char *s, bool slash_ok)
+{
+	if (s == NULL)
+		return true;
+	if (strstr(s, "..") != NULL || s[0] == '/')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+			*s == '.' || (slash_ok && *s == '/')))
+			return false;
+	return true;
 }
 
 static enum ms_status
@@ -259,6 +277,8 @@ relay_from_cfg(
 	    dup_or_null(cfg_getstr(sec, "configuration_set"));
 	r->queue_url = dup_or_null(cfg_getstr(sec, "queue_url"));
 	r->queue = dup_or_null(cfg_getstr(sec, "queue"));
+	r->s3_bucket = dup_or_null(cfg_getstr(sec, "s3_bucket"));
+	r->s3_prefix = dup_or_null(cfg_getstr(sec, "s3_prefix"));
 	if (r->connections < 1)
 		r->connections = 1;
 
@@ -299,6 +319,13 @@ relay_from_cfg(
 			    "%s:%d: sqs relay \"%s\": queue = \"%s\" needs "
 			    "a region",
 			    file, r->line, r->name, r->queue);
+		if (!name_safe(r->s3_bucket, false) ||
+		    !name_safe(r->s3_prefix, true))
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\": s3_bucket and s3_prefix "
+			    "may hold only letters, digits and - _ . / (no "
+			    "\"..\")",
+			    file, r->line, r->name);
 		break;
 	}
 	if (r->password != NULL && strchr(r->password, ':') == NULL)
@@ -539,7 +566,8 @@ relay_free(struct relay_conf *r)
 	char **fields[] = { &r->name, &r->path, &r->host, &r->ca_file,
 		&r->tls_name, &r->username, &r->password, &r->helo, &r->proxy,
 		&r->region, &r->endpoint, &r->credentials,
-		&r->configuration_set, &r->queue_url, &r->queue };
+		&r->configuration_set, &r->queue_url, &r->queue, &r->s3_bucket,
+		&r->s3_prefix };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

@@ -58,6 +58,8 @@ struct relay_conf {
 	/* sqs (region and endpoint above are shared) */
 	char *queue_url; /* https://sqs.REGION.amazonaws.com/ACCOUNT/NAME */
 	char *queue;	 /* or a queue name, resolved with GetQueueUrl */
+	char *s3_bucket; /* bodies too large for the queue go here */
+	char *s3_prefix; /* key prefix in the bucket ("" = none) */
 };
 
 struct route_conf {

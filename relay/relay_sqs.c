@@ -30,13 +30,16 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "aws_s3.h"
 #include "aws_sqs.h"
 #include "log.h"
 #include "relay.h"
 #include "relay_sqs.h"
 
-#define SQS_HOLD_CONFIG 600	/* queue missing, access denied */
-#define SQS_HARD_MAX	1048576 /* the largest message SQS takes */
+#define SQS_HOLD_CONFIG	 600		     /* queue missing, access denied */
+#define SQS_HARD_MAX	 1048576	     /* the largest message SQS takes */
+#define SQS_S3_MAX	 (64L * 1024 * 1024) /* through S3, without max_size */
+#define S3_POINTER_CLASS "software.amazon.payloadoffloading.PayloadS3Pointer"
 
 struct sqs_priv {
 	struct aws_creds_provider *cp;
@@ -312,6 +315,58 @@ request_build(const struct sqs_priv *p, const struct relay_msg *msg,
 	return req;
 }
 
+/* Puts body into s3_bucket at s3_prefix + key and makes req carry the
+ * Extended Client pointer instead: pointer gets the SQS body, req the
+ * ExtendedPayloadSize attribute. MS_TEMP when S3 is unreachable,
+ * MS_CONFIG when it refuses (bucket missing, access denied). */
+static enum ms_status
+s3_offload(struct relay *r, const struct relay_msg *msg, const char *key,
+    const char *body, json_t *req, char *pointer, size_t plen, size_t *abytes,
+    char *s3key, size_t klen, struct ms_err *err)
+{
+	const struct sqs_priv *p = r->priv;
+	struct aws_s3 s3 = { .region = p->region,
+		.ca_file = r->conf->ca_file,
+		.proxy = r->conf->proxy,
+		.connect_timeout = r->conf->connect_timeout,
+		.timeout = r->conf->timeout,
+		.cp = p->cp };
+	json_t *ptr, *attrs = json_object_get(req, "MessageAttributes");
+	char size[32], *dump;
+	enum ms_status st;
+	long status;
+
+	(void)msg;
+	if (snprintf(s3key, klen, "%s%s",
+		r->conf->s3_prefix ? r->conf->s3_prefix : "", key) >= (int)klen)
+		return ms_err_set(err, MS_CONFIG, "s3: key too long");
+	st = aws_s3_put(
+	    &s3, r->conf->s3_bucket, s3key, body, strlen(body), &status, err);
+	if (st != MS_OK) /* never the message's fault: hold the relay */
+		return st == MS_TEMP ? MS_TEMP : MS_CONFIG;
+	ptr = json_pack("[s,{s:s,s:s}]", S3_POINTER_CLASS, "s3BucketName",
+	    r->conf->s3_bucket, "s3Key", s3key);
+	dump = ptr != NULL ? json_dumps(ptr, JSON_COMPACT) : NULL;
+	json_decref(ptr);
+	if (dump == NULL || strlen(dump) >= plen) {
+		free(dump);
+		return ms_err_set(
+		    err, MS_TEMP, "sqs: cannot build the pointer");
+	}
+	ms_copy(pointer, plen, dump);
+	free(dump);
+	snprintf(size, sizeof(size), "%zu", strlen(body));
+	*abytes +=
+	    strlen("ExtendedPayloadSize") + strlen("Number") + strlen(size);
+	if (json_object_set_new(attrs, "ExtendedPayloadSize",
+		json_pack("{s:s,s:s}", "DataType", "Number", "StringValue",
+		    size)) != 0)
+		return ms_err_set(err, MS_TEMP, "sqs: out of memory");
+	log_verbose("sqs: %s: body (%zu bytes) stored in s3://%s/%s", msg->qid,
+	    strlen(body), r->conf->s3_bucket, s3key);
+	return MS_OK;
+}
+
 /* What a failed SendMessage means for the message and the relay. */
 static void
 failure_apply(struct relay_msg *msg, enum ms_status st,
@@ -346,8 +401,10 @@ sqs_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	struct aws_sqs_result res;
 	const char **addrs = NULL;
 	char key[128], id[128], reply[RELAY_REPLY_MAX], *body = NULL;
+	char pointer[2048] = "", s3key[1024] = "";
 	json_t *req = NULL;
 	size_t rawlen = 0, abytes = 0;
+	bool s3;
 	long limit;
 	enum ms_status st;
 
@@ -380,30 +437,60 @@ sqs_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 		return ms_err_set(
 		    err, MS_TEMP, "sqs: cannot build the request");
 	limit = p->max_size > 0 ? p->max_size : SQS_HARD_MAX;
-	st = body_b64(msg, limit, &body, &rawlen, err);
-	if (st == MS_OK && strlen(body) + abytes > (size_t)limit)
+	s3 = r->conf->s3_bucket != NULL;
+	st = body_b64(msg,
+	    s3 ? (r->conf->max_size > 0 ? r->conf->max_size : SQS_S3_MAX)
+	       : limit,
+	    &body, &rawlen, err);
+	if (st == MS_OK && strlen(body) + abytes > (size_t)limit && s3) {
+		/* The Extended Client layout: the body goes to S3, SQS
+		 * carries a pointer and the payload's size. */
+		st = s3_offload(r, msg, key, body, req, pointer,
+		    sizeof(pointer), &abytes, s3key, sizeof(s3key), err);
+		if (st == MS_OK) {
+			free(body);
+			body = NULL;
+		} else {
+			results_set(msg, MS_TEMP, err->msg);
+			msg->health = st == MS_TEMP ? RELAY_FAILED : RELAY_HOLD;
+			msg->hold_seconds = SQS_HOLD_CONFIG;
+			st = MS_OK;
+			goto out;
+		}
+	}
+	if (st == MS_OK &&
+	    strlen(body ? body : pointer) + abytes > (size_t)limit)
 		st = MS_DATA;
 	if (st == MS_DATA) {
 		snprintf(reply, sizeof(reply),
 		    "message too large for SQS queue %s: %zu bytes (%zu as "
-		    "base64 with the envelope) > MaximumMessageSize %ld, and "
-		    "no s3_bucket is configured",
-		    p->name, rawlen, 4 * ((rawlen + 2) / 3) + abytes, limit);
+		    "base64 with the envelope) > MaximumMessageSize %ld%s",
+		    p->name, rawlen, 4 * ((rawlen + 2) / 3) + abytes, limit,
+		    s3 ? " and larger than what goes through S3 (max_size, "
+			 "else 64 MiB)"
+		       : ", and no s3_bucket is configured");
 		results_set(msg, MS_PERM, reply);
 		st = MS_OK;
 		goto out;
 	}
 	if (st != MS_OK)
 		goto out;
-	if (json_object_set_new(req, "MessageBody", json_string(body)) != 0) {
+	if (json_object_set_new(
+		req, "MessageBody", json_string(body ? body : pointer)) != 0) {
 		st = ms_err_set(err, MS_TEMP, "sqs: out of memory");
 		goto out;
 	}
 	sqs_params(r, &q);
-	st = aws_sqs_send(&q, req, body, id, sizeof(id), &res, err);
+	st = aws_sqs_send(
+	    &q, req, body ? body : pointer, id, sizeof(id), &res, err);
 	if (st == MS_OK) {
-		snprintf(reply, sizeof(reply), "queued in SQS %s as %s",
-		    p->name, id);
+		snprintf(reply, sizeof(reply), "queued in SQS %s as %s%s%s%s%s",
+		    p->name, id, s3key[0] ? " (body in s3://" : "",
+		    s3key[0] ? r->conf->s3_bucket : "", s3key[0] ? "/" : "",
+		    s3key[0] ? s3key : "");
+		if (s3key[0])
+			ms_copy(reply + strlen(reply),
+			    sizeof(reply) - strlen(reply), ")");
 		ms_copy(msg->remote_id, sizeof(msg->remote_id), id);
 		results_set(msg, MS_OK, reply);
 	} else {

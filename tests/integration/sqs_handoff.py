@@ -30,6 +30,11 @@ machine standing for two hosts:
              message, delivered once
   too large  a message bigger than the queue's MaximumMessageSize is a
              dead letter on A at once, saying why
+  s3         with s3_bucket, such a message goes through S3: the SQS
+             body is the Extended Client pointer, the payload is in the
+             bucket (PutObject, SigV4 "s3" checked), pull reads it
+             (GetObject), writes it and deletes the object after the
+             message
   counters   `mailshim stats --prometheus` on B counts per queue what was
              received, written, recognised as a copy, deleted and left
 """
@@ -43,7 +48,8 @@ from sqs_lib import Env, Host, queue_url, sqs_relay, wire  # noqa: E402
 
 QUEUES = ["mail:VisibilityTimeout=2,dlq=mail-dlq,maxReceiveCount=8",
           "mail.fifo:VisibilityTimeout=2",
-          "small:MaximumMessageSize=2048"]
+          "small:MaximumMessageSize=2048",
+          "smalls3:MaximumMessageSize=2048"]
 
 
 def submit(host, data, args):
@@ -74,7 +80,7 @@ def envelope_of(lines):
 
 
 def main():
-    with Env("handoff", QUEUES) as env:
+    with Env("handoff", QUEUES, ["mail-bodies"]) as env:
         a, b = Host(env, "a"), Host(env, "b")
         port = env.start_smtpd()
         a.write_conf(sqs_relay("handoff", "mail") +
@@ -172,6 +178,8 @@ def main():
         fifo(env, a, b, port)
         # ---- too large ----
         too_large(env, a)
+        # ---- through S3 ----
+        through_s3(env, a, b)
         # ---- counters ----
         r = b.mailshim("stats", "--prometheus")
         want = {("mail", "received"): 13, ("mail", "written"): 4,
@@ -324,6 +332,54 @@ def too_large(env, a):
               "too large: the reason names the queue's limit")
     env.check(not [s for s in env.state()["sends"]
                    if s["queue"] == "small"], "too large: nothing sent")
+
+
+def through_s3(env, a, b):
+    import base64
+    import json
+    before = len(env.smtp_msgs())
+    a.write_conf(sqs_relay("handoff", "smalls3",
+                           '  s3_bucket = "mail-bodies"\n'
+                           '  s3_prefix = "out/"\n') +
+                 'route "default" { relays = {"handoff"} }\n')
+    q = submit(a, b"Subject: big\n\n" + b"z\xc3\xa9" * 2000 + b"\n",
+               ["-f", "app@example.com", "big@example.net"])
+    want = a.spooled()[q]
+    r = flush(a)
+    env.check(r.returncode == 0 and a.files("queue") == [] and
+              q not in a.files("dead"), "s3: handed off (exit %d)"
+              % r.returncode)
+    st = env.state()
+    msgs = st["queues"]["smalls3"]["messages"]
+    b64 = base64.b64encode(want[1]).decode()
+    ok = len(msgs) == 1
+    if ok:
+        ptr = json.loads(msgs[0]["body"])
+        ok = ptr[0] == ("software.amazon.payloadoffloading."
+                        "PayloadS3Pointer") and \
+            ptr[1]["s3BucketName"] == "mail-bodies" and \
+            ptr[1]["s3Key"].startswith("out/" + q + "-") and \
+            msgs[0]["attrs"]["ExtendedPayloadSize"] == {
+                "DataType": "Number", "StringValue": str(len(b64))}
+    env.check(ok, "s3: SQS body is the Extended Client pointer with "
+              "ExtendedPayloadSize (%r)" % (msgs[:1] and msgs[0]["body"]))
+    objs = st["buckets"]["mail-bodies"]
+    env.check(list(objs.values()) == [len(b64)],
+              "s3: the payload is in the bucket (%r)" % objs)
+    r = pull(b, "smalls3")
+    got = b.spooled()
+    env.check(r.returncode == 0 and len(got) == 1 and
+              list(got.values())[0][1] == want[1],
+              "s3: pulled from S3 into spool B, bytes identical")
+    st = env.state()
+    env.check(st["buckets"]["mail-bodies"] == {} and
+              st["queues"]["smalls3"]["messages"] == [],
+              "s3: object deleted after the message")
+    env.check(st["sig_failures"] == 0, "s3: every signature verified")
+    flush(b)
+    m = env.smtp_msgs()[before:]
+    env.check(len(m) == 1 and m[0]["data"] == wire(want[1]),
+              "s3: delivered once, bytes identical")
 
 
 if __name__ == "__main__":

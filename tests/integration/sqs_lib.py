@@ -103,7 +103,7 @@ class Host:
 
 
 class Env:
-    def __init__(self, name, queues):
+    def __init__(self, name, queues, buckets=()):
         for prog in (MAILSHIM, SENDMAIL):
             if not os.access(prog, os.X_OK):
                 print("SKIP: %s is not built" % prog)
@@ -113,6 +113,8 @@ class Env:
         args = ["--static", "%s|%s" % (KEY, SECRET), "--region", REGION]
         for q in queues:
             args += ["--queue", q]
+        for b in buckets:
+            args += ["--bucket", b]
         self.sqs = aws_common.Server(*args)
         self.smtpd = None
         self.failures = 0

@@ -20,6 +20,9 @@ application/x-amz-json-1.0, X-Amz-Target: AmazonSQS.ACTION, signing name
                      message deletes it (an older one "succeeds" and
                      deletes nothing, as SQS documents)
   GetQueueUrl, GetQueueAttributes
+and S3 path-style PutObject / GetObject / DeleteObject (/BUCKET/KEY,
+SigV4 "s3", x-amz-content-sha256 checked) for the Extended Client
+pointer case (--bucket NAME).
 Errors: 400 {"__type": "com.amazonaws.sqs#NAME", "message": ...} plus
 x-amzn-query-error, as SQS answers JSON clients.
 
@@ -53,8 +56,9 @@ import aws_server as A  # noqa: E402
 ACCOUNT = "123456789012"
 COND = threading.Condition(A.LOCK)
 QUEUES = {}
+BUCKETS = {}             # name -> {key: bytes}
 SQS = {"sends": [], "deletes": 0, "stale_deletes": 0, "receives": 0,
-       "inject": [], "redriven": 0, "dedup_dropped": 0}
+       "inject": [], "redriven": 0, "dedup_dropped": 0, "s3_calls": []}
 ERR_QUERY = {
     "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue;Sender",
     "InvalidParameterValue": "InvalidParameterValue;Sender",
@@ -112,6 +116,10 @@ class Handler(A.Handler):
 
     def api(self):
         target = self.headers.get("X-Amz-Target") or ""
+        path = urlsplit(self.path).path
+        if not target and self.command in ("PUT", "GET", "DELETE") and \
+                path.split("/")[1] in BUCKETS:
+            return self.s3(path)
         if not target.startswith("AmazonSQS."):
             return A.Handler.api(self)
         body = self.read_body()
@@ -149,6 +157,44 @@ class Handler(A.Handler):
             return self.sqs_error("InvalidAction", "not implemented: " +
                                   action)
         return fn(req)
+
+    # ---- S3, path-style: /BUCKET/KEY ----
+    def s3_reply(self, status, body=b"", ctype="application/xml"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amz-request-id", "s3req")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def s3_error(self, status, code):
+        self.s3_reply(status, ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                               "<Error><Code>%s</Code><Message>%s</Message>"
+                               "</Error>" % (code, code)).encode())
+
+    def s3(self, path):
+        body = self.read_body()
+        if not self.verify(body, "s3"):
+            return None
+        _, bucket, key = path.split("/", 2)
+        if self.headers.get("x-amz-content-sha256") != \
+                hashlib.sha256(body).hexdigest():
+            return self.s3_error(400, "XAmzContentSHA256Mismatch")
+        with A.LOCK:
+            objs = BUCKETS[bucket]
+            SQS["s3_calls"].append([self.command, bucket, key])
+            if self.command == "PUT":
+                objs[key] = body
+                return self.s3_reply(200)
+            if key not in objs:
+                if self.command == "DELETE":
+                    return self.s3_reply(204)
+                return self.s3_error(404, "NoSuchKey")
+            if self.command == "DELETE":
+                del objs[key]
+                return self.s3_reply(204)
+            data = objs[key]
+        self.s3_reply(200, data, "application/octet-stream")
 
     def queue_of(self, req):
         url = req.get("QueueUrl")
@@ -373,6 +419,8 @@ class Handler(A.Handler):
                             "group": m["group"],
                             "visible": m["visible_at"] <= t}
                             for m in q.messages]}
+                out["buckets"] = {b: {k: len(v) for k, v in o.items()}
+                                  for b, o in BUCKETS.items()}
                 out["sig_failures"] = A.STATE["sig_failures"]
                 out["requests"] = len(A.STATE["requests"])
             return self.reply(200, out)
@@ -390,6 +438,8 @@ class Handler(A.Handler):
             return self.reply(200, {})
         return A.Handler.admin(self, path, body)
 
+    do_DELETE = A.Handler.dispatch
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -401,6 +451,8 @@ def main():
     ap.add_argument("--region", default="us-east-1")
     ap.add_argument("--queue", action="append", default=[],
                     help="NAME[:ATTR=VALUE,...]")
+    ap.add_argument("--bucket", action="append", default=[],
+                    help="an S3 bucket (path-style /BUCKET/KEY)")
     args = ap.parse_args()
     args.advertise_lifetime = args.temp_lifetime
     args.imds_forget_tokens = False
@@ -414,6 +466,8 @@ def main():
         name, _, rest = spec.partition(":")
         attrs = dict(kv.split("=", 1) for kv in rest.split(",") if kv)
         QUEUES[name] = Queue(name, attrs)
+    for b in args.bucket:
+        BUCKETS[b] = {}
     for q in list(QUEUES.values()):
         if q.dlq and q.dlq not in QUEUES:
             QUEUES[q.dlq] = Queue(q.dlq, {})
