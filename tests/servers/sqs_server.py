@@ -42,6 +42,7 @@ import argparse
 import hashlib
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -109,6 +110,12 @@ def attr_bytes(attrs):
 
 
 class Handler(A.Handler):
+    def setup(self):
+        # Headers and body go out in two writes: without TCP_NODELAY the
+        # second waits for the client's delayed ACK (40 ms a request).
+        A.Handler.setup(self)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def sqs_error(self, name, message, status=400):
         hdr = {"x-amzn-query-error": ERR_QUERY.get(name, name + ";Sender")}
         self.reply(status, {"__type": "com.amazonaws.sqs#" + name,
