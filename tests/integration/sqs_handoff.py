@@ -35,6 +35,8 @@ machine standing for two hosts:
              bucket (PutObject, SigV4 "s3" checked), pull reads it
              (GetObject), writes it and deletes the object after the
              message
+  failover   a queue that does not exist holds the sqs relay and the
+             route's next relay (a maildir) takes the message
   counters   `mailshim stats --prometheus` on B counts per queue what was
              received, written, recognised as a copy, deleted and left
 """
@@ -180,6 +182,8 @@ def main():
         too_large(env, a)
         # ---- through S3 ----
         through_s3(env, a, b)
+        # ---- failover ----
+        failover(env, a)
         # ---- counters ----
         r = b.mailshim("stats", "--prometheus")
         want = {("mail", "received"): 13, ("mail", "written"): 4,
@@ -332,6 +336,22 @@ def too_large(env, a):
               "too large: the reason names the queue's limit")
     env.check(not [s for s in env.state()["sends"]
                    if s["queue"] == "small"], "too large: nothing sent")
+
+
+def failover(env, a):
+    cap = os.path.join(a.dir, "capture")
+    a.write_conf(sqs_relay("gone", "no-such-queue") +
+                 'relay "cap" { type = "maildir" path = "%s" }\n'
+                 'route "default" { relays = {"gone", "cap"} }\n' % cap)
+    q = submit(a, b"Subject: failover\n\nqueue missing\n",
+               ["-f", "app@example.com", "fo@example.net"])
+    r = flush(a)
+    env.check(r.returncode == 0 and q not in a.files("queue") and
+              os.listdir(os.path.join(cap, "new")) != [],
+              "failover: queue missing -> next relay of the route")
+    env.check("QueueDoesNotExist" in r.stderr and
+              "relay gone held" in r.stderr,
+              "failover: the sqs relay is held, saying why")
 
 
 def through_s3(env, a, b):
