@@ -77,7 +77,8 @@ pull_one(const struct ms_conf *conf, const struct pull_conf *pc,
 	opts_of(pc, cli, &o);
 	st = pull_run(conf, &o, &c, &err);
 	if (st != MS_OK)
-		log_err("pull %s: %s", pc->name, err.msg);
+		log_err("pull %s: %s", pc->name,
+		    err.msg + (strncmp(err.msg, "pull: ", 6) == 0 ? 6 : 0));
 	return ms_exitcode(st);
 }
 

@@ -434,11 +434,15 @@ queue_setup(struct puller *p, struct ms_err *err)
 	log_verbose("pull: queue %s: retention %llds, MaximumMessageSize %ld, "
 		    "redrive policy %s",
 	    p->name, p->retention, p->max_size, v ? v : "none");
-	if (v == NULL)
+	/* Once per process: a timer's one-shot pull every minute would
+	 * repeat it all day (`mailshim check` shows it too). */
+	if (v == NULL && p->o->watch)
 		log_msg(LOG_WARNING,
 		    "pull: queue %s has no redrive policy: a message that "
 		    "cannot be written stays until its retention ends",
 		    p->name);
+	else if (v == NULL)
+		log_verbose("pull: queue %s has no redrive policy", p->name);
 	json_decref(attrs);
 	return MS_OK;
 }
@@ -726,8 +730,10 @@ pull_run(const struct ms_conf *conf, const struct pull_opts *o,
 	} while (!stop_requested && (o->watch || got > 0));
 	if (st == MS_OK && p.had_failure)
 		st = ms_err_set(err, MS_TEMP,
-		    "pull: %lu message(s) left in %s for SQS to deliver again",
-		    c->failed, p.name);
+		    "pull: %s: %lu message(s) could not be written and %lu "
+		    "written or seen before could not be deleted; SQS will "
+		    "deliver them again",
+		    p.name, c->failed, c->written + c->duplicates - c->deleted);
 out:
 	log_verbose("pull: %s: received %lu, written %lu, duplicates %lu, "
 		    "deleted %lu, left %lu",
