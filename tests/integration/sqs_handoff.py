@@ -37,6 +37,8 @@ machine standing for two hosts:
              message
   failover   a queue that does not exist holds the sqs relay and the
              route's next relay (a maildir) takes the message
+  watch      `mailshim pull --watch` with two pull blocks runs one
+             process per queue, takes both, and stops on SIGTERM
   counters   `mailshim stats --prometheus` on B counts per queue what was
              received, written, recognised as a copy, deleted and left
 """
@@ -199,7 +201,40 @@ def main():
         env.check(all(got.get(k) == v for k, v in want.items()),
                   "stats --prometheus: pull counters per queue (the "
                   "killed puller's batch is not counted): %r" % got)
+        # ---- pull --watch over two pull blocks ----
+        watch(env, a, b, port)
     env.finish()
+
+
+def watch(env, a, b, port):
+    b.write_conf('relay "corp" { type = "smtp" host = "127.0.0.1" '
+                 'port = %d tls = "none" timeout = 20 }\n'
+                 'route "default" { relays = {"corp"} }\n'
+                 'pull "main" { queue_url = "%s" }\n'
+                 'pull "ordered" { queue_url = "%s" }\n'
+                 % (port, queue_url("mail"), queue_url("mail.fifo")))
+    before = len(b.spooled())
+    p = b.popen("pull", "--watch", "--wait", "1")
+    for queue in ("mail", "mail.fifo"):
+        a.write_conf(sqs_relay("handoff", queue) +
+                     'route "default" { relays = {"handoff"} }\n')
+        submit(a, b"Subject: watched\n\nvia %s\n" % queue.encode(),
+               ["-f", "app@example.com", "w@example.net"])
+        env.check(flush(a).returncode == 0, "watch: handed off to " + queue)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(b.spooled()) < before + 2:
+        time.sleep(0.2)
+    env.check(len(b.spooled()) == before + 2, "watch: one process per "
+              "pull block took both queues' messages")
+    t = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=60)
+    except Exception:
+        p.kill()
+        rc = None
+    env.check(rc == 0, "watch: SIGTERM stops every child, exit %r in "
+              "%.1fs" % (rc, time.monotonic() - t))
 
 
 def eval_json(s):
