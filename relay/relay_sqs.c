@@ -505,10 +505,32 @@ out:
 	return st;
 }
 
+/* For `mailshim check`: the queue answers GetQueueAttributes with these
+ * credentials; err says its size limit (or why not). */
 static enum ms_status
 sqs_probe(struct relay *r, struct ms_err *err)
 {
-	return sqs_ready(r, err);
+	static const char *const names[] = { "MaximumMessageSize",
+		"ApproximateNumberOfMessages", NULL };
+	struct sqs_priv *p = r->priv;
+	struct aws_sqs q;
+	json_t *attrs = NULL;
+	const char *size, *waiting;
+	enum ms_status st;
+
+	if ((st = sqs_ready(r, err)) != MS_OK)
+		return st;
+	sqs_params(r, &q);
+	if ((st = aws_sqs_attributes(&q, p->url, names, &attrs, err)) != MS_OK)
+		return st;
+	size = json_string_value(json_object_get(attrs, "MaximumMessageSize"));
+	waiting = json_string_value(
+	    json_object_get(attrs, "ApproximateNumberOfMessages"));
+	ms_err_set(err, MS_OK, "queue %s: MaximumMessageSize %s, %s waiting%s",
+	    p->name, size != NULL ? size : "?", waiting != NULL ? waiting : "?",
+	    r->conf->s3_bucket ? ", larger bodies through S3" : "");
+	json_decref(attrs);
+	return MS_OK;
 }
 
 static void

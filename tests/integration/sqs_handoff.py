@@ -36,7 +36,8 @@ machine standing for two hosts:
              (GetObject), writes it and deletes the object after the
              message
   failover   a queue that does not exist holds the sqs relay and the
-             route's next relay (a maildir) takes the message
+             route's next relay (a maildir) takes the message; `mailshim
+             check` FAILs that relay and shows the good one's queue
   watch      `mailshim pull --watch` with two pull blocks runs one
              process per queue, takes both, and stops on SIGTERM
   counters   `mailshim stats --prometheus` on B counts per queue what was
@@ -186,6 +187,7 @@ def main():
         through_s3(env, a, b)
         # ---- failover ----
         failover(env, a)
+        check_relays(env, a)
         # ---- counters ----
         r = b.mailshim("stats", "--prometheus")
         want = {("mail", "received"): 13, ("mail", "written"): 4,
@@ -371,6 +373,21 @@ def too_large(env, a):
               "too large: the reason names the queue's limit")
     env.check(not [s for s in env.state()["sends"]
                    if s["queue"] == "small"], "too large: nothing sent")
+
+
+def check_relays(env, a):
+    a.write_conf(sqs_relay("gone", "no-such-queue") +
+                 sqs_relay("handoff", "mail") +
+                 'route "default" { relays = {"handoff", "gone"} }\n')
+    r = a.mailshim("check")
+    good = [ln for ln in r.stdout.splitlines() if "relay handoff:" in ln]
+    bad = [ln for ln in r.stdout.splitlines() if "relay gone:" in ln]
+    env.check(good and good[0].startswith("OK") and
+              "queue mail: MaximumMessageSize 262144" in good[0],
+              "check: sqs relay reached, queue limit shown: %r" % good)
+    env.check(bad and bad[0].startswith("FAIL") and
+              "QueueDoesNotExist" in bad[0],
+              "check: a missing queue FAILs: %r" % bad)
 
 
 def failover(env, a):
