@@ -11,6 +11,7 @@ flush_libflush_a_SOURCES = \
 	flush/backoff.c flush/backoff.h \
 	flush/ratelimit.c flush/ratelimit.h \
 	flush/stats.c flush/stats.h \
-	flush/pull.c flush/pull.h \
+	flush/pull.c flush/pull.h flush/pull_priv.h \
+	flush/pull_msg.c flush/pull_queue.c \
 	flush/pulled.c flush/pulled.h \
 	flush/pullstats.c flush/pullstats.h

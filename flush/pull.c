@@ -2,7 +2,9 @@
  * pull.c - `mailshim pull`: SQS -> this host's spool, written durably
  *          before the message is deleted from SQS, each hand-off once.
  *
- * API:    pull_run() (pull.h).
+ * API:    pull_run() (pull.h). Reading one message is pull_msg.c, the
+ *         queue's client and attributes pull_queue.c, the record of
+ *         hand-offs taken pulled.c, the counters pullstats.c.
  * Format: what relay/relay_sqs.c sends: the body is the message (LF) in
  *         base64, the envelope is in "mailshim-*" message attributes,
  *         version "1" (spool/README "SQS hand-off").
@@ -33,6 +35,7 @@
 #include "aws_sqs.h"
 #include "log.h"
 #include "pull.h"
+#include "pull_priv.h"
 #include "pulled.h"
 #include "pullstats.h"
 #include "relay_sqs.h"
@@ -42,13 +45,6 @@
 #define PULL_RETENTION_MAX (14 * 86400) /* SQS's longest retention */
 #define PULL_PRUNE_EVERY   600		/* seconds, with --watch */
 #define PULL_BACKOFF_MAX   60
-#define PULL_S3_MAX	   (256L * 1024 * 1024) /* payload through S3 */
-#define S3_POINTER_CLASS   "software.amazon.payloadoffloading.PayloadS3Pointer"
-
-struct s3_ref {
-	char bucket[256]; /* "" = the body is the message */
-	char key[1024];
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -74,132 +70,6 @@ struct puller {
 
 /* What to do with one received message. */
 enum verdict { V_DELETE, V_LEAVE };
-
-static const char *
-attr_str(json_t *attrs, const char *name)
-{
-	return json_string_value(
-	    json_object_get(json_object_get(attrs, name), "StringValue"));
-}
-
-/* Decodes base64 text (no whitespace) into a malloc'd buffer. */
-static unsigned char *
-b64_decode(const char *in, size_t inlen, size_t *outlen)
-{
-	unsigned char *out;
-	int n;
-	size_t pad = 0;
-
-	if (inlen == 0 || inlen % 4 != 0 || inlen > (size_t)1 << 30)
-		return NULL;
-	if ((out = malloc(inlen / 4 * 3 + 1)) == NULL)
-		return NULL;
-	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)inlen);
-	if (n < 0) {
-		free(out);
-		return NULL;
-	}
-	if (in[inlen - 1] == '=')
-		pad++;
-	if (in[inlen - 2] == '=')
-		pad++;
-	*outlen = (size_t)n - pad;
-	return out;
-}
-
-/* The envelope from the attributes; MS_DATA with the reason if any part
- * is missing or malformed. */
-static enum ms_status
-envelope_of(json_t *attrs, struct envelope *env, const char **qid,
-    const char **key, struct ms_err *err)
-{
-	const char *v = attr_str(attrs, "mailshim-version");
-	const char *sender = attr_str(attrs, "mailshim-sender");
-	const char *rcpts = attr_str(attrs, "mailshim-recipients");
-	const char *arrival = attr_str(attrs, "mailshim-arrival");
-	const char *user = attr_str(attrs, "mailshim-user");
-	const char *opts = attr_str(attrs, "mailshim-options");
-	json_t *a = NULL, *e;
-	size_t i, n;
-	enum ms_status st = MS_OK;
-	char *end;
-
-	*qid = attr_str(attrs, "mailshim-queue-id");
-	*key = attr_str(attrs, "mailshim-key");
-	if (v == NULL)
-		return ms_err_set(err, MS_DATA,
-		    "not a mailshim hand-off (no mailshim-version)");
-	if (strcmp(v, "1") != 0)
-		return ms_err_set(err, MS_DATA,
-		    "hand-off version \"%.20s\" is newer than this mailshim "
-		    "(1)",
-		    v);
-	if (sender == NULL || rcpts == NULL || *qid == NULL || *key == NULL ||
-	    arrival == NULL)
-		return ms_err_set(err, MS_DATA, "envelope attributes missing");
-	n = strlen(sender);
-	if (n < 2 || n > 1000 || sender[0] != '<' || sender[n - 1] != '>' ||
-	    memchr(sender, '\n', n) != NULL)
-		return ms_err_set(err, MS_DATA, "bad mailshim-sender");
-	if (!spool_id_valid(*qid) || !pulled_key_valid(*key))
-		return ms_err_set(err, MS_DATA, "bad queue id or key");
-	env->arrival = strtoll(arrival, &end, 10);
-	if (*end != '\0' || env->arrival <= 0)
-		return ms_err_set(err, MS_DATA, "bad mailshim-arrival");
-	if ((env->sender = strndup(sender + 1, n - 2)) == NULL ||
-	    (env->user = strdup(user != NULL ? user : "sqs")) == NULL)
-		return ms_err_set(err, MS_TEMP, "out of memory");
-	a = json_loads(rcpts, 0, NULL);
-	if (!json_is_array(a) || json_array_size(a) == 0 ||
-	    json_array_size(a) > ENV_MAX_RCPTS)
-		st = ms_err_set(err, MS_DATA, "bad mailshim-recipients");
-	json_array_foreach(a, i, e)
-	{
-		const char *r = json_string_value(e);
-
-		if (st != MS_OK)
-			break;
-		if (r == NULL || r[0] == '\0' || strlen(r) > 1000 ||
-		    strpbrk(r, "\r\n") != NULL)
-			st = ms_err_set(err, MS_DATA, "bad recipient");
-		else
-			st = env_add_rcpt(env, r, err);
-	}
-	json_decref(a);
-	if (st != MS_OK || opts == NULL)
-		return st;
-	a = json_loads(opts, 0, NULL);
-	if (!json_is_array(a))
-		st = ms_err_set(err, MS_DATA, "bad mailshim-options");
-	json_array_foreach(a, i, e)
-	{
-		const char *o = json_string_value(e);
-
-		if (st != MS_OK)
-			break;
-		if (o == NULL || strlen(o) > 200 || strpbrk(o, "\r\n") != NULL)
-			st = ms_err_set(err, MS_DATA, "bad option");
-		else
-			st = env_add_opt(env, o, err);
-	}
-	json_decref(a);
-	return st;
-}
-
-/* The key must be the one the queue id and recipients give. */
-static enum ms_status
-key_check(const struct envelope *env, const char *qid, const char *key,
-    struct ms_err *err)
-{
-	char want[RELAY_SQS_KEY_MAX];
-	enum ms_status st = relay_sqs_key(qid, (const char *const *)env->rcpts,
-	    env->nrcpt, want, sizeof(want), err);
-
-	if (st == MS_OK && strcmp(want, key) != 0)
-		st = ms_err_set(err, MS_DATA,
-		    "mailshim-key does not match the queue id and recipients");
-	return st;
-}
 
 /* Writes the message into the local spool under a claimed record. */
 static enum ms_status
@@ -248,43 +118,12 @@ spool_it(struct puller *p, struct envelope *env, const char *key, int recfd,
 	return st;
 }
 
-/* Reads an SQS Extended Client pointer body into s3 (bucket "" when the
- * body is the message itself). MS_DATA for a malformed pointer. */
-static enum ms_status
-pointer_of(const char *body, struct s3_ref *s3)
-{
-	json_t *a;
-	const char *b, *k;
-
-	s3->bucket[0] = s3->key[0] = '\0';
-	if (body[0] != '[')
-		return MS_OK;
-	a = json_loads(body, 0, NULL);
-	b = json_string_value(
-	    json_object_get(json_array_get(a, 1), "s3BucketName"));
-	k = json_string_value(json_object_get(json_array_get(a, 1), "s3Key"));
-	if (json_array_size(a) != 2 ||
-	    strcmp(json_string_value(json_array_get(a, 0))
-		    ? json_string_value(json_array_get(a, 0))
-		    : "",
-		S3_POINTER_CLASS) != 0 ||
-	    !aws_s3_key_ok(b) || strchr(b, '/') != NULL || !aws_s3_key_ok(k) ||
-	    strlen(b) >= sizeof(s3->bucket) || strlen(k) >= sizeof(s3->key)) {
-		json_decref(a);
-		return MS_DATA;
-	}
-	ms_copy(s3->bucket, sizeof(s3->bucket), b);
-	ms_copy(s3->key, sizeof(s3->key), k);
-	json_decref(a);
-	return MS_OK;
-}
-
 /* The payload a pointer names (bounded by ExtendedPayloadSize). */
 static enum ms_status
 s3_fetch(struct puller *p, json_t *attrs, const struct s3_ref *s3,
     char **payload, struct ms_err *err)
 {
-	const char *v = attr_str(attrs, "ExtendedPayloadSize");
+	const char *v = pull_attr_str(attrs, "ExtendedPayloadSize");
 	long long want = v != NULL ? strtoll(v, NULL, 10) : -1;
 	struct aws_s3 c = { .region = p->region,
 		.ca_file = p->o->ca_file,
@@ -340,10 +179,9 @@ take_one(struct puller *p, json_t *m, struct s3_ref *s3)
 		st = ms_err_set(&err, MS_DATA, "body does not match MD5OfBody");
 		goto out;
 	}
-	if ((st = envelope_of(attrs, &env, &qid, &key, &err)) != MS_OK ||
-	    (st = key_check(&env, qid, key, &err)) != MS_OK)
+	if ((st = pull_envelope(attrs, &env, &qid, &key, &err)) != MS_OK)
 		goto out;
-	if ((st = pointer_of(body, s3)) != MS_OK) {
+	if ((st = pull_pointer(body, s3)) != MS_OK) {
 		st = ms_err_set(&err, MS_DATA, "bad S3 pointer body");
 		goto out;
 	}
@@ -366,7 +204,7 @@ take_one(struct puller *p, json_t *m, struct s3_ref *s3)
 	if (s3->bucket[0] != '\0' &&
 	    (st = s3_fetch(p, attrs, s3, &payload, &err)) != MS_OK)
 		goto out;
-	if ((data = b64_decode(payload ? payload : body,
+	if ((data = pull_b64_decode(payload ? payload : body,
 		 strlen(payload ? payload : body), &len)) == NULL) {
 		st = ms_err_set(&err, MS_DATA, "body is not base64");
 		goto out;
@@ -553,127 +391,15 @@ pull_once(struct puller *p, int wait, size_t *got, struct ms_err *err)
 	return MS_OK;
 }
 
-/* Region, queue name and the SQS client of o (provider in q->cp). */
-static enum ms_status
-client_init(const struct pull_opts *o, char *region, size_t rlen, char *name,
-    size_t nlen, struct aws_sqs *q, struct ms_err *err)
-{
-	const char *env;
-
-	if (o->region != NULL)
-		ms_copy(region, rlen, o->region);
-	else if (!aws_sqs_region_of(o->queue_url, region, rlen)) {
-		if ((env = getenv("AWS_REGION")) == NULL || env[0] == '\0')
-			env = getenv("AWS_DEFAULT_REGION");
-		if (env == NULL || env[0] == '\0')
-			return ms_err_set(err, MS_CONFIG,
-			    "pull: no region in %s; give --region",
-			    o->queue_url);
-		ms_copy(region, rlen, env);
-	}
-	aws_sqs_name_of(o->queue_url, name, nlen);
-	if (name[0] == '\0')
-		return ms_err_set(err, MS_CONFIG, "pull: %s is not a queue URL",
-		    o->queue_url);
-	memset(q, 0, sizeof(*q));
-	q->region = region;
-	q->endpoint = o->endpoint;
-	q->ca_file = o->ca_file;
-	q->connect_timeout = 10;
-	q->timeout = 30;
-	return aws_creds_provider_new(&q->cp, o->credentials, 0, err);
-}
-
 static enum ms_status
 puller_init(struct puller *p, struct ms_err *err)
 {
-	enum ms_status st = client_init(p->o, p->region, sizeof(p->region),
+	enum ms_status st = pull_client_init(p->o, p->region, sizeof(p->region),
 	    p->name, sizeof(p->name), &p->q, err);
 
 	if (st != MS_OK)
 		return st;
 	return pulled_open(&p->pd, p->conf->spool, err);
-}
-
-static long
-attr_long(json_t *attrs, const char *name)
-{
-	const char *v = json_string_value(json_object_get(attrs, name));
-
-	return v != NULL ? strtol(v, NULL, 10) : -1;
-}
-
-enum ms_status
-pull_inspect(
-    const struct pull_opts *o, struct pull_report *rep, struct ms_err *err)
-{
-	static const char *const all[] = { "All", NULL };
-	char region[AWS_SQS_REGION_MAX], url[AWS_SQS_URL_MAX];
-	struct aws_sqs q;
-	json_t *attrs = NULL, *rp = NULL, *dattrs = NULL, *mr;
-	struct ms_err derr;
-	enum ms_status st;
-	const char *arn, *rps;
-
-	memset(rep, 0, sizeof(*rep));
-	memset(&q, 0, sizeof(q));
-	rep->dlq_visible = -1;
-	st = client_init(
-	    o, region, sizeof(region), rep->name, sizeof(rep->name), &q, err);
-	if (st == MS_OK)
-		st = aws_sqs_attributes(&q, o->queue_url, all, &attrs, err);
-	if (st != MS_OK)
-		goto out;
-	rep->visible = attr_long(attrs, "ApproximateNumberOfMessages");
-	rep->in_flight =
-	    attr_long(attrs, "ApproximateNumberOfMessagesNotVisible");
-	rep->retention = attr_long(attrs, "MessageRetentionPeriod");
-	rep->max_size = attr_long(attrs, "MaximumMessageSize");
-	rps = json_string_value(json_object_get(attrs, "RedrivePolicy"));
-	rp = rps != NULL ? json_loads(rps, 0, NULL) : NULL;
-	arn = json_string_value(json_object_get(rp, "deadLetterTargetArn"));
-	if (arn == NULL)
-		goto out;
-	rep->redrive = true;
-	mr = json_object_get(rp, "maxReceiveCount");
-	rep->max_receive = json_is_integer(mr) ? (long)json_integer_value(mr)
-	    : json_is_string(mr) ? strtol(json_string_value(mr), NULL, 10)
-				 : 0;
-	{
-		/* arn:PARTITION:sqs:REGION:ACCOUNT:NAME */
-		const char *f[6] = { arn };
-		char account[32] = "";
-		int n = 1;
-
-		for (const char *c = arn; *c != '\0' && n < 6; c++)
-			if (*c == ':')
-				f[n++] = c + 1;
-		if (n == 6) {
-			ms_quote(
-			    rep->dlq, sizeof(rep->dlq), f[5], strlen(f[5]));
-			if ((size_t)(f[5] - f[4] - 1) < sizeof(account)) {
-				memcpy(
-				    account, f[4], (size_t)(f[5] - f[4] - 1));
-				account[f[5] - f[4] - 1] = '\0';
-			}
-		}
-		if (rep->dlq[0] == '\0' ||
-		    aws_sqs_get_queue_url(&q, rep->dlq,
-			account[0] ? account : NULL, url, sizeof(url),
-			&derr) != MS_OK ||
-		    aws_sqs_attributes(&q, url, all, &dattrs, &derr) != MS_OK)
-			ms_copy(rep->dlq_error, sizeof(rep->dlq_error),
-			    rep->dlq[0] ? derr.msg : "bad deadLetterTargetArn");
-		else
-			rep->dlq_visible =
-			    attr_long(dattrs, "ApproximateNumberOfMessages");
-	}
-out:
-	json_decref(attrs);
-	json_decref(dattrs);
-	json_decref(rp);
-	aws_creds_provider_free(q.cp);
-	return st;
 }
 
 enum ms_status
