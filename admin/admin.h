@@ -4,8 +4,8 @@
  * Owns:   main.c (global options, config, dispatch) and one file per
  *         command: cmd_init.c, cmd_flush.c, cmd_queue.c (queue, show,
  *         retry, delete, dead, requeue), cmd_check.c, cmd_stats.c,
- *         cmd_ses_password.c, cmd_newaliases.c; privdrop.c (root acts
- *         on the spool as its owner).
+ *         cmd_pull.c, cmd_ses_password.c, cmd_newaliases.c; privdrop.c
+ *         (root acts on the spool as its owner).
  * Calls:  the delivery engine (flush/), transports for probes (relay/),
  *         the AWS client (aws/), the spool (spool/) and lib/. Nothing
  *         below includes a header from here: admin/ is the top.
@@ -30,6 +30,10 @@ int cmd_flush(const struct ms_conf *conf, int argc, char **argv);
 /* `mailshim check [--no-network] [--config-only]`: 0 when all is OK or
  * WARN, 78 on any FAIL. */
 int cmd_check(const struct ms_conf *conf, int argc, char **argv);
+
+/* `mailshim pull --queue URL [--watch] ...`: SQS -> the local spool; 0
+ * when everything received was written and deleted, 75 otherwise. */
+int cmd_pull(const struct ms_conf *conf, int argc, char **argv);
 
 /* `mailshim ses-password --region R`: the secret key on stdin. */
 int cmd_ses_password(int argc, char **argv);

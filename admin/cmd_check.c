@@ -27,6 +27,7 @@
 #include "cmd_check.h"
 #include "conf.h"
 #include "log.h"
+#include "pull.h"
 #include "relay.h"
 #include "relay_ses.h"
 #include "secret.h"
@@ -457,6 +458,59 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 	relay_free(r);
 }
 
+/* A pull block's queue: depth, redrive policy and the DLQ's depth. */
+static void
+check_pull(const struct pull_conf *pc, bool network, struct tally *t)
+{
+	struct pull_opts o = { .queue_url = pc->queue_url,
+		.region = pc->region,
+		.endpoint = pc->endpoint,
+		.credentials = pc->credentials,
+		.ca_file = pc->ca_file };
+	struct pull_report rep;
+	struct ms_err err = { "" };
+	char what[300], text[1200];
+
+	snprintf(what, sizeof(what), "pull %s", pc->name);
+	if (!network) {
+		line(t, "OK", what, "SQS queue configured (not contacted)");
+		return;
+	}
+	if (pull_inspect(&o, &rep, &err) != MS_OK) {
+		snprintf(text, sizeof(text),
+		    "%s (fix: check queue_url, region, endpoint and "
+		    "credentials; sqs:GetQueueAttributes is needed)",
+		    err.msg);
+		line(t, "FAIL", what, text);
+		return;
+	}
+	if (!rep.redrive) {
+		snprintf(text, sizeof(text),
+		    "queue %s: %ld waiting, %ld in flight; no redrive policy: "
+		    "a message that cannot be written stays until its "
+		    "retention (%lds) ends (fix: give the queue a dead-letter "
+		    "queue)",
+		    rep.name, rep.visible, rep.in_flight, rep.retention);
+		line(t, "WARN", what, text);
+		return;
+	}
+	if (rep.dlq_visible < 0)
+		snprintf(text, sizeof(text),
+		    "queue %s: %ld waiting, %ld in flight; redrive to %s "
+		    "after maxReceiveCount %ld; dead-letter queue unreadable: "
+		    "%.400s",
+		    rep.name, rep.visible, rep.in_flight, rep.dlq,
+		    rep.max_receive, rep.dlq_error);
+	else
+		snprintf(text, sizeof(text),
+		    "queue %s: %ld waiting, %ld in flight; redrive to %s "
+		    "after maxReceiveCount %ld; dead-letter queue %s: %ld "
+		    "message(s)",
+		    rep.name, rep.visible, rep.in_flight, rep.dlq,
+		    rep.max_receive, rep.dlq, rep.dlq_visible);
+	line(t, rep.dlq_visible == 0 ? "OK" : "WARN", what, text);
+}
+
 int
 cmd_check(const struct ms_conf *conf, int argc, char **argv)
 {
@@ -496,6 +550,8 @@ cmd_check(const struct ms_conf *conf, int argc, char **argv)
 		}
 		for (int i = 0; i < conf->nrelays; i++)
 			check_relay(conf, &conf->relays[i], network, &tab, &t);
+		for (int i = 0; i < conf->npulls; i++)
+			check_pull(&conf->pulls[i], network, &t);
 		print_ses_table(&tab);
 		free(tab.rows);
 	}

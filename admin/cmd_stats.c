@@ -21,6 +21,7 @@
 #include "log.h"
 #include "spool.h"
 #include "cmd_stats.h"
+#include "pullstats.h"
 #include "stats.h"
 
 /* Arrival (unix seconds) encoded in a queue id's first 14 hex digits. */
@@ -75,6 +76,45 @@ queue_shape(struct spool *s, struct queue_shape *q, struct ms_err *err)
 	return MS_OK;
 }
 
+struct pull_print {
+	FILE *fp;
+	int runfd;
+	bool prom;
+	bool header;
+};
+
+static void
+print_pull(const char *queue, void *arg)
+{
+	struct pull_print *pp = arg;
+	struct pull_counts c;
+	long long since;
+	struct ms_err err;
+	const char *names[] = { "received", "written", "duplicate", "deleted",
+		"failed" };
+	unsigned long v[5];
+
+	if (pullstats_read(pp->runfd, queue, &c, &since, &err) != MS_OK)
+		return;
+	v[0] = c.received, v[1] = c.written, v[2] = c.duplicates;
+	v[3] = c.deleted, v[4] = c.failed;
+	if (pp->prom) {
+		for (size_t i = 0; i < MS_ARRAY_LEN(names); i++)
+			fprintf(pp->fp,
+			    "mailshim_pull_messages_total{queue=\"%s\","
+			    "outcome=\"%s\"} %lu\n",
+			    queue, names[i], v[i]);
+		return;
+	}
+	if (!pp->header)
+		fprintf(pp->fp, "\n%-20s %10s %10s %10s %10s %10s\n",
+		    "pull queue", "received", "written", "duplicate", "deleted",
+		    "failed");
+	pp->header = true;
+	fprintf(pp->fp, "%-20s %10lu %10lu %10lu %10lu %10lu\n", queue, v[0],
+	    v[1], v[2], v[3], v[4]);
+}
+
 static void
 print_text(FILE *fp, const struct ms_conf *conf, struct spool *s,
     const struct queue_shape *q, long long now)
@@ -108,6 +148,8 @@ print_text(FILE *fp, const struct ms_conf *conf, struct spool *s,
 		fprintf(fp, "%-20s %10lu %10lu %10lu  %s\n",
 		    conf->relays[i].name, c.sent, c.deferred, c.dead, when);
 	}
+	pullstats_list(s->runfd, print_pull,
+	    &(struct pull_print){ fp, s->runfd, false, false });
 }
 
 static void
@@ -162,6 +204,12 @@ print_prometheus(FILE *fp, const struct ms_conf *conf, struct spool *s,
 		    "status=\"dead\"} %lu\n",
 		    name, c.dead);
 	}
+	fprintf(fp,
+	    "# HELP mailshim_pull_messages_total Messages `mailshim pull` "
+	    "took from each SQS queue, by outcome.\n"
+	    "# TYPE mailshim_pull_messages_total counter\n");
+	pullstats_list(s->runfd, print_pull,
+	    &(struct pull_print){ fp, s->runfd, true, false });
 }
 
 /* Writes through FILE.tmp + rename, so node_exporter never reads half. */
@@ -219,6 +267,7 @@ cmd_stats(const struct ms_conf *conf, int argc, char **argv)
 	if (reset) {
 		for (int i = 0; i < conf->nrelays; i++)
 			stats_reset(s.runfd, conf->relays[i].name);
+		pullstats_reset(s.runfd);
 	} else if (prom && file != NULL) {
 		rc = write_prom_file(file, conf, &s, &q, now);
 	} else if (prom) {

@@ -7,6 +7,7 @@ admin_mailshim_SOURCES = \
 	admin/main.c admin/admin.h admin/privdrop.c \
 	admin/cmd_init.c \
 	admin/cmd_flush.c \
+	admin/cmd_pull.c \
 	admin/cmd_queue.c admin/cmd_queue.h \
 	admin/cmd_check.c admin/cmd_check.h admin/check_identity.c \
 	admin/cmd_stats.c admin/cmd_stats.h \

@@ -31,6 +31,8 @@ static const char usage_text[] =
     "  init                 create the spool with its owners and modes\n"
     "  flush [--watch]      deliver what is due (--watch: keep running)\n"
     "        [--workers N]\n"
+    "  pull --queue URL [--watch]\n"
+    "                       take mail handed to an SQS queue into the spool\n"
     "  queue [--json]       list queued mail (also: mailq, sendmail -bp)\n"
     "  show ID              print one message with its envelope and state\n"
     "  retry [ID...]        make messages due now (all: also lift holds)\n"
@@ -92,6 +94,8 @@ dispatch(const struct ms_conf *conf, const char *cmd, int argc, char **argv)
 		return fail(st, &err);
 	if (strcmp(cmd, "flush") == 0)
 		return cmd_flush(conf, argc, argv);
+	if (strcmp(cmd, "pull") == 0)
+		return cmd_pull(conf, argc, argv);
 	if (strcmp(cmd, "newaliases") == 0)
 		return cmd_newaliases(conf, argc, argv);
 	if (strcmp(cmd, "check") == 0)

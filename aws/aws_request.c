@@ -27,6 +27,7 @@
 struct sink {
 	struct aws_http_resp *resp;
 	size_t cap;
+	size_t max;
 	bool too_big;
 };
 
@@ -37,7 +38,7 @@ body_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct aws_http_resp *r = s->resp;
 	size_t n = size * nmemb;
 
-	if (n > AWS_RESP_MAX - r->body_len) {
+	if (n > s->max - r->body_len) {
 		s->too_big = true;
 		return 0;
 	}
@@ -98,7 +99,8 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 {
 	CURL *h = NULL;
 	struct curl_slist *hdrs = NULL, *tmp;
-	struct sink sink = { resp, 0, false };
+	struct sink sink = { resp, 0,
+		req->resp_max > 0 ? req->resp_max : AWS_RESP_MAX, false };
 	char ebuf[CURL_ERROR_SIZE] = "", line[4096], sigv4[160], q[256];
 	const char *ca;
 	enum ms_status st = MS_TEMP;
@@ -160,6 +162,15 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 		    h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)(req->body ? req->body_len : 0));
+	} else if (strcmp(req->method, "PUT") == 0 && req->body != NULL) {
+		/* A PUT with a body (S3 PutObject): posted fields sent with
+		 * the PUT method, which libcurl's SigV4 hashes as the payload
+		 * (x-amz-content-sha256 for s3). */
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(
+		    h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	}
@@ -230,8 +241,8 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 		aws_url_host(req->url, q, sizeof(q));
 		if (sink.too_big)
 			ms_err_set(err, MS_TEMP,
-			    "aws: %s: response larger than %d bytes", q,
-			    AWS_RESP_MAX);
+			    "aws: %s: response larger than %zu bytes", q,
+			    sink.max);
 		else
 			ms_err_set(err, MS_TEMP, "aws: %s: %s", q,
 			    ebuf[0] ? ebuf : curl_easy_strerror(rc));

@@ -50,6 +50,7 @@ struct aws_http_req {
 	long timeout;		    /* seconds without progress, 0 = 30 */
 	long max_time;		    /* seconds in all, 0 = none */
 	long timeout_ms; /* whole request in ms (metadata), 0 = none */
+	size_t resp_max; /* response body bound, 0 = AWS_RESP_MAX */
 };
 
 struct aws_http_resp {

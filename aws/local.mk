@@ -18,6 +18,8 @@ aws_libaws_a_SOURCES = \
 	aws/aws_time.c \
 	aws/aws_request.c aws/aws_request.h \
 	aws/aws_error.c aws/aws_error.h \
-	aws/aws_secret.c aws/aws_secret.h
+	aws/aws_secret.c aws/aws_secret.h \
+	aws/aws_sqs.c aws/aws_sqs.h \
+	aws/aws_s3.c aws/aws_s3.h
 aws_libaws_a_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(CRYPTO_CFLAGS)

@@ -3,7 +3,8 @@
 # unpacked from their Debian packages, never installed). Neither is part
 # of `make`, `make check` or CI: they take minutes and want a quiet machine.
 EXTRA_DIST += bench/README bench/RESULTS.md bench/run bench/peers \
-	bench/lib.sh bench/floor.c bench/mkspool.py bench/ratesink.py
+	bench/lib.sh bench/floor.c bench/mkspool.py bench/ratesink.py \
+	bench/sqs
 
 bench: all
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
@@ -13,4 +14,8 @@ bench-peers: all
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    bash $(abs_top_srcdir)/bench/peers
 
-.PHONY: bench bench-peers
+bench-sqs: all
+	top_builddir=$(abs_top_builddir) top_srcdir=$(abs_top_srcdir) \
+	    $(PYTHON3) $(abs_top_srcdir)/bench/sqs
+
+.PHONY: bench bench-peers bench-sqs

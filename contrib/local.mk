@@ -12,7 +12,10 @@ contrib_units = \
 	contrib/systemd/mailshim-flush.path \
 	contrib/systemd/mailshim-watch.service \
 	contrib/systemd/mailshim-smtp.socket \
-	contrib/systemd/mailshim-smtp@.service
+	contrib/systemd/mailshim-smtp@.service \
+	contrib/systemd/mailshim-pull.service \
+	contrib/systemd/mailshim-pull-once.service \
+	contrib/systemd/mailshim-pull.timer
 systemdunit_DATA = $(contrib_units)
 # Installed beside the sample config: after `make install`, run
 # $(pkgdatadir)/install.sh as root to create users, spool and links.
@@ -54,6 +57,12 @@ contrib/systemd/mailshim-smtp.socket: \
 	$(srcdir)/contrib/systemd/mailshim-smtp.socket.in Makefile
 contrib/systemd/mailshim-smtp@.service: \
 	$(srcdir)/contrib/systemd/mailshim-smtp@.service.in Makefile
+contrib/systemd/mailshim-pull.service: \
+	$(srcdir)/contrib/systemd/mailshim-pull.service.in Makefile
+contrib/systemd/mailshim-pull-once.service: \
+	$(srcdir)/contrib/systemd/mailshim-pull-once.service.in Makefile
+contrib/systemd/mailshim-pull.timer: \
+	$(srcdir)/contrib/systemd/mailshim-pull.timer.in Makefile
 contrib/install.sh: $(srcdir)/contrib/install.sh.in Makefile
 $(contrib_units) contrib/install.sh:
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \

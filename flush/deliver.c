@@ -375,8 +375,10 @@ open_source(struct spool_msg *m, struct msg_source *src,
 		edit.from = from;
 		edit.keep_reply_to = true;
 	}
+	/* Maildir and SQS carry the message as stored (LF): an SQS hand-off
+	 * lands in another spool, which converts when it delivers. */
 	return msg_source_open(src, m->fd, m->body_offset, m->file_size, &edit,
-	    rc->type != RELAY_MAILDIR, err);
+	    rc->type != RELAY_MAILDIR && rc->type != RELAY_SQS, err);
 }
 
 /* Writes each recipient's outcome into the state and the relay's
@@ -471,6 +473,12 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		.config_set = at->route->configuration_set != NULL
 		    ? at->route->configuration_set
 		    : rc->configuration_set,
+		.route = at->route->name,
+		.arrival = m->env.arrival,
+		.attempts = m->state.attempts,
+		.user = m->env.user,
+		.opts = (const char *const *)m->env.opts,
+		.nopt = m->env.nopt,
 	};
 	struct ms_err err;
 	struct committed_arg ca = { ctx, m, at, rc };

@@ -69,7 +69,8 @@ validate_choice(cfg_t *cfg, cfg_opt_t *opt, const char *const *choices)
 static int
 validate_relay_type(cfg_t *cfg, cfg_opt_t *opt)
 {
-	static const char *const types[] = { "maildir", "smtp", "ses", NULL };
+	static const char *const types[] = { "maildir", "smtp", "ses", "sqs",
+		NULL };
 
 	return validate_choice(cfg, opt, types);
 }
@@ -249,7 +250,11 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("external_id", NULL, CFGF_NONE),
 	CFG_STR("credentials", NULL, CFGF_NONE),
 	CFG_STR("transport", "smtp", CFGF_NONE),
-	CFG_STR("configuration_set", NULL, CFGF_NONE), CFG_END() };
+	CFG_STR("configuration_set", NULL, CFGF_NONE),
+	CFG_STR("queue_url", NULL, CFGF_NONE),
+	CFG_STR("queue", NULL, CFGF_NONE),
+	CFG_STR("s3_bucket", NULL, CFGF_NONE),
+	CFG_STR("s3_prefix", "mailshim/", CFGF_NONE), CFG_END() };
 
 static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR_LIST("relays", NULL, CFGF_NODEFAULT),
@@ -259,6 +264,14 @@ static cfg_opt_t route_opts[] = { CFG_STR_LIST("senders", NULL, CFGF_NONE),
 	CFG_STR("configuration_set", NULL, CFGF_NONE),
 	CFG_STR_LIST("users", NULL, CFGF_NONE),
 	CFG_STR("ses_headers", "strip", CFGF_NONE), CFG_END() };
+
+static cfg_opt_t pull_opts[] = { CFG_STR("queue_url", NULL, CFGF_NODEFAULT),
+	CFG_STR("region", NULL, CFGF_NONE),
+	CFG_STR("endpoint", NULL, CFGF_NONE),
+	CFG_STR("credentials", NULL, CFGF_NONE),
+	CFG_STR("ca_file", NULL, CFGF_NONE),
+	CFG_INT("visibility_timeout", 0, CFGF_NONE),
+	CFG_INT("max_records", 0, CFGF_NONE), CFG_END() };
 
 static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	CFG_STR("hostname", NULL, CFGF_NONE),
@@ -279,6 +292,8 @@ static cfg_opt_t top_opts[] = { CFG_STR("spool", MS_DEFAULT_SPOOL, CFGF_NONE),
 	    "relay", relay_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC(
 	    "route", route_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC(
+	    "pull", pull_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END() };
 
 static char *
@@ -295,6 +310,22 @@ tls_from_string(const char *s)
 	return strcmp(s, "tls") == 0 ? TLS_IMPLICIT : TLS_NONE;
 }
 
+/* Bucket names and key prefixes used unescaped in S3 URLs. */
+static bool
+name_safe(const char *s, bool slash_ok)
+{
+	if (s == NULL)
+		return true;
+	if (strstr(s, "..") != NULL || s[0] == '/')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+			*s == '.' || (slash_ok && *s == '/')))
+			return false;
+	return true;
+}
+
 static enum ms_status
 relay_from_cfg(
     struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err)
@@ -307,10 +338,11 @@ relay_from_cfg(
 	if (type == NULL)
 		return ms_err_set(err, MS_CONFIG,
 		    "%s:%d: relay \"%s\" has no "
-		    "type (maildir, smtp or ses)",
+		    "type (maildir, smtp, ses or sqs)",
 		    file, r->line, r->name);
 	r->type = strcmp(type, "maildir") == 0 ? RELAY_MAILDIR
 	    : strcmp(type, "smtp") == 0	       ? RELAY_SMTP
+	    : strcmp(type, "sqs") == 0	       ? RELAY_SQS
 					       : RELAY_SES;
 	r->path = dup_or_null(cfg_getstr(sec, "path"));
 	r->host = dup_or_null(cfg_getstr(sec, "host"));
@@ -354,6 +386,10 @@ relay_from_cfg(
 	    : SES_SMTP;
 	r->configuration_set =
 	    dup_or_null(cfg_getstr(sec, "configuration_set"));
+	r->queue_url = dup_or_null(cfg_getstr(sec, "queue_url"));
+	r->queue = dup_or_null(cfg_getstr(sec, "queue"));
+	r->s3_bucket = dup_or_null(cfg_getstr(sec, "s3_bucket"));
+	r->s3_prefix = dup_or_null(cfg_getstr(sec, "s3_prefix"));
 	if (r->connections < 1)
 		r->connections = 1;
 
@@ -381,6 +417,25 @@ relay_from_cfg(
 			return ms_err_set(err, MS_CONFIG,
 			    "%s:%d: ses relay "
 			    "\"%s\" needs a region",
+			    file, r->line, r->name);
+		break;
+	case RELAY_SQS:
+		if ((r->queue_url == NULL) == (r->queue == NULL))
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\" needs either queue_url "
+			    "or queue (with region)",
+			    file, r->line, r->name);
+		if (r->queue != NULL && r->region == NULL)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\": queue = \"%s\" needs "
+			    "a region",
+			    file, r->line, r->name, r->queue);
+		if (!name_safe(r->s3_bucket, false) ||
+		    !name_safe(r->s3_prefix, true))
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: sqs relay \"%s\": s3_bucket and s3_prefix "
+			    "may hold only letters, digits and - _ . / (no "
+			    "\"..\")",
 			    file, r->line, r->name);
 		break;
 	}
@@ -571,6 +626,26 @@ conf_fill(
 			return st;
 	}
 	routes_default_last(conf);
+	conf->npulls = (int)cfg_size(cfg, "pull");
+	conf->pulls = calloc((size_t)conf->npulls + 1, sizeof(*conf->pulls));
+	for (int i = 0; i < conf->npulls; i++) {
+		struct pull_conf *pc = &conf->pulls[i];
+		cfg_t *sec = cfg_getnsec(cfg, "pull", (unsigned)i);
+
+		pc->name = strdup(cfg_title(sec));
+		pc->line = sec->line;
+		pc->queue_url = dup_or_null(cfg_getstr(sec, "queue_url"));
+		pc->region = dup_or_null(cfg_getstr(sec, "region"));
+		pc->endpoint = dup_or_null(cfg_getstr(sec, "endpoint"));
+		pc->credentials = dup_or_null(cfg_getstr(sec, "credentials"));
+		pc->ca_file = dup_or_null(cfg_getstr(sec, "ca_file"));
+		pc->visibility_timeout = cfg_getint(sec, "visibility_timeout");
+		pc->max_records = cfg_getint(sec, "max_records");
+		if (pc->queue_url == NULL)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: pull \"%s\" needs a queue_url", file,
+			    pc->line, pc->name);
+	}
 	return MS_OK;
 }
 
@@ -591,6 +666,9 @@ set_validators(cfg_t *cfg)
 	cfg_set_validate_func(cfg, "route|ses_headers", validate_ses_headers);
 	cfg_set_validate_func(cfg, "max_message_size", validate_positive);
 	cfg_set_validate_func(cfg, "smtpd_idle_timeout", validate_positive);
+	cfg_set_validate_func(
+	    cfg, "pull|visibility_timeout", validate_positive);
+	cfg_set_validate_func(cfg, "pull|max_records", validate_positive);
 	cfg_set_validate_func(cfg, "retry_first", validate_duration);
 	cfg_set_validate_func(cfg, "retry_max", validate_duration);
 	cfg_set_validate_func(cfg, "give_up", validate_duration);
@@ -665,7 +743,8 @@ relay_free(struct relay_conf *r)
 		&r->oauth2_token_url, &r->client_id, &r->client_secret,
 		&r->scope, &r->oauth2_service_account, &r->oauth2_subject,
 		&r->oauth2_token, &r->region, &r->endpoint, &r->credentials,
-		&r->role_arn, &r->external_id, &r->configuration_set };
+		&r->role_arn, &r->external_id, &r->configuration_set,
+		&r->queue_url, &r->queue, &r->s3_bucket, &r->s3_prefix };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);
@@ -689,6 +768,17 @@ conf_free(struct ms_conf *conf)
 		free(rt->configuration_set);
 		free_strv(rt->users, rt->nusers);
 	}
+	for (int i = 0; conf->pulls != NULL && i < conf->npulls; i++) {
+		struct pull_conf *pc = &conf->pulls[i];
+
+		free(pc->name);
+		free(pc->queue_url);
+		free(pc->region);
+		free(pc->endpoint);
+		free(pc->credentials);
+		free(pc->ca_file);
+	}
+	free(conf->pulls);
 	free(conf->relays);
 	free(conf->routes);
 	free(conf->path);

@@ -14,7 +14,7 @@
 
 #include "ms.h"
 
-enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES };
+enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES, RELAY_SQS };
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 enum ses_transport { SES_SMTP, SES_API };
 
@@ -67,6 +67,12 @@ struct relay_conf {
 	char *credentials; /* secret source for key id + secret */
 	enum ses_transport transport;
 	char *configuration_set;
+
+	/* sqs (region and endpoint above are shared) */
+	char *queue_url; /* https://sqs.REGION.amazonaws.com/ACCOUNT/NAME */
+	char *queue;	 /* or a queue name, resolved with GetQueueUrl */
+	char *s3_bucket; /* bodies too large for the queue go here */
+	char *s3_prefix; /* key prefix in the bucket ("" = none) */
 };
 
 struct route_conf {
@@ -86,6 +92,19 @@ struct route_conf {
 	bool keep_ses_headers; /* ses_headers = "keep": the message's own
 				  X-SES-* headers survive unless the route
 				  sets that header itself */
+};
+
+/* A `pull "NAME" { ... }` block: an SQS queue `mailshim pull` drains. */
+struct pull_conf {
+	char *name;
+	int line;
+	char *queue_url;
+	char *region;	   /* NULL: from the URL */
+	char *endpoint;	   /* NULL: AWS_ENDPOINT_URL_SQS, ... */
+	char *credentials; /* NULL: the AWS chain */
+	char *ca_file;
+	long visibility_timeout; /* seconds, 0 = the queue's */
+	long max_records;	 /* hand-off records kept, 0 = default */
 };
 
 struct ms_conf {
@@ -112,6 +131,8 @@ struct ms_conf {
 	int nrelays;
 	struct route_conf *routes;
 	int nroutes; /* the route named "default" comes last */
+	struct pull_conf *pulls;
+	int npulls;
 };
 
 /* The file used when neither -C nor MAILSHIM_CONFIG names one. */

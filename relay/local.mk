@@ -27,4 +27,6 @@ relay_librelay_a_SOURCES = \
 	relay/relay.c relay/relay.h \
 	relay/msgsource.c relay/msgsource.h \
 	relay/relay_maildir.c \
+	relay/relay_sqs.c relay/relay_sqs.h \
+	relay/sqs_request.c relay/sqs_priv.h \
 	$(relay_smtp_sources) $(relay_ses_sources)

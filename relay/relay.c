@@ -65,6 +65,7 @@ ops_for(enum relay_type type)
 	case RELAY_MAILDIR: return &relay_maildir_ops;
 	case RELAY_SMTP: return &relay_smtp_ops;
 	case RELAY_SES: return &relay_ses_ops;
+	case RELAY_SQS: return &relay_sqs_ops;
 	}
 	return NULL;
 }

@@ -1,6 +1,6 @@
 /*
  * relay.h - what every transport (maildir, smtp, ses over SMTP or the
- *           v2 API) offers the flusher: send one message to a list of
+ *           v2 API, sqs) offers the flusher: send one message to a list of
  *           recipients and say, per recipient, what happened.
  *
  * API:    relay_new(), relay_send(), relay_close(), relay_free(), and
@@ -51,6 +51,12 @@ struct relay_msg {
 	struct msg_source *src;	 /* rewound by the relay as needed */
 	const char *config_set;	 /* SES configuration set or NULL */
 	const char *const *tags; /* SES "name=value" tags, NULL end */
+	const char *route;	 /* route name (SQS MessageGroupId) */
+	long long arrival;	 /* unix seconds the message arrived */
+	int attempts;		 /* attempts counted so far */
+	const char *user;	 /* who submitted it, or NULL */
+	const char *const *opts; /* sendmail options "K=v" kept */
+	size_t nopt;
 	/* Called by a transport that splits the message into several
 	 * transactions (SMTP batches, SES's 50 recipients) after each one
 	 * but the last, with that batch's final results: the flusher
@@ -159,5 +165,6 @@ enum ms_status relay_held(struct relay *r, long long *until, char *reason,
 extern const struct relay_ops relay_maildir_ops;
 extern const struct relay_ops relay_smtp_ops;
 extern const struct relay_ops relay_ses_ops;
+extern const struct relay_ops relay_sqs_ops;
 
 #endif

@@ -8,6 +8,7 @@ include tests/compat.mk
 include tests/ops.mk
 include tests/hardening.mk
 include tests/api.mk
+include tests/sqs.mk
 include tests/durability.mk
 
 # The list of tests, for tests/run-suite.sh (the ASan run leaves out the

@@ -69,7 +69,7 @@ else
 fi
 
 # The sample parses; so does every example in it once uncommented.
-sed -e 's/^#\(relay\|route\|	\|}\)/\1/' -e 's/^	#/	/' \
+sed -e 's/^#\(relay\|route\|pull\|	\|}\)/\1/' -e 's/^	#/	/' \
     -e 's/^#\([a-z_]* *= \)/\1/' "$sample" > "$tmp/all.conf"
 flusher=$top_builddir/admin/mailshim
 if [ -x "$flusher" ]; then

@@ -10,7 +10,7 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 	exit 77
 fi
 
-units="mailshim-flush.service mailshim-flush.timer mailshim-flush.path mailshim-watch.service mailshim-smtp.socket mailshim-smtp@.service"
+units="mailshim-flush.service mailshim-flush.timer mailshim-flush.path mailshim-watch.service mailshim-smtp.socket mailshim-smtp@.service mailshim-pull.service mailshim-pull-once.service mailshim-pull.timer"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
@@ -79,6 +79,17 @@ check mailshim-flush.service "ExecStart=$bin flush" "flush command"
 check mailshim-flush.service 'SuccessExitStatus=75' "deferral is not a failure"
 check mailshim-watch.service "ExecStart=$bin flush --watch" "watch command"
 check mailshim-watch.service 'Conflicts=mailshim-flush.timer mailshim-flush.path mailshim-flush.service' "conflicts with the timer and path"
+for u in mailshim-pull.service mailshim-pull-once.service; do
+	check "$u" 'User=mailshim' "runs as mailshim"
+	check "$u" 'NoNewPrivileges=yes' "NoNewPrivileges"
+	check "$u" 'ProtectSystem=strict' "ProtectSystem=strict"
+	check "$u" 'ReadWritePaths=/var/spool/mailshim' "write access to the spool only"
+	check "$u" 'CapabilityBoundingSet=' "no capabilities"
+done
+check mailshim-pull.service "ExecStart=$bin pull --watch" "pull --watch command"
+check mailshim-pull-once.service "ExecStart=$bin pull" "pull command"
+check mailshim-pull-once.service 'SuccessExitStatus=75' "left in SQS is not a failure"
+check mailshim-pull.timer 'Unit=mailshim-pull-once.service' "timer starts pull-once"
 check mailshim-flush.timer 'OnCalendar=minutely' "every minute"
 check mailshim-flush.timer 'Persistent=true' "persistent"
 check mailshim-flush.path 'DirectoryNotEmpty=/var/spool/mailshim/new' "watches new/"

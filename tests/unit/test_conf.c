@@ -87,6 +87,29 @@ static const struct {
 	{ "relay confset with a newline", "relay \"s\" { type = \"ses\" "
 	    "region = \"eu-west-1\"\n configuration_set = \"a\\nX-Evil: 1\" }"
 	    "\n", MS_CONFIG, ":2: configuration_set = " },
+	{ "sqs", "relay \"q\" { type = \"sqs\" queue_url = "
+	    "\"https://sqs.eu-west-1.amazonaws.com/1/m\" s3_bucket = \"b-1\" }\n"
+	    "pull \"p\" { queue_url = \"https://sqs.eu-west-1.amazonaws.com/1/m\""
+	    " visibility_timeout = 30 }\n", MS_OK, NULL },
+	{ "sqs by name", "relay \"q\" { type = \"sqs\" queue = \"m\" "
+	    "region = \"eu-west-1\" }\n", MS_OK, NULL },
+	{ "sqs without queue", "relay \"q\" { type = \"sqs\" }\n", MS_CONFIG,
+	    "needs either queue_url or queue" },
+	{ "sqs both", "relay \"q\" { type = \"sqs\" queue = \"m\" region = "
+	    "\"r\" queue_url = \"https://x/1/m\" }\n", MS_CONFIG,
+	    "needs either queue_url or queue" },
+	{ "sqs name without region", "relay \"q\" { type = \"sqs\" queue = "
+	    "\"m\" }\n", MS_CONFIG, "needs a region" },
+	{ "sqs odd bucket", "relay \"q\" { type = \"sqs\" queue = \"m\" "
+	    "region = \"r\" s3_bucket = \"a b\" }\n", MS_CONFIG,
+	    "s3_bucket and s3_prefix" },
+	{ "sqs prefix climbing", "relay \"q\" { type = \"sqs\" queue = \"m\" "
+	    "region = \"r\" s3_bucket = \"b\" s3_prefix = \"../x/\" }\n",
+	    MS_CONFIG, "s3_bucket and s3_prefix" },
+	{ "pull without queue", "\npull \"p\" { region = \"r\" }\n", MS_CONFIG,
+	    ":2: pull \"p\" needs a queue_url" },
+	{ "pull negative", "pull \"p\" { queue_url = \"u\" "
+	    "visibility_timeout = -1 }\n", MS_CONFIG, "must not be negative" },
 };
 
 static void
