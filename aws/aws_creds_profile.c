@@ -3,7 +3,7 @@
  *                       (aws_profile.c reads them), and explicit "file:"
  *                       key files.
  *
- * API:    aws_ini_lookup() (aws_creds.h); aws_file_slurp(),
+ * API:    aws_file_slurp(),
  *         aws_file_slurp_free(), aws_creds_from_profile_file(),
  *         aws_creds_from_file() (aws_provider.h).
  * Trust:  flusher only. Secrets are wiped before free and never
@@ -30,66 +30,6 @@
 #include "aws_provider.h"
 #include "aws_request.h"
 #include "log.h"
-
-/* ---- INI ---- */
-
-static void
-trim(const char **b, const char **e)
-{
-	while (*b < *e && isspace((unsigned char)**b))
-		(*b)++;
-	while (*e > *b && isspace((unsigned char)(*e)[-1]))
-		(*e)--;
-}
-
-int
-aws_ini_lookup(const char *text, size_t len, const char *section,
-    const char *key, char *out, size_t outlen)
-{
-	const char *p = text, *end = text + len;
-	bool in = section == NULL;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *b = p, *e = nl ? nl : end, *eq;
-
-		p = nl ? nl + 1 : end;
-		trim(&b, &e);
-		if (b == e || *b == '#' || *b == ';')
-			continue;
-		if (*b == '[') {
-			const char *sb = b + 1, *se = e;
-
-			if (se[-1] != ']' || se - 1 < sb) {
-				in = false;
-				continue;
-			}
-			se--;
-			trim(&sb, &se);
-			in = section != NULL &&
-			    (size_t)(se - sb) == strlen(section) &&
-			    memcmp(sb, section, (size_t)(se - sb)) == 0;
-			continue;
-		}
-		if (!in || (eq = memchr(b, '=', (size_t)(e - b))) == NULL)
-			continue;
-		{
-			const char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
-
-			trim(&kb, &ke);
-			trim(&vb, &ve);
-			if ((size_t)(ke - kb) != strlen(key) ||
-			    memcmp(kb, key, (size_t)(ke - kb)) != 0)
-				continue;
-			if ((size_t)(ve - vb) + 1 > outlen)
-				return -1;
-			memcpy(out, vb, (size_t)(ve - vb));
-			out[ve - vb] = '\0';
-			return 1;
-		}
-	}
-	return 0;
-}
 
 /* ---- files ---- */
 
@@ -161,14 +101,14 @@ first_section(const char *buf, size_t len, char *out, size_t outlen)
 		const char *s = p, *t = e ? e : buf + len;
 
 		p = e ? e + 1 : buf + len;
-		trim(&s, &t);
+		aws_ini_trim(&s, &t);
 		if (s == t || *s != '[')
 			continue;
 		if (t[-1] != ']' || t - s < 2)
 			return false;
 		s++;
 		t--;
-		trim(&s, &t);
+		aws_ini_trim(&s, &t);
 		if ((size_t)(t - s) >= outlen)
 			return false;
 		memcpy(out, s, (size_t)(t - s));
@@ -208,7 +148,7 @@ aws_creds_from_file(const char *path, struct aws_creds *out, struct ms_err *err)
 			const char *s = p, *t = e ? e : buf + len;
 
 			p = e ? e + 1 : buf + len;
-			trim(&s, &t);
+			aws_ini_trim(&s, &t);
 			if (s == t || *s == '#' || *s == ';' || *s == '[')
 				continue;
 			if (memchr(s, '=', (size_t)(t - s)) != NULL)

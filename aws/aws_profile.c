@@ -28,15 +28,6 @@
 
 #include "aws_provider.h"
 
-static void
-trim(const char **b, const char **e)
-{
-	while (*b < *e && isspace((unsigned char)**b))
-		(*b)++;
-	while (*e > *b && isspace((unsigned char)(*e)[-1]))
-		(*e)--;
-}
-
 static const char *
 home_dir(void)
 {
@@ -113,7 +104,7 @@ section_is(const char *b, const char *e, const char *name, bool config)
 		    !isspace((unsigned char)b[7]))
 			return false;
 		b += 7;
-		trim(&b, &e);
+		aws_ini_trim(&b, &e);
 		if (e - b >= 2 &&
 		    ((*b == '"' && e[-1] == '"') ||
 			(*b == '\'' && e[-1] == '\''))) {
@@ -124,55 +115,35 @@ section_is(const char *b, const char *e, const char *name, bool config)
 	return (size_t)(e - b) == nl && memcmp(b, name, nl) == 0;
 }
 
-/* Scans text for [name]; with key, copies its value. Returns 1 found,
- * 0 not found, -1 value too long. key NULL: 1 when the section exists. */
+struct profile_match {
+	const char *name;
+	bool config;
+};
+
+static bool
+profile_section(const char *b, const char *e, void *arg)
+{
+	const struct profile_match *m = arg;
+
+	return section_is(b, e, m->name, m->config);
+}
+
+/* Scans text for [name]; with key (case-insensitive), copies its value.
+ * Returns 1 found, 0 not found, -1 value too long. key NULL: 1 when the
+ * section exists. */
 static int
 ini_get(const char *text, size_t len, bool config, const char *name,
     const char *key, char *out, size_t outlen)
 {
-	const char *p = text, *end = text + len;
-	bool in = false;
+	struct profile_match m = { name, config };
+	struct aws_ini_query q = {
+		.section_is = profile_section,
+		.arg = &m,
+		.key = key,
+		.key_nocase = true,
+	};
 
-	if (text == NULL)
-		return 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *b = p, *e = nl ? nl : end, *eq;
-
-		p = nl ? nl + 1 : end;
-		trim(&b, &e);
-		if (b == e || *b == '#' || *b == ';')
-			continue;
-		if (*b == '[') {
-			const char *sb = b + 1, *se = e - 1;
-
-			in = false;
-			if (e[-1] != ']' || se < sb)
-				continue;
-			trim(&sb, &se);
-			in = section_is(sb, se, name, config);
-			if (in && key == NULL)
-				return 1;
-			continue;
-		}
-		if (!in || (eq = memchr(b, '=', (size_t)(e - b))) == NULL)
-			continue;
-		{
-			const char *kb = b, *ke = eq, *vb = eq + 1, *ve = e;
-
-			trim(&kb, &ke);
-			trim(&vb, &ve);
-			if ((size_t)(ke - kb) != strlen(key) ||
-			    strncasecmp(kb, key, (size_t)(ke - kb)) != 0)
-				continue;
-			if ((size_t)(ve - vb) + 1 > outlen)
-				return -1;
-			memcpy(out, vb, (size_t)(ve - vb));
-			out[ve - vb] = '\0';
-			return 1;
-		}
-	}
-	return 0;
+	return aws_ini_find(text, len, &q, out, outlen);
 }
 
 bool

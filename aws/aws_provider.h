@@ -133,4 +133,24 @@ bool aws_imds_disabled(void);
 enum ms_status
 aws_creds_from_imds(bool allow_v1, struct aws_creds *out, struct ms_err *err);
 
+/* One INI scan (aws_ini.c): section_is decides whether a trimmed
+ * section header [b, e) opens the wanted section; before_sections makes
+ * the lines before any header count too; key NULL asks only whether the
+ * section exists. */
+struct aws_ini_query {
+	bool (*section_is)(const char *b, const char *e, void *arg);
+	void *arg;
+	bool before_sections;
+	const char *key;
+	bool key_nocase;
+};
+
+/* 1 found (value copied, trimmed), 0 not found, -1 value too long; text
+ * NULL is an empty file. */
+int aws_ini_find(const char *text, size_t len, const struct aws_ini_query *q,
+    char *out, size_t outlen);
+
+/* Trims white space from both ends of [*b, *e). */
+void aws_ini_trim(const char **b, const char **e);
+
 #endif

@@ -16,6 +16,7 @@ aws_libaws_a_SOURCES = \
 	aws/aws_creds_container.c \
 	aws/aws_creds_imds.c \
 	aws/aws_time.c \
+	aws/aws_ini.c \
 	aws/aws_request.c aws/aws_request.h \
 	aws/aws_error.c aws/aws_error.h \
 	aws/aws_secret.c aws/aws_secret.h \
