@@ -503,12 +503,7 @@ ses_api_get_account(const struct ses_api_params *p,
 		return st == MS_CONFIG ? MS_CONFIG : MS_TEMP;
 	}
 	if (resp.status >= 300) {
-		bool denied = strcmp(ae.name, "AccessDeniedException") == 0 ||
-		    strcmp(ae.name, "AccessDenied") == 0;
-
-		st = ms_err_set(err, denied ? MS_NOPERM : MS_TEMP,
-		    "ses: GetAccount answered %ld %s: %s", resp.status,
-		    ae.name[0] ? ae.name : "error", ae.message);
+		st = ses_api_refused("GetAccount", resp.status, &ae, err);
 		goto out;
 	}
 	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
@@ -535,4 +530,16 @@ out:
 	json_decref(root);
 	aws_resp_free(&resp);
 	return st;
+}
+
+enum ms_status
+ses_api_refused(const char *call, long status, const struct aws_error *ae,
+    struct ms_err *err)
+{
+	bool denied = strcmp(ae->name, "AccessDeniedException") == 0 ||
+	    strcmp(ae->name, "AccessDenied") == 0;
+
+	return ms_err_set(err, denied ? MS_NOPERM : MS_TEMP,
+	    "ses: %s answered %ld %s: %s", call, status,
+	    ae->name[0] ? ae->name : "error", ae->message);
 }

@@ -84,12 +84,8 @@ list_identity(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		return st == MS_CONFIG ? MS_CONFIG : MS_TEMP;
 	}
 	if (resp.status >= 300) {
-		bool denied = strcmp(ae.name, "AccessDeniedException") == 0 ||
-		    strcmp(ae.name, "AccessDenied") == 0;
-
-		st = ms_err_set(err, denied ? MS_NOPERM : MS_TEMP,
-		    "ses: ListEmailIdentities answered %ld %s: %s", resp.status,
-		    ae.name[0] ? ae.name : "error", ae.message);
+		st = ses_api_refused(
+		    "ListEmailIdentities", resp.status, &ae, err);
 		goto out;
 	}
 	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
@@ -155,12 +151,7 @@ ses_api_get_identity(const struct ses_api_params *p,
 		goto out;
 	}
 	if (resp.status >= 300) {
-		bool denied = strcmp(ae.name, "AccessDeniedException") == 0 ||
-		    strcmp(ae.name, "AccessDenied") == 0;
-
-		st = ms_err_set(err, denied ? MS_NOPERM : MS_TEMP,
-		    "ses: GetEmailIdentity answered %ld %s: %s", resp.status,
-		    ae.name[0] ? ae.name : "error", ae.message);
+		st = ses_api_refused("GetEmailIdentity", resp.status, &ae, err);
 		goto out;
 	}
 	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;

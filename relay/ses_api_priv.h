@@ -2,7 +2,8 @@
  * ses_api_priv.h - the pieces of ses_api.c its sibling files share.
  *                  Internal to relay/.
  *
- * API:    ses_api_call(), ses_api_url(), ses_api_req_init().
+ * API:    ses_api_call(), ses_api_url(), ses_api_req_init(),
+ *         ses_api_refused().
  */
 #ifndef MS_SES_API_PRIV_H
 #define MS_SES_API_PRIV_H
@@ -27,5 +28,10 @@ enum ms_status ses_api_url(const struct ses_api_params *p, const char *path,
 /* A request to url with p's CA file, proxy and timeouts. */
 void ses_api_req_init(struct aws_http_req *req, const struct ses_api_params *p,
     const char *method, const char *url);
+
+/* An error answer (status >= 300) to call ("GetAccount", ...) as err's
+ * sentence: MS_NOPERM when IAM denied the action, else MS_TEMP. */
+enum ms_status ses_api_refused(const char *call, long status,
+    const struct aws_error *ae, struct ms_err *err);
 
 #endif
