@@ -34,6 +34,7 @@ smtp_integration_tests = \
 	tests/integration/smtp_tls.sh \
 	tests/integration/smtp_clientcert.sh \
 	tests/integration/smtp_oauth2.sh \
+	tests/integration/smtp_oauth2_shared.sh \
 	tests/integration/smtp_auth.sh \
 	tests/integration/smtp_replies.sh \
 	tests/integration/smtp_faults.sh \
