@@ -271,7 +271,7 @@ oauth2_share_get(int runfd, const char *relay, const char *refused,
 	if (runfd >= 0 && share_name(name, sizeof(name), relay, "")) {
 		snprintf(lock, sizeof(lock), "%s.lock", name);
 		lfd = openat(runfd, lock,
-		    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (lfd < 0)
 			log_msg(LOG_WARNING,
 			    "relay %s: cannot open run/%s: %s (the token is "
