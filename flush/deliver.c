@@ -92,6 +92,7 @@ relay_get(
 		if (relay_new(&ctx->relays[i], rc, ctx->conf, err) != MS_OK)
 			return NULL;
 		ctx->relays[i]->pacer = &ctx->pacer;
+		ctx->relays[i]->runfd = ctx->spool->runfd; /* OAuth2 token */
 	}
 	return ctx->relays[i];
 }

@@ -5,7 +5,9 @@
  *            that keeps it until shortly before it expires.
  *
  * API:    oauth2_new(), oauth2_token(), oauth2_fetches(), oauth2_free().
- *         Documented in oauth2.h.
+ *         Documented in oauth2.h. With the spool's run/ directory
+ *         (oauth2_params.runfd) the cache is shared by every process of
+ *         the flusher through oauth2_share.c.
  * Trust:  holds the client secret or service-account key and the
  *         current token; all are wiped when replaced or freed. jansson
  *         copies what it parses (the key, token replies): its allocator
@@ -225,13 +227,19 @@ fetch(struct oauth2 *o, char **tok, long *expires_in, struct ms_err *err)
 	return st;
 }
 
+static enum ms_status
+fetch_cb(void *arg, char **tok, long *expires_in, struct ms_err *err)
+{
+	return fetch(arg, tok, expires_in, err);
+}
+
 enum ms_status
 oauth2_token(
     struct oauth2 *o, bool refresh, const char **token, struct ms_err *err)
 {
-	long long now = now_ms();
-	long expires_in = 0, margin;
+	long long now = now_ms(), refresh_at = 0;
 	char *tok = NULL;
+	bool fetched = false;
 	enum ms_status st;
 
 	*token = NULL;
@@ -265,17 +273,19 @@ oauth2_token(
 		*token = o->token;
 		return MS_OK;
 	}
-	st = fetch(o, &tok, &expires_in, err);
+	/* The relay's token, shared with the other processes through
+	 * run/ (or fetched here when there is no run/): a refresh names
+	 * the token refused, so that it is replaced once in all. */
+	st = oauth2_share_get(o->p.runfd, o->name, refresh ? o->token : NULL,
+	    fetch_cb, o, &tok, &refresh_at, &fetched, err);
 	if (st != MS_OK)
 		return st;
 	wipe_str(&o->token);
 	o->token = tok;
-	o->fetches++;
-	if (expires_in <= 0)
-		expires_in = 300; /* RFC 6749 5.1: optional; be careful */
-	/* "Shortly before": a minute, or a quarter of a short lifetime. */
-	margin = expires_in / 4 < 60 ? expires_in / 4 : 60;
-	o->refresh_ms = now + (expires_in - margin) * 1000;
+	if (fetched)
+		o->fetches++;
+	refresh_at -= (long long)time(NULL);
+	o->refresh_ms = now + (refresh_at > 0 ? refresh_at : 0) * 1000;
 	*token = o->token;
 	return MS_OK;
 }

@@ -5,7 +5,8 @@
  *            7523), or a token another tool keeps in a file or variable.
  *
  * API:    oauth2_new(), oauth2_token(), oauth2_free(); oauth2_jwt() and
- *         oauth2_b64url() (oauth2_jwt.c); oauth2_post() (oauth2_http.c).
+ *         oauth2_b64url() (oauth2_jwt.c); oauth2_post() (oauth2_http.c);
+ *         oauth2_share_get() and oauth2_refresh_in() (oauth2_share.c).
  * Trust:  client secrets, service-account keys and tokens are secrets:
  *         copied once, wiped (OPENSSL_cleanse) when freed, never put in
  *         an error, a log line or a format string. Token URLs must be
@@ -22,7 +23,8 @@
 
 #include "ms.h"
 
-#define OAUTH2_BODY_MAX (64 * 1024) /* token endpoint replies, bounded */
+#define OAUTH2_BODY_MAX	 (64 * 1024) /* token endpoint replies, bounded */
+#define OAUTH2_TOKEN_MAX 8192	     /* longest access token we take */
 
 struct oauth2_params {
 	const char *name;	   /* relay name, for errors */
@@ -39,6 +41,9 @@ struct oauth2_params {
 	const char *proxy;	   /* the relay's proxy, or NULL */
 	long connect_timeout;	   /* seconds, 0: libcurl's default */
 	long timeout;		   /* seconds for the whole request */
+	int runfd; /* the spool's run/ directory, where the token is shared
+		      with the other processes of the flusher (see
+		      oauth2_share.c); -1: kept in this process only */
 };
 
 struct oauth2;
@@ -53,9 +58,11 @@ enum ms_status oauth2_new(
 /* *token = a bearer token valid for a while longer (owned by o, valid
  * until the next call or oauth2_free). The cached one is used until
  * shortly before its expires_in ends; refresh forces a new one (the
- * server refused the cached one). MS_OK; MS_CONFIG when the endpoint
- * refuses the grant (400/401: wrong secret, scope, key, subject) or the
- * token source is unusable; MS_TEMP for the network, 5xx, memory. */
+ * server refused the cached one). With a run/ directory the token is
+ * the relay's shared one (oauth2_share_get): a refresh replaces the
+ * refused token once, whichever process asks first. MS_OK; MS_CONFIG when the
+ * endpoint refuses the grant (400/401: wrong secret, scope, key, subject) or
+ * the token source is unusable; MS_TEMP for the network, 5xx, memory. */
 enum ms_status oauth2_token(
     struct oauth2 *o, bool refresh, const char **token, struct ms_err *err);
 
@@ -64,6 +71,28 @@ long oauth2_fetches(const struct oauth2 *o);
 
 /* Wipes and frees; o may be NULL. */
 void oauth2_free(struct oauth2 *o);
+
+/* oauth2_share.c: seconds after a token that lives expires_in seconds
+ * (0: not said; taken as 300) is replaced: a minute before it expires,
+ * or a quarter of a short lifetime. */
+long oauth2_refresh_in(long expires_in);
+
+/* Runs one grant: *token malloc'd (the caller wipes it). */
+typedef enum ms_status (*oauth2_fetch_fn)(
+    void *arg, char **token, long *expires_in, struct ms_err *err);
+
+/* The relay's shared token (run/oauth2-RELAY, format in oauth2_share.c):
+ * under an flock on run/oauth2-RELAY.lock, the file's token when it is
+ * ours, well formed, not due and not the one the server refused
+ * (refused: the token just refused, or NULL); otherwise fetch() is
+ * called (once, by the first process to take the lock) and the file
+ * replaced. *token is malloc'd (the caller wipes it), *refresh_at the
+ * unix time to stop using it, *fetched set when fetch() ran. A file
+ * that cannot be trusted is logged and replaced; runfd < 0 or a run/
+ * that cannot be locked just fetches. Returns fetch()'s status. */
+enum ms_status oauth2_share_get(int runfd, const char *relay,
+    const char *refused, oauth2_fetch_fn fetch, void *arg, char **token,
+    long long *refresh_at, bool *fetched, struct ms_err *err);
 
 /* oauth2_jwt.c: the signed RS256 assertion for a service-account key
  * (JSON with client_email, private_key and token_uri): claims iss, scope,

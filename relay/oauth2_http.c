@@ -201,7 +201,8 @@ oauth2_post(const struct oauth2_params *p, const char *url, const char *body,
 		    "token endpoint %s: reply has no bearer access_token", q);
 		goto out;
 	}
-	if (strlen(tok) > 8192 || strpbrk(tok, "\001\r\n ") != NULL) {
+	if (strlen(tok) > OAUTH2_TOKEN_MAX ||
+	    strpbrk(tok, "\001\r\n ") != NULL) {
 		st = ms_err_set(err, MS_TEMP,
 		    "token endpoint %s: access_token is too long or holds "
 		    "control characters",

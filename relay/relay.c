@@ -82,6 +82,7 @@ relay_new(struct relay **out, const struct relay_conf *conf,
 	r->conf = conf;
 	r->global = global;
 	r->pacer = &no_pacer;
+	r->runfd = -1;
 	/* Secrets kept in AWS are read again after secret_ttl (rotation). */
 	if (global != NULL)
 		aws_secret_set_ttl(global->secret_ttl);

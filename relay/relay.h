@@ -125,6 +125,15 @@ struct relay {
 	const struct ms_conf *global;
 	const struct relay_ops *ops;
 	const struct relay_pacer *pacer; /* never NULL */
+	/* The spool's run/ directory (opened and closed by the flusher)
+	 * where a transport keeps what the flusher's processes share
+	 * about the relay (the OAuth2 token: relay/oauth2_share.c), or
+	 * -1 (relay_new's default: `mailshim check`, the test driver).
+	 * A descriptor rather than a hook like relay_pacer: the files
+	 * and their format belong to the transport, the engine only
+	 * owns the directory; and rather than a field of ms_conf:
+	 * it is the process's open spool, not configuration. */
+	int runfd;
 	void *priv;
 	long long cool_until; /* skip until then (CLOCK_BOOTTIME s) */
 };

@@ -54,7 +54,7 @@ load_named(const struct relay_conf *c, const char *key, const char *spec,
 /* auth = "xoauth2": the token source (secrets read now, copied by
  * oauth2_new, wiped here) and the XOAUTH2 user. */
 static enum ms_status
-oauth_setup(struct smtp_relay *sr, const struct relay_conf *c,
+oauth_setup(struct smtp_relay *sr, const struct relay_conf *c, int runfd,
     struct smtp_params *p, struct ms_err *err)
 {
 	struct secret cs = { NULL, 0 }, sa = { NULL, 0 };
@@ -69,6 +69,7 @@ oauth_setup(struct smtp_relay *sr, const struct relay_conf *c,
 		.proxy = c->proxy,
 		.connect_timeout = c->connect_timeout,
 		.timeout = c->timeout,
+		.runfd = runfd, /* the token is shared through run/ */
 	};
 	enum ms_status st;
 
@@ -129,7 +130,7 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 	smtp_params_from_conf(&p, c, r->global);
 	if (c->auth != NULL && strcmp(c->auth, "xoauth2") == 0) {
 		if (sr->oauth == NULL) {
-			st = oauth_setup(sr, c, &p, err);
+			st = oauth_setup(sr, c, r->runfd, &p, err);
 			if (st != MS_OK)
 				return st;
 		} else {

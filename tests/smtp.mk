@@ -20,7 +20,7 @@ tests_unit_test_secret_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 tests_unit_test_oauth2_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_oauth2_SOURCES = tests/unit/test_oauth2.c \
 	relay/oauth2.c relay/oauth2.h relay/oauth2_jwt.c relay/oauth2_http.c \
-	relay/secret.c relay/secret.h
+	relay/oauth2_share.c relay/secret.c relay/secret.h
 tests_unit_test_oauth2_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 	$(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS)
 tests_unit_smtp_drive_CPPFLAGS = $(smtp_test_cppflags)
@@ -34,6 +34,7 @@ smtp_integration_tests = \
 	tests/integration/smtp_tls.sh \
 	tests/integration/smtp_clientcert.sh \
 	tests/integration/smtp_oauth2.sh \
+	tests/integration/smtp_oauth2_shared.sh \
 	tests/integration/smtp_auth.sh \
 	tests/integration/smtp_replies.sh \
 	tests/integration/smtp_faults.sh \

@@ -29,7 +29,9 @@ like them (RFC 6749 5.1 / 5.2):
 A token lives --expires-in seconds (reported as expires_in, enforced by
 the SMTP side). --revoke-after-use makes every token good for one AUTH
 only (a token the server stops honouring before the client expects);
---refuse-all refuses every token (revoked consent). --static-token T is
+--refuse-all refuses every token (revoked consent). SIGUSR1 revokes every
+token issued so far (an administrator revoking the app's sessions; logged
+"REVOKED N" once done); tokens issued later are good. --static-token T is
 also accepted. A refused token gets Google's error challenge (334 and
 base64 JSON {"status":"401","schemes":"bearer","scope":...}) and, after
 the client's empty reply, 535 5.7.8.
@@ -72,7 +74,7 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 class State:
     def __init__(self, args):
         self.args = args
-        self.tokens = {}  # token -> [number, expires_at, uses]
+        self.tokens = {}  # token -> [number, expires_at, uses, revoked]
         self.count = 0
         self.url = None
         self.events = os.path.join(args.dir, "events.log")
@@ -85,7 +87,7 @@ class State:
         self.count += 1
         tok = f"ya29.test{self.count}-{secrets.token_hex(16)}"
         self.tokens[tok] = [self.count, time.time() + self.args.expires_in,
-                            0]
+                            0, False]
         self.event(f"TOKEN {self.count} grant={grant}")
         return tok
 
@@ -99,12 +101,19 @@ class State:
             return False, "?", "unknown token"
         if a.refuse_all:
             return False, t[0], "consent revoked"
+        if t[3]:
+            return False, t[0], "revoked"
         if time.time() > t[1]:
             return False, t[0], "expired"
         if a.revoke_after_use and t[2] >= 1:
             return False, t[0], "revoked after use"
         t[2] += 1
         return True, t[0], ""
+
+    def revoke_all(self):
+        for t in self.tokens.values():
+            t[3] = True
+        self.event(f"REVOKED {len(self.tokens)}")
 
 
 def b64url_decode(s):
@@ -334,6 +343,7 @@ async def main(argv):
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, state.revoke_all)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(f"OAUTH_URL={state.url}\n")

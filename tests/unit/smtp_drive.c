@@ -95,6 +95,7 @@ main(int argc, char **argv)
 	r.conf = rc;
 	r.global = &conf;
 	r.ops = &relay_smtp_ops;
+	r.runfd = -1; /* no spool: the token stays in this process */
 	st = r.ops->init(&r, &err);
 	if (st != MS_OK) {
 		fprintf(stderr, "smtp_drive: init: %s\n", err.msg);
