@@ -63,6 +63,9 @@ struct smtp_session {
 	int read_errno;
 	bool auth_missing;	    /* MAIL went out without AUTH */
 	bool auth_refused;	    /* the password was refused (535) */
+	long long body_sent;	    /* bytes handed to libcurl so far */
+	long long body_size;	    /* of the message */
+	bool body_eof;		    /* the read callback reached the end */
 	long long deadline_ms;	    /* max_time ends (0: none) */
 	long long quit_deadline_ms; /* stop waiting for QUIT's reply */
 	bool max_time_hit;
@@ -349,6 +352,9 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 		s->read_errno = errno;
 		return CURL_READFUNC_ABORT;
 	}
+	if (n == 0)
+		s->body_eof = true;
+	s->body_sent += n;
 	return (size_t)n;
 }
 
@@ -491,6 +497,10 @@ describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 		.cert_requested = s->cert_requested,
 		.tls_alert = s->tls_alert,
 		.xoauth2 = s->p.bearer != NULL,
+		/* libcurl stops asking once it has INFILESIZE bytes */
+		.body_short = !s->body_eof && s->body_sent < s->body_size,
+		.body_sent = s->body_sent,
+		.body_size = s->body_size,
 	};
 
 	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &f.oserr);
@@ -614,6 +624,9 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		s->deadline_ms =
 		    s->p.max_time > 0 ? now_ms() + s->p.max_time * 1000 : 0;
 		s->errbuf[0] = '\0';
+		s->body_sent = 0;
+		s->body_size = (long long)size;
+		s->body_eof = false;
 		msg_source_rewind(msg->src);
 		smtp_transcript_begin(&s->tr);
 		if (curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, NULL) ||
