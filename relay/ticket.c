@@ -63,10 +63,13 @@ take_string(const struct relay_conf *c, json_t *obj, int k, const char *q,
 
 	if (v == NULL)
 		return ms_err_set(err, MS_CONFIG,
-		    "relay %s: from_parameter %s has no key \"%.128s\" (%s; "
-		    "keys are matched ignoring case, parameter_keys renames "
-		    "them)",
-		    c->name, q, key, conf_ticket_fields[k]);
+		    "relay %s: from_parameter %s has no key \"%.128s\" (the "
+		    "%s; keys are matched ignoring case, parameter_keys "
+		    "renames them)",
+		    c->name, q, key,
+		    k == CONF_TICKET_HOST	? "host"
+			: k == CONF_TICKET_USER ? "user name"
+						: "password");
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    memchr(json_string_value(v), '\0', json_string_length(v)) != NULL)
 		return ms_err_set(err, MS_CONFIG,
