@@ -31,6 +31,7 @@
 #include "relay.h"
 #include "relay_ses.h"
 #include "secret.h"
+#include "ticket.h"
 #include "spool.h"
 
 struct tally {
@@ -207,6 +208,38 @@ check_secret(const struct relay_conf *rc, const char *key, const char *spec,
 		line(t, "FAIL", what, err.msg);
 	}
 	secret_free(&s);
+}
+
+/* from_parameter: the ticket is read (from AWS only when the network may
+ * be used) and what it gives is shown, never the password. */
+static void
+check_ticket(const struct relay_conf *rc, bool network, struct tally *t)
+{
+	struct ticket tk;
+	struct ms_err err = { "" };
+	char what[300], text[1000], port[40];
+	const char *spec = rc->from_parameter;
+
+	if (spec == NULL ||
+	    (!network && strncmp(spec, "file:", 5) != 0 &&
+		strncmp(spec, "env:", 4) != 0))
+		return;
+	snprintf(what, sizeof(what), "relay %s from_parameter", rc->name);
+	if (ticket_load(rc, &tk, &err) != MS_OK) {
+		line(t, "FAIL", what, err.msg);
+		return;
+	}
+	if (tk.port != 0)
+		snprintf(port, sizeof(port), "%ld", tk.port);
+	else
+		snprintf(port, sizeof(port), "(config's or default)");
+	snprintf(text, sizeof(text),
+	    "%.200s gives host %.200s, port %s, user %.100s, password %s", spec,
+	    tk.host != NULL ? tk.host : "(from the config)", port,
+	    tk.user != NULL ? tk.user : "(from the config)",
+	    tk.pass.value != NULL ? "(set)" : "(from the config)");
+	line(t, "OK", what, text);
+	ticket_free(&tk);
 }
 
 static void
@@ -422,6 +455,7 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 	check_secret(
 	    rc, "oauth2_service_account", rc->oauth2_service_account, t);
 	check_secret(rc, "oauth2_token", rc->oauth2_token, t);
+	check_ticket(rc, network, t);
 	snprintf(what, sizeof(what), "relay %s", rc->name);
 	if (relay_new(&r, rc, conf, &err) != MS_OK) {
 		line(t, "FAIL", what, err.msg);

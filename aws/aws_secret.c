@@ -1,7 +1,8 @@
 /*
  * aws_secret.c - secretsmanager: and ssm: secret sources.
  *
- * API:    aws_secret_load(), aws_secret_select(), aws_secret_cache_clear().
+ * API:    aws_secret_load(), aws_secret_select(), aws_secret_cache_clear(),
+ *         aws_secret_forget().
  *         Documented in aws_secret.h.
  * Trust:  flusher only; values live in memory, wiped on release, and are
  *         never formatted into a message or a log line (errors name the
@@ -70,6 +71,22 @@ aws_secret_cache_clear(void)
 	ncache = 0;
 	aws_creds_provider_free(chain);
 	chain = NULL;
+}
+
+void
+aws_secret_forget(const char *spec)
+{
+	size_t idlen;
+
+	if (spec == NULL)
+		return;
+	idlen = strcspn(spec, "#");
+	for (size_t i = 0; i < ncache; i++)
+		if (strlen(cache[i].id) == idlen &&
+		    strncmp(cache[i].id, spec, idlen) == 0) {
+			cache_drop(i);
+			return;
+		}
 }
 
 enum ms_status

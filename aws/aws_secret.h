@@ -3,7 +3,8 @@
  *                Store, for relay passwords and keys.
  *
  * API:    aws_secret_load(), aws_secret_load_in(), aws_secret_select(),
- *         aws_secret_cache_clear(), aws_secret_set_ttl(), aws_secret_ttl().
+ *         aws_secret_cache_clear(), aws_secret_forget(), aws_secret_set_ttl(),
+ *         aws_secret_ttl().
  * Trust:  flusher only. Uses the default credential chain; the region is
  *         the ARN's, the caller's, AWS_REGION / AWS_DEFAULT_REGION, the
  *         profile's, else instance metadata's (none: MS_CONFIG);
@@ -53,5 +54,9 @@ long aws_secret_ttl(void);
 /* Wipes and drops every cached value (to follow a rotation after an
  * authentication failure, or on a timer). */
 void aws_secret_cache_clear(void);
+
+/* Wipes and drops the cached value of spec (its #key ignored), so the
+ * next load reads it from AWS (a relay refused the login with it). */
+void aws_secret_forget(const char *spec);
 
 #endif

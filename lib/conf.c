@@ -228,6 +228,8 @@ static cfg_opt_t relay_opts[] = { CFG_STR("type", NULL, CFGF_NODEFAULT),
 	CFG_STR("tls_key", NULL, CFGF_NONE),
 	CFG_STR("username", NULL, CFGF_NONE),
 	CFG_STR("password", NULL, CFGF_NONE), CFG_STR("helo", NULL, CFGF_NONE),
+	CFG_STR("from_parameter", NULL, CFGF_NONE),
+	CFG_STR_LIST("parameter_keys", NULL, CFGF_NONE),
 	CFG_STR("auth", NULL, CFGF_NONE),
 	CFG_STR("oauth2_token_url", NULL, CFGF_NONE),
 	CFG_STR("client_id", NULL, CFGF_NONE),
@@ -326,6 +328,70 @@ name_safe(const char *s, bool slash_ok)
 	return true;
 }
 
+/* Field names of a from_parameter ticket (the `parameter_keys` left
+ * side) and the ticket's key names by default (the MailDelivery layout:
+ * {"Host", "Port", "User", "Pass"}). */
+const char *const conf_ticket_fields[CONF_TICKET_NKEYS] = { "host", "port",
+	"user", "pass" };
+static const char *const ticket_defaults[CONF_TICKET_NKEYS] = { "Host", "Port",
+	"User", "Pass" };
+
+/* from_parameter and parameter_keys = {"host=Server", ...}. */
+static enum ms_status
+ticket_from_cfg(
+    struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err)
+{
+	unsigned n = cfg_size(sec, "parameter_keys");
+
+	r->from_parameter = dup_or_null(cfg_getstr(sec, "from_parameter"));
+	for (int k = 0; k < CONF_TICKET_NKEYS; k++)
+		r->parameter_keys[k] = strdup(ticket_defaults[k]);
+	if (r->from_parameter == NULL && n > 0)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": parameter_keys without "
+		    "from_parameter",
+		    file, r->line, r->name);
+	if (r->from_parameter == NULL)
+		return MS_OK;
+	if (r->type != RELAY_SMTP)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": from_parameter is for smtp relays",
+		    file, r->line, r->name);
+	if (strchr(r->from_parameter, ':') == NULL ||
+	    strchr(r->from_parameter, '#') != NULL)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": from_parameter must name where the "
+		    "whole JSON ticket is (ssm:/PATH, secretsmanager:NAME, "
+		    "file:/path or env:NAME; no #key)",
+		    file, r->line, r->name);
+	if (r->auth != NULL && strcmp(r->auth, "xoauth2") == 0)
+		return ms_err_set(err, MS_CONFIG,
+		    "%s:%d: relay \"%s\": from_parameter gives a password; "
+		    "it does not go with auth = \"xoauth2\"",
+		    file, r->line, r->name);
+	for (unsigned i = 0; i < n; i++) {
+		const char *v = cfg_getnstr(sec, "parameter_keys", i);
+		const char *eq = v != NULL ? strchr(v, '=') : NULL;
+		int k;
+
+		for (k = 0; eq != NULL && k < CONF_TICKET_NKEYS; k++)
+			if (strlen(conf_ticket_fields[k]) == (size_t)(eq - v) &&
+			    strncmp(v, conf_ticket_fields[k],
+				(size_t)(eq - v)) == 0)
+				break;
+		if (eq == NULL || k == CONF_TICKET_NKEYS || eq[1] == '\0' ||
+		    strlen(eq + 1) > 128)
+			return ms_err_set(err, MS_CONFIG,
+			    "%s:%d: relay \"%s\": parameter_keys entries look "
+			    "like \"host=Server\" (host, port, user or pass = "
+			    "the ticket's key name), not \"%.64s\"",
+			    file, r->line, r->name, v != NULL ? v : "");
+		free(r->parameter_keys[k]);
+		r->parameter_keys[k] = strdup(eq + 1);
+	}
+	return MS_OK;
+}
+
 static enum ms_status
 relay_from_cfg(
     struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err)
@@ -392,6 +458,8 @@ relay_from_cfg(
 	r->s3_prefix = dup_or_null(cfg_getstr(sec, "s3_prefix"));
 	if (r->connections < 1)
 		r->connections = 1;
+	if (ticket_from_cfg(r, sec, file, err) != MS_OK)
+		return MS_CONFIG;
 
 	switch (r->type) {
 	case RELAY_MAILDIR:
@@ -402,12 +470,14 @@ relay_from_cfg(
 			    file, r->line, r->name);
 		break;
 	case RELAY_SMTP:
-		if (r->host == NULL)
+		if (r->host == NULL && r->from_parameter == NULL)
 			return ms_err_set(err, MS_CONFIG,
 			    "%s:%d: smtp relay "
-			    "\"%s\" needs a host",
+			    "\"%s\" needs a host (or from_parameter)",
 			    file, r->line, r->name);
-		if (r->port == 0)
+		/* With a ticket, port 0 means: the ticket's, else the
+		 * default (relay_smtp.c). */
+		if (r->port == 0 && r->from_parameter == NULL)
 			r->port = r->tls == TLS_IMPLICIT ? 465
 			    : r->tls == TLS_STARTTLS	 ? 587
 							 : 25;
@@ -744,7 +814,10 @@ relay_free(struct relay_conf *r)
 		&r->scope, &r->oauth2_service_account, &r->oauth2_subject,
 		&r->oauth2_token, &r->region, &r->endpoint, &r->credentials,
 		&r->role_arn, &r->external_id, &r->configuration_set,
-		&r->queue_url, &r->queue, &r->s3_bucket, &r->s3_prefix };
+		&r->queue_url, &r->queue, &r->s3_bucket, &r->s3_prefix,
+		&r->from_parameter, &r->parameter_keys[0],
+		&r->parameter_keys[1], &r->parameter_keys[2],
+		&r->parameter_keys[3] };
 
 	for (size_t i = 0; i < MS_ARRAY_LEN(fields); i++) {
 		free(*fields[i]);

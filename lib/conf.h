@@ -17,6 +17,15 @@
 enum relay_type { RELAY_MAILDIR, RELAY_SMTP, RELAY_SES, RELAY_SQS };
 enum tls_mode { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 enum ses_transport { SES_SMTP, SES_API };
+/* The fields of a from_parameter ticket, in parameter_keys order. */
+enum conf_ticket_key {
+	CONF_TICKET_HOST,
+	CONF_TICKET_PORT,
+	CONF_TICKET_USER,
+	CONF_TICKET_PASS,
+	CONF_TICKET_NKEYS
+};
+extern const char *const conf_ticket_fields[CONF_TICKET_NKEYS];
 
 struct relay_conf {
 	char *name;
@@ -36,7 +45,11 @@ struct relay_conf {
 	char *tls_cert; /* client certificate (PEM path) or NULL */
 	char *tls_key;	/* its private key: a secret source */
 	char *username;
-	char *password;		/* a secret source: file:, env:, ... */
+	char *password;	      /* a secret source: file:, env:, ... */
+	char *from_parameter; /* smtp: secret source of a JSON ticket
+				 with host, port, user and password */
+	char *parameter_keys[CONF_TICKET_NKEYS]; /* the ticket's names for
+				   host, port, user, pass (never NULL) */
 	char *helo;		/* EHLO name; default: global hostname */
 	char *auth;		/* NULL/"password" or "xoauth2" */
 	char *oauth2_token_url; /* token endpoint (client credentials) */

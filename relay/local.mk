@@ -8,6 +8,7 @@ relay_smtp_sources = \
 	relay/smtp_results.c relay/smtp_results.h \
 	relay/smtp_reply.c relay/smtp_reply.h \
 	relay/secret.c relay/secret.h \
+	relay/ticket.c relay/ticket.h \
 	relay/oauth2.c relay/oauth2.h relay/oauth2_jwt.c relay/oauth2_http.c \
 	relay/oauth2_share.c
 relay_ses_sources = \

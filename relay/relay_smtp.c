@@ -6,7 +6,13 @@
  * Trust:  the password, the client key (tls_key) and the OAuth2 client
  *         secret or service-account key are read from their secret
  *         sources when the relay is first used, handed to the session or
- *         the token source (oauth2.c) and wiped here at once.
+ *         the token source (oauth2.c) and wiped here at once. Host, port,
+ *         user and password may come from a from_parameter ticket
+ *         (ticket.c); keys set in the config win.
+ * Rotation: the password (or ticket) is read again after secret_ttl (a
+ *         new session only when it changed) and, past the cache, after
+ *         the server refused it (535): the session is rebuilt with it
+ *         and the message sent once more before the relay is held.
  * Errors: init fails with MS_CONFIG for a bad secret source; send
  *         reports per-recipient results (see smtp_session.h).
  */
@@ -15,15 +21,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 
+#include <openssl/evp.h>
+
+#include "aws_secret.h"
+#include "log.h"
 #include "oauth2.h"
 #include "relay.h"
 #include "secret.h"
 #include "smtp_session.h"
+#include "ticket.h"
+
+#define SHA256_LEN 32
 
 struct smtp_relay {
 	struct smtp_session *sess;
-	struct oauth2 *oauth; /* auth = "xoauth2" */
+	struct oauth2 *oauth;	      /* auth = "xoauth2" */
+	unsigned char fp[SHA256_LEN]; /* fingerprint() of sess's params */
+	long long read_at;	      /* when its secrets were read */
 };
 
 static enum ms_status
@@ -112,22 +129,88 @@ smtp_init(struct relay *r, struct ms_err *err)
 	return MS_OK;
 }
 
+/* The password comes from a source that can change under us (a file, a
+ * variable, a secret kept in AWS, a from_parameter ticket): it is read
+ * again after secret_ttl and after a 535. */
+static bool
+password_rereadable(const struct relay_conf *c)
+{
+	if (c->auth != NULL && strcmp(c->auth, "xoauth2") == 0)
+		return false;
+	return c->password != NULL || c->from_parameter != NULL;
+}
+
+/* SHA-256 of what the session was built from (host, port, user,
+ * password), to tell a re-read secret that changed from one that did
+ * not (no reconnect then). Only the digest is kept. */
+static void
+fingerprint(const struct smtp_params *p, unsigned char out[SHA256_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char port[24];
+	const char *parts[] = { p->host, port, p->username, p->password };
+	unsigned int n = 0;
+
+	memset(out, 0, SHA256_LEN);
+	snprintf(port, sizeof(port), "%ld", p->port);
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (size_t i = 0; i < MS_ARRAY_LEN(parts); i++) {
+		const char *v = parts[i] != NULL ? parts[i] : "";
+
+		if (EVP_DigestUpdate(ctx, v, strlen(v) + 1) != 1)
+			goto out;
+	}
+	(void)EVP_DigestFinal_ex(ctx, out, &n);
+out:
+	EVP_MD_CTX_free(ctx);
+}
+
+/* Fills host, port, username and password of p from the ticket, where
+ * the config does not set them itself. */
+static void
+apply_ticket(
+    struct smtp_params *p, const struct relay_conf *c, const struct ticket *t)
+{
+	if (t->host != NULL)
+		p->host = t->host;
+	if (c->port == 0)
+		p->port = t->port != 0	     ? t->port
+		    : c->tls == TLS_IMPLICIT ? 465
+		    : c->tls == TLS_STARTTLS ? 587
+					     : 25;
+	if (t->user != NULL)
+		p->username = t->user;
+	if (t->pass.value != NULL)
+		p->password = t->pass.value;
+}
+
 /* Builds the session on first use: the secret is read only when the
- * relay is actually needed. */
+ * relay is actually needed. With reread, the secrets are read again and
+ * the session is replaced when they changed (a rotation). */
 static enum ms_status
-session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
+session_get(
+    struct relay *r, bool reread, struct smtp_session **out, struct ms_err *err)
 {
 	struct smtp_relay *sr = r->priv;
 	const struct relay_conf *c = r->conf;
 	struct smtp_params p;
 	struct secret pw = { NULL, 0 }, key = { NULL, 0 };
+	struct ticket t = { 0 };
+	unsigned char fp[SHA256_LEN];
 	enum ms_status st;
 
-	if (sr->sess != NULL) {
+	if (sr->sess != NULL && !reread) {
 		*out = sr->sess;
 		return MS_OK;
 	}
 	smtp_params_from_conf(&p, c, r->global);
+	if (c->from_parameter != NULL) {
+		st = ticket_load(c, &t, err);
+		if (st != MS_OK)
+			return st;
+		apply_ticket(&p, c, &t);
+	}
 	if (c->auth != NULL && strcmp(c->auth, "xoauth2") == 0) {
 		if (sr->oauth == NULL) {
 			st = oauth_setup(sr, c, r->runfd, &p, err);
@@ -140,25 +223,37 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 			p.bearer_arg = sr->oauth;
 		}
 	} else if (c->password != NULL) {
-		if (c->username == NULL)
+		if (p.username == NULL) {
+			ticket_free(&t);
 			return ms_err_set(err, MS_CONFIG,
 			    "relay %s: password "
 			    "given without username",
 			    c->name);
+		}
 		st = secret_load(c->password, &pw, err);
 		if (st != MS_OK) {
 			char why[sizeof(err->msg)];
 
+			ticket_free(&t);
 			snprintf(why, sizeof(why), "%s", err->msg);
 			return ms_err_set(
 			    err, st, "relay %s: %s", c->name, why);
 		}
 		p.password = pw.value;
-	} else if (c->username != NULL) {
+	} else if (c->username != NULL && c->from_parameter == NULL) {
 		return ms_err_set(err, MS_CONFIG,
 		    "relay %s: username given "
 		    "without password",
 		    c->name);
+	}
+	fingerprint(&p, fp);
+	if (sr->sess != NULL && memcmp(fp, sr->fp, sizeof(fp)) == 0) {
+		/* Read again, unchanged: keep the open connection. */
+		sr->read_at = (long long)time(NULL);
+		secret_free(&pw);
+		ticket_free(&t);
+		*out = sr->sess;
+		return MS_OK;
 	}
 	if (c->tls_key != NULL) {
 		st = secret_load(c->tls_key, &key, err);
@@ -166,32 +261,93 @@ session_get(struct relay *r, struct smtp_session **out, struct ms_err *err)
 			char why[sizeof(err->msg)];
 
 			secret_free(&pw);
+			ticket_free(&t);
 			snprintf(why, sizeof(why), "%s", err->msg);
 			return ms_err_set(
 			    err, st, "relay %s: tls_key: %s", c->name, why);
 		}
 		p.tls_key = key.value;
 	}
+	if (sr->sess != NULL) {
+		log_verbose(
+		    "relay %s: its secrets changed; new session", c->name);
+		smtp_session_free(sr->sess);
+		sr->sess = NULL;
+	}
 	st = smtp_session_new(&sr->sess, &p, err);
 	secret_free(&pw);
 	secret_free(&key);
-	if (st == MS_OK)
+	ticket_free(&t);
+	if (st == MS_OK) {
+		memcpy(sr->fp, fp, sizeof(fp));
+		sr->read_at = (long long)time(NULL);
 		*out = sr->sess;
+	}
 	return st;
+}
+
+/* Nothing of msg was accepted or refused for good: all still to send. */
+static bool
+all_temp(const struct relay_msg *msg)
+{
+	for (size_t i = 0; i < msg->nrcpt; i++)
+		if (msg->rcpts[i].result != MS_TEMP)
+			return false;
+	return true;
+}
+
+/* After a 535: the password may have been rotated. Read it once more
+ * (past the cache), rebuild the session with it and send again. */
+static enum ms_status
+resend_reauth(struct relay *r, struct relay_msg *msg, struct ms_err *err)
+{
+	struct smtp_relay *sr = r->priv;
+	const struct relay_conf *c = r->conf;
+	struct smtp_session *s;
+	struct ms_err e2 = { "" };
+
+	log_msg(LOG_INFO,
+	    "relay %s: the server refused the login; reading the password "
+	    "again and retrying once",
+	    c->name);
+	secret_forget(c->password);
+	secret_forget(c->from_parameter);
+	smtp_session_free(sr->sess);
+	sr->sess = NULL;
+	if (session_get(r, false, &s, &e2) != MS_OK) {
+		log_msg(LOG_WARNING, "relay %s: %s", c->name, e2.msg);
+		return MS_OK; /* keep the first attempt's results */
+	}
+	return smtp_session_send(s, msg, err);
 }
 
 static enum ms_status
 smtp_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 {
+	struct smtp_relay *sr = r->priv;
 	struct smtp_session *s;
 	enum ms_status st;
+	bool aged = sr->sess != NULL && password_rereadable(r->conf) &&
+	    (long long)time(NULL) - sr->read_at >= aws_secret_ttl();
 
-	st = session_get(r, &s, err);
+	/* Secrets older than secret_ttl are read again (rotation); when
+	 * that fails the session built from the old ones goes on. */
+	st = session_get(r, aged, &s, err);
+	if (st != MS_OK && aged && sr->sess != NULL) {
+		log_msg(LOG_WARNING,
+		    "%s (going on with the secrets read before)", err->msg);
+		sr->read_at = (long long)time(NULL);
+		s = sr->sess;
+		st = MS_OK;
+	}
 	if (st != MS_OK) {
 		msg->health = RELAY_FAILED;
 		return st;
 	}
 	st = smtp_session_send(s, msg, err);
+	if (st == MS_OK && smtp_session_auth_refused(s) &&
+	    password_rereadable(r->conf) && all_temp(msg))
+		st = resend_reauth(r, msg, err);
 	/* A plain SMTP server's queue id is only part of its reply text,
 	 * which the log line already quotes: no separate id= field. */
 	msg->remote_id[0] = '\0';
@@ -204,7 +360,7 @@ smtp_probe(struct relay *r, struct ms_err *err)
 	struct smtp_session *s;
 	enum ms_status st;
 
-	st = session_get(r, &s, err);
+	st = session_get(r, false, &s, err);
 	if (st != MS_OK)
 		return st;
 	return smtp_session_probe(s, err);

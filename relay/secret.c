@@ -1,8 +1,8 @@
 /*
  * secret.c - loads secrets from files and the environment.
  *
- * API:    secret_load(), secret_load_in(), secret_free().  Documented in
- *         secret.h.
+ * API:    secret_load(), secret_load_in(), secret_forget(), secret_free().
+ *         Documented in secret.h.
  * Trust:  the spec comes from the root-owned config; the file it names is
  *         opened with O_NOFOLLOW and checked with fstat on the open
  *         descriptor (no check-then-open race). Secret values never reach
@@ -223,6 +223,15 @@ load_aws(const char *spec, const char *region, struct secret *out,
 		free(v);
 	}
 	return st;
+}
+
+void
+secret_forget(const char *spec)
+{
+	if (spec != NULL &&
+	    (strncmp(spec, "secretsmanager:", 15) == 0 ||
+		strncmp(spec, "ssm:", 4) == 0))
+		aws_secret_forget(spec);
 }
 
 enum ms_status

@@ -3,7 +3,7 @@
  *            ("file:/etc/mailshim/corp.pass", "env:CORP_PASS"), loaded
  *            only by the flusher, held in one struct, wiped after use.
  *
- * API:    secret_load(), secret_load_in(), secret_free().
+ * API:    secret_load(), secret_load_in(), secret_forget(), secret_free().
  * Trust:  a secret file must be a regular file owned by the flusher's
  *         uid or root and unreadable by group and others. The secret's
  *         value is never put into an error, a log line or a reply.
@@ -33,6 +33,11 @@ secret_load(const char *spec, struct secret *out, struct ms_err *err);
  * secretsmanager:/ssm: names that are not ARNs, before AWS_REGION. */
 enum ms_status secret_load_in(const char *spec, const char *region,
     struct secret *out, struct ms_err *err);
+
+/* Makes the next secret_load of spec read the source again: drops a
+ * secretsmanager:/ssm: value from the in-memory cache (file: and env:
+ * are never cached). spec may be NULL. */
+void secret_forget(const char *spec);
 
 /* Wipes and frees the value; out may be loaded again afterwards. */
 void secret_free(struct secret *s);

@@ -4,7 +4,8 @@
  *                  results read back from libcurl's protocol transcript.
  *
  * API:    smtp_session_new(), smtp_session_send(), smtp_session_probe(),
- *         smtp_session_last_reply(), smtp_session_connections(),
+ *         smtp_session_last_reply(), smtp_session_auth_refused(),
+ *         smtp_session_connections(),
  *         smtp_session_close(), smtp_session_free().  See smtp_session.h.
  * Trust:  talks to the network; every reply goes through smtp_reply.c.
  *         The password, the client key (tls_key, a blob libcurl does not
@@ -61,6 +62,10 @@ struct smtp_session {
 	bool read_failed;
 	int read_errno;
 	bool auth_missing;	    /* MAIL went out without AUTH */
+	bool auth_refused;	    /* the password was refused (535) */
+	long long body_sent;	    /* bytes handed to libcurl so far */
+	long long body_size;	    /* of the message */
+	bool body_eof;		    /* the read callback reached the end */
 	long long deadline_ms;	    /* max_time ends (0: none) */
 	long long quit_deadline_ms; /* stop waiting for QUIT's reply */
 	bool max_time_hit;
@@ -347,6 +352,9 @@ read_cb(char *buf, size_t size, size_t nitems, void *arg)
 		s->read_errno = errno;
 		return CURL_READFUNC_ABORT;
 	}
+	if (n == 0)
+		s->body_eof = true;
+	s->body_sent += n;
 	return (size_t)n;
 }
 
@@ -489,6 +497,10 @@ describe_curl(struct smtp_session *s, CURLcode rc, char *out, size_t len)
 		.cert_requested = s->cert_requested,
 		.tls_alert = s->tls_alert,
 		.xoauth2 = s->p.bearer != NULL,
+		/* libcurl stops asking once it has INFILESIZE bytes */
+		.body_short = !s->body_eof && s->body_sent < s->body_size,
+		.body_sent = s->body_sent,
+		.body_size = s->body_size,
 	};
 
 	curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &f.oserr);
@@ -612,6 +624,9 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		s->deadline_ms =
 		    s->p.max_time > 0 ? now_ms() + s->p.max_time * 1000 : 0;
 		s->errbuf[0] = '\0';
+		s->body_sent = 0;
+		s->body_size = (long long)size;
+		s->body_eof = false;
 		msg_source_rewind(msg->src);
 		smtp_transcript_begin(&s->tr);
 		if (curl_easy_setopt(s->curl, CURLOPT_CUSTOMREQUEST, NULL) ||
@@ -668,6 +683,11 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		break;
 	}
 	judge(s, msg, first, n, rc);
+	if (rc != CURLE_OK && s->p.bearer == NULL &&
+	    (rc == CURLE_LOGIN_DENIED ||
+		(s->tr.fail.stage == SMTP_STAGE_AUTH &&
+		    s->tr.fail.code == 535)))
+		s->auth_refused = true;
 	if (rc != CURLE_OK)
 		drop_connection(s);
 out:
@@ -688,6 +708,7 @@ smtp_session_send(
 	msg->health = RELAY_FINE;
 	msg->hold_seconds = 0;
 	msg->no_count = false;
+	s->auth_refused = false;
 	msg->peer[0] = '\0';
 	msg->remote_id[0] = '\0';
 	s->last_reply[0] = '\0';
@@ -811,6 +832,12 @@ again:
 		    "no AUTH although a username is configured",
 		    s->name);
 	return MS_OK;
+}
+
+bool
+smtp_session_auth_refused(const struct smtp_session *s)
+{
+	return s != NULL && s->auth_refused;
 }
 
 const char *

@@ -4,7 +4,8 @@
  *                  relay's SMTP transport.
  *
  * API:    smtp_session_new(), smtp_session_send(), smtp_session_probe(),
- *         smtp_session_close(), smtp_session_free().
+ *         smtp_session_auth_refused(), smtp_session_close(),
+ *         smtp_session_free().
  * Trust:  params->password and params->tls_key are resolved secrets: they
  *         go to libcurl (the key as a blob libcurl does not copy) and
  *         nowhere else (never into errors, logs, peer or replies; the
@@ -84,6 +85,11 @@ enum ms_status smtp_session_send(
  * MS_CONFIG when the server refused our credentials (5xx to AUTH) or
  * offers no AUTH although a username is configured. */
 enum ms_status smtp_session_probe(struct smtp_session *s, struct ms_err *err);
+
+/* True when the last smtp_session_send ended because the server refused
+ * our password (535 to AUTH, or libcurl's login denied; not XOAUTH2,
+ * which refreshes its token itself). */
+bool smtp_session_auth_refused(const struct smtp_session *s);
 
 /* The last transaction's final reply ("250 2.0.0 Ok ...") or "". */
 const char *smtp_session_last_reply(const struct smtp_session *s);

@@ -79,18 +79,26 @@ smtp_why(const struct smtp_failure *f, char *out, size_t len)
 	long oserr = f->oserr;
 	const char *stage = smtp_stage_name(f->tr->stage);
 	bool in_data = f->tr->stage == SMTP_STAGE_DATA && f->tr->after_354;
+	bool sending = in_data && f->body_short;
+	char part[120];
 
 	ms_quote(eb, sizeof(eb), f->errbuf, strlen(f->errbuf));
 	if (*eb == '\0')
 		snprintf(eb, sizeof(eb), "%s", curl_easy_strerror(rc));
+	snprintf(part, sizeof(part),
+	    "while sending the message (after %lld of %lld bytes)",
+	    f->body_sent, f->body_size);
 	if (f->tr->stage == SMTP_STAGE_BANNER && f->tr->last.code == 0)
 		stage = "the greeting";
 	if (f->max_time_hit) {
 		snprintf(out, len,
 		    "timed out: no result within max_time "
-		    "(%ld s), at %s%s",
+		    "(%ld s), at %s%s%s",
 		    f->max_time, stage,
-		    in_data ? " after the message was sent" : "");
+		    sending	  ? " "
+			: in_data ? " after the message was sent"
+				  : "",
+		    sending ? part : "");
 		return;
 	}
 
@@ -136,7 +144,9 @@ smtp_why(const struct smtp_failure *f, char *out, size_t len)
 		    f->port, oserr != 0 ? strerror((int)oserr) : eb);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (in_data)
+		if (sending)
+			snprintf(out, len, "timed out %s (%s)", part, eb);
+		else if (in_data)
 			snprintf(out, len,
 			    "timed out after the message was "
 			    "sent, waiting for the server's reply (%s)",
@@ -181,7 +191,9 @@ smtp_why(const struct smtp_failure *f, char *out, size_t len)
 	case CURLE_PARTIAL_FILE:
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_UPLOAD_FAILED:
-		if (in_data)
+		if (sending)
+			snprintf(out, len, "connection lost %s (%s)", part, eb);
+		else if (in_data)
 			snprintf(out, len,
 			    "connection lost after the message "
 			    "was sent, before the server's reply (%s)",

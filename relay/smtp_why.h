@@ -30,6 +30,11 @@ struct smtp_failure {
 	bool cert_requested;   /* the server asked for a client certificate */
 	const char *tls_alert; /* the last TLS alert it sent, or "" */
 	bool xoauth2;	       /* AUTH was XOAUTH2 */
+	/* The body was not all handed to libcurl (its read callback had
+	 * not reached the end): a failure after 354 then happened while
+	 * sending the message, after body_sent of body_size bytes. */
+	bool body_short;
+	long long body_sent, body_size;
 };
 
 /* Writes the reason into out: the stage, the peer and libcurl's words. */

@@ -8,6 +8,7 @@ api_integration_tests = \
 	tests/integration/api_flush.py \
 	tests/integration/api_secrets.py \
 	tests/integration/api_rotate.py \
+	tests/integration/api_smtp_rotate.py \
 	tests/integration/api_pacing.py \
 	tests/integration/api_role.py \
 	tests/integration/api_check.py

@@ -103,6 +103,7 @@ hard_tests = \
 	tests/integration/hard_concurrency.sh \
 	tests/integration/hard_crash.sh \
 	tests/integration/hard_relay_faults.sh \
+	tests/integration/hard_drop_data.sh \
 	tests/integration/hard_privilege.sh \
 	tests/integration/hard_valgrind.sh
 TESTS += $(hard_replays) $(hard_tests)

@@ -7,7 +7,7 @@ smtp_test_cppflags = $(AM_CPPFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CONFUSE_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_smtp_reply tests/unit/test_secret \
-	tests/unit/test_oauth2 tests/unit/smtp_drive
+	tests/unit/test_ticket tests/unit/test_oauth2 tests/unit/smtp_drive
 tests_unit_test_smtp_reply_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_smtp_reply_SOURCES = tests/unit/test_smtp_reply.c \
 	relay/smtp_reply.c relay/smtp_reply.h
@@ -16,6 +16,11 @@ tests_unit_test_secret_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_secret_SOURCES = tests/unit/test_secret.c \
 	relay/secret.c relay/secret.h
 tests_unit_test_secret_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
+	$(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS)
+tests_unit_test_ticket_CPPFLAGS = $(smtp_test_cppflags)
+tests_unit_test_ticket_SOURCES = tests/unit/test_ticket.c \
+	relay/ticket.c relay/ticket.h relay/secret.c relay/secret.h
+tests_unit_test_ticket_LDADD = aws/libaws.a lib/libms.a $(CURL_LIBS) \
 	$(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS)
 tests_unit_test_oauth2_CPPFLAGS = $(smtp_test_cppflags)
 tests_unit_test_oauth2_SOURCES = tests/unit/test_oauth2.c \
@@ -42,7 +47,7 @@ smtp_integration_tests = \
 	tests/integration/smtp_proxy.sh
 
 TESTS += tests/unit/test_smtp_reply tests/unit/test_secret \
-	tests/unit/test_oauth2 \
+	tests/unit/test_ticket tests/unit/test_oauth2 \
 	$(smtp_integration_tests)
 EXTRA_DIST += $(smtp_integration_tests) tests/integration/smtp_lib.sh \
 	tests/servers/smtpd.py tests/servers/smtpd_lib.sh \

@@ -6,6 +6,10 @@
 MODE close    accept, then close at once (no banner)
      middata  speak SMTP normally up to 354, read a few body bytes, then
               stop reading and answering (the client stalls mid-DATA)
+     dropdata speak SMTP normally up to 354, read 64 KiB of the body,
+              then close the connection (the client is still sending)
+     dropdot  speak SMTP normally, read the whole body up to the final
+              dot, then close the connection without a reply
 Listens on 127.0.0.1 on a port the kernel picks and writes PORT=N to
 PORTFILE when ready. Exits after LIFETIME seconds (default 60).
 """
@@ -15,7 +19,7 @@ import threading
 import time
 
 
-def middata(conn):
+def middata(conn, mode="middata"):
     f = conn.makefile("rb")
     conn.sendall(b"220 faultd ESMTP\r\n")
     while True:
@@ -27,6 +31,15 @@ def middata(conn):
             conn.sendall(b"250 faultd\r\n")
         elif verb == b"DATA":
             conn.sendall(b"354 go ahead\r\n")
+            if mode == "dropdata":
+                f.read(65536)
+                conn.close()  # unread data: the kernel sends RST
+                return
+            if mode == "dropdot":
+                while f.readline(1 << 20) not in (b".\r\n", b""):
+                    pass
+                conn.close()
+                return
             f.read(1000)
             time.sleep(3600)  # never read or answer again
         elif verb == b"QUIT":
@@ -56,7 +69,8 @@ def main():
         if mode == "close":
             conn.close()
         else:
-            threading.Thread(target=middata, args=(conn,), daemon=True).start()
+            threading.Thread(target=middata, args=(conn, mode),
+                             daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ def parse_args(argv):
                    help="refuse MAIL before STARTTLS (530)")
     p.add_argument("--auth-user", help="accept AUTH PLAIN/LOGIN for this user")
     p.add_argument("--auth-pass", help="... with this password")
+    p.add_argument("--auth-pass-file",
+                   help="... or the password in this file, read at every "
+                   "AUTH (a test rotates it by rewriting the file)")
     p.add_argument("--auth-exclude", action="append", default=[],
                    metavar="MECH", help="do not offer this AUTH mechanism")
     p.add_argument("--auth-required", action="store_true",
@@ -268,8 +271,12 @@ def client_cn(transport):
 
 def authenticator(args):
     def check(server, session, envelope, mechanism, auth_data):
+        want = args.auth_pass
+        if args.auth_pass_file:
+            with open(args.auth_pass_file) as f:
+                want = f.read().strip()
         ok = (auth_data.login.decode(errors="replace") == args.auth_user and
-              auth_data.password.decode(errors="replace") == args.auth_pass)
+              auth_data.password.decode(errors="replace") == want)
         server.logcmd(f"(auth {'ok' if ok else 'failed'} {mechanism})")
         return AuthResult(success=ok, handled=False)
     return check

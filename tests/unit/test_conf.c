@@ -42,6 +42,30 @@ static const struct {
 	    "password = \"hunter2\" }\n", MS_CONFIG, "must name where" },
 	{ "smtp without host", "relay \"s\" { type = \"smtp\" }\n", MS_CONFIG,
 	    "needs a host" },
+	{ "smtp from_parameter, no host", "relay \"s\" { type = \"smtp\" "
+	    "from_parameter = \"ssm:/MailDelivery/Ticket/Alpha\" "
+	    "parameter_keys = {\"host=Server\", \"pass=Password\"} }\n",
+	    MS_OK, NULL },
+	{ "from_parameter with #key", "relay \"s\" { type = \"smtp\" "
+	    "from_parameter = \"ssm:/T#Pass\" }\n", MS_CONFIG, "no #key" },
+	{ "from_parameter inline", "relay \"s\" { type = \"smtp\" "
+	    "from_parameter = \"{}\" }\n", MS_CONFIG,
+	    "from_parameter must name where" },
+	{ "from_parameter on ses", "relay \"s\" { type = \"ses\" region = "
+	    "\"x\" from_parameter = \"ssm:/T\" }\n", MS_CONFIG,
+	    "from_parameter is for smtp relays" },
+	{ "from_parameter with xoauth2", "relay \"s\" { type = \"smtp\" "
+	    "auth = \"xoauth2\" from_parameter = \"ssm:/T\" }\n", MS_CONFIG,
+	    "does not go with auth" },
+	{ "bad parameter_keys field", "relay \"s\" { type = \"smtp\" "
+	    "from_parameter = \"ssm:/T\" parameter_keys = {\"server=Host\"} "
+	    "}\n", MS_CONFIG, "not \"server=Host\"" },
+	{ "parameter_keys empty name", "relay \"s\" { type = \"smtp\" "
+	    "from_parameter = \"ssm:/T\" parameter_keys = {\"host=\"} }\n",
+	    MS_CONFIG, "parameter_keys entries look like" },
+	{ "parameter_keys alone", "relay \"s\" { type = \"smtp\" host = "
+	    "\"h\" parameter_keys = {\"host=Server\"} }\n", MS_CONFIG,
+	    "parameter_keys without from_parameter" },
 	{ "ses without region", "relay \"s\" { type = \"ses\" }\n", MS_CONFIG,
 	    "needs a region" },
 	{ "bad rate", "relay \"s\" { type = \"ses\" region = \"x\" rate = "
