@@ -91,15 +91,6 @@ split_words(const char *s, char *buf, char **words)
 	return n;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Runs words, collecting stdout into out[PROC_OUT_MAX + 1]. */
 static enum ms_status
 run(char **words, char *out, size_t *outlen, struct ms_err *err)
@@ -107,7 +98,7 @@ run(char **words, char *out, size_t *outlen, struct ms_err *err)
 	int pfd[2], status = 0, devnull;
 	pid_t pid;
 	size_t got = 0;
-	long long deadline = now_ms() + PROC_TIMEOUT_MS;
+	long long deadline = ms_monotonic_ms() + PROC_TIMEOUT_MS;
 	bool too_big = false, timed_out = false;
 	char q[200];
 
@@ -133,7 +124,7 @@ run(char **words, char *out, size_t *outlen, struct ms_err *err)
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd pf = { pfd[0], POLLIN, 0 };
-		long long left = deadline - now_ms();
+		long long left = deadline - ms_monotonic_ms();
 		ssize_t n;
 		int r;
 

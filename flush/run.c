@@ -330,15 +330,6 @@ watch_open(const struct spool *s)
 }
 #endif
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps until new mail arrives, the next deferred message is due, the
  * rescan interval passes, or a stop is requested. */
 static void
@@ -355,9 +346,9 @@ watch_wait(int ifd, long long next_due, long rescan)
 		sleep(wait < 1 ? (unsigned)wait : 1);
 		return;
 	}
-	end = mono_ms() + wait * 1000;
+	end = ms_monotonic_ms() + wait * 1000;
 	while (!stop_requested) {
-		long long left = end - mono_ms();
+		long long left = end - ms_monotonic_ms();
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return; /* time is up, or a signal */

@@ -3,6 +3,7 @@
  *        mailshim program.
  *
  * API:    enum ms_status, struct ms_err, ms_err_set(), ms_exitcode(),
+ *         ms_strdup_opt(), ms_monotonic_ms(),
  *         ms_status_name().
  * Owns:   lib/: small pieces both programs share - status and errors
  *         (ms.c), logging, configuration, addresses, aliases,
@@ -16,6 +17,7 @@
 #define MS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum ms_status {
@@ -58,6 +60,14 @@ char *ms_quote(char *out, size_t outlen, const char *in, size_t inlen);
  * NUL-terminates (size > 0). For replies and reasons, where a shortened
  * text is the intent. */
 void ms_copy(char *dst, size_t size, const char *src);
+
+/* A copy of s (NULL stays NULL); sets *oom when memory ran out, so a
+ * caller copying several optional strings checks once. */
+char *ms_strdup_opt(const char *s, bool *oom);
+
+/* Milliseconds on CLOCK_MONOTONIC: for deadlines and timeouts within
+ * one process, immune to the wall clock being set. */
+long long ms_monotonic_ms(void);
 
 #define MS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

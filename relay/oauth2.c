@@ -50,15 +50,6 @@ wiping_free(void *p)
 	free(p);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 wipe_str(char **s)
 {
@@ -67,19 +58,6 @@ wipe_str(char **s)
 		free(*s);
 		*s = NULL;
 	}
-}
-
-static char *
-dup_opt(const char *s, bool *oom)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*oom = true;
-	return d;
 }
 
 enum ms_status
@@ -132,16 +110,16 @@ oauth2_new(
 	o->src = p->token_spec != NULL ? SRC_STATIC
 	    : p->sa_key != NULL	       ? SRC_JWT
 				       : SRC_CLIENT;
-	o->name = dup_opt(name, &oom);
-	o->token_url = dup_opt(p->token_url, &oom);
-	o->client_id = dup_opt(p->client_id, &oom);
-	o->client_secret = dup_opt(p->client_secret, &oom);
-	o->scope = dup_opt(p->scope, &oom);
-	o->sa_key = dup_opt(p->sa_key, &oom);
-	o->subject = dup_opt(p->subject, &oom);
-	o->token_spec = dup_opt(p->token_spec, &oom);
-	o->ca_file = dup_opt(p->ca_file, &oom);
-	o->proxy = dup_opt(p->proxy, &oom);
+	o->name = ms_strdup_opt(name, &oom);
+	o->token_url = ms_strdup_opt(p->token_url, &oom);
+	o->client_id = ms_strdup_opt(p->client_id, &oom);
+	o->client_secret = ms_strdup_opt(p->client_secret, &oom);
+	o->scope = ms_strdup_opt(p->scope, &oom);
+	o->sa_key = ms_strdup_opt(p->sa_key, &oom);
+	o->subject = ms_strdup_opt(p->subject, &oom);
+	o->token_spec = ms_strdup_opt(p->token_spec, &oom);
+	o->ca_file = ms_strdup_opt(p->ca_file, &oom);
+	o->proxy = ms_strdup_opt(p->proxy, &oom);
 	o->p.name = o->name;
 	o->p.token_url = o->token_url;
 	o->p.client_id = o->client_id;
@@ -237,7 +215,7 @@ enum ms_status
 oauth2_token(
     struct oauth2 *o, bool refresh, const char **token, struct ms_err *err)
 {
-	long long now = now_ms(), refresh_at = 0;
+	long long now = ms_monotonic_ms(), refresh_at = 0;
 	char *tok = NULL;
 	bool fetched = false;
 	enum ms_status st;

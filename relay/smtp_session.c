@@ -77,19 +77,6 @@ struct smtp_session {
 
 static void drop_connection(struct smtp_session *s);
 
-static char *
-dup_opt(const char *s, bool *oom)
-{
-	char *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		*oom = true;
-	return d;
-}
-
 /* Host part of a URL: IPv6 literals need brackets. */
 static void
 url_host(char *out, size_t outlen, const char *host)
@@ -112,15 +99,6 @@ host_ok(const char *h)
 }
 
 #define QUIT_WAIT_MS 1000
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 log_hook(char dir, const char *line, void *arg)
@@ -185,21 +163,23 @@ smtp_session_new(struct smtp_session **out, const struct smtp_params *params,
 		return ms_err_set(err, MS_TEMP, "out of memory");
 	}
 	s->p = *params;
-	s->name = dup_opt(params->name ? params->name : params->host, &oom);
-	s->host = dup_opt(params->host, &oom);
-	s->ca_file = dup_opt(params->ca_file, &oom);
-	s->tls_name = dup_opt(params->tls_name, &oom);
-	s->username = dup_opt(params->username, &oom);
-	s->helo = dup_opt(params->helo ? params->helo : "localhost", &oom);
-	s->proxy = dup_opt(params->proxy, &oom);
+	s->name =
+	    ms_strdup_opt(params->name ? params->name : params->host, &oom);
+	s->host = ms_strdup_opt(params->host, &oom);
+	s->ca_file = ms_strdup_opt(params->ca_file, &oom);
+	s->tls_name = ms_strdup_opt(params->tls_name, &oom);
+	s->username = ms_strdup_opt(params->username, &oom);
+	s->helo =
+	    ms_strdup_opt(params->helo ? params->helo : "localhost", &oom);
+	s->proxy = ms_strdup_opt(params->proxy, &oom);
 	if (params->password != NULL) {
 		s->password_len = strlen(params->password);
-		s->password = dup_opt(params->password, &oom);
+		s->password = ms_strdup_opt(params->password, &oom);
 	}
-	s->tls_cert = dup_opt(params->tls_cert, &oom);
+	s->tls_cert = ms_strdup_opt(params->tls_cert, &oom);
 	if (params->tls_key != NULL) {
 		s->tls_key_len = strlen(params->tls_key);
-		s->tls_key = dup_opt(params->tls_key, &oom);
+		s->tls_key = ms_strdup_opt(params->tls_key, &oom);
 	}
 	if (oom) {
 		smtp_session_free(s);
@@ -272,7 +252,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		 * a hung server would cost a second full timeout. */
 		if (type == CURLINFO_HEADER_OUT && size >= 4 &&
 		    strncmp(data, "QUIT", 4) == 0)
-			s->quit_deadline_ms = now_ms() + QUIT_WAIT_MS;
+			s->quit_deadline_ms = ms_monotonic_ms() + QUIT_WAIT_MS;
 		if (type == CURLINFO_HEADER_OUT &&
 		    s->tr.pending == SMTP_STAGE_MAIL && s->username != NULL &&
 		    !s->tr.auth_sent)
@@ -309,7 +289,7 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
     curl_off_t ulnow)
 {
 	struct smtp_session *s = arg;
-	long long now = now_ms();
+	long long now = ms_monotonic_ms();
 
 	(void)dltotal;
 	(void)dlnow;
@@ -621,8 +601,9 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		s->auth_missing = false;
 		s->max_time_hit = false;
 		s->quit_deadline_ms = 0;
-		s->deadline_ms =
-		    s->p.max_time > 0 ? now_ms() + s->p.max_time * 1000 : 0;
+		s->deadline_ms = s->p.max_time > 0
+		    ? ms_monotonic_ms() + s->p.max_time * 1000
+		    : 0;
 		s->errbuf[0] = '\0';
 		s->body_sent = 0;
 		s->body_size = (long long)size;
@@ -789,7 +770,7 @@ again:
 	s->max_time_hit = false;
 	s->quit_deadline_ms = 0;
 	s->deadline_ms =
-	    s->p.max_time > 0 ? now_ms() + s->p.max_time * 1000 : 0;
+	    s->p.max_time > 0 ? ms_monotonic_ms() + s->p.max_time * 1000 : 0;
 	s->src = NULL;
 	smtp_transcript_begin(&s->tr);
 	if (curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 0L) ||
