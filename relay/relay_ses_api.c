@@ -125,9 +125,10 @@ spec_is_aws_keys(const char *spec)
 	    strncmp(spec, "ssm:", 4) == 0;
 }
 
-/* The relay's AWS provider when its credentials are AWS keys. */
+/* The relay's AWS provider when its credentials are AWS keys; who_needs
+ * ("GetAccount needs") starts the sentence when they are not. */
 static enum ms_status
-aws_keys_provider(struct relay *r, struct ms_err *err)
+aws_keys_provider(struct relay *r, const char *who_needs, struct ms_err *err)
 {
 	const struct relay_conf *rc = r->conf;
 	struct ses_priv *p = r->priv;
@@ -138,10 +139,24 @@ aws_keys_provider(struct relay *r, struct ms_err *err)
 	    ((rc->credentials == NULL && rc->username != NULL) ||
 		!spec_is_aws_keys(rc->credentials)))
 		return ms_err_set(err, MS_CONFIG,
-		    "SES API calls need AWS keys from the credential chain, "
-		    "profile:, file:, secretsmanager: or ssm: (this relay's "
-		    "credentials are SMTP ones)");
+		    "%s AWS keys from the credential chain, profile:, file:, "
+		    "secretsmanager: or ssm: (this relay's credentials are "
+		    "SMTP ones)",
+		    who_needs);
 	return ses_ensure_provider(r, p, err);
+}
+
+/* A call that still failed with 401/403 after the one retry with fresh
+ * credentials ("ses: X answered 403 NAME: ...", AccessDenied being
+ * MS_NOPERM already): rejected credentials are the operator's to fix. */
+static enum ms_status
+rejected_is_perm(enum ms_status st, const struct ms_err *err)
+{
+	if (st == MS_TEMP &&
+	    (strstr(err->msg, " answered 403 ") != NULL ||
+		strstr(err->msg, " answered 401 ") != NULL))
+		return MS_PERM;
+	return st;
 }
 
 enum ms_status
@@ -153,49 +168,26 @@ relay_ses_identity(struct relay *r, const char *identity,
 	enum ms_status st;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = aws_keys_provider(r, err)) != MS_OK)
+	if ((st = aws_keys_provider(r, "SES API calls need", err)) != MS_OK)
 		return st;
 	ses_api_params_of(r->conf, &ap);
 	st = ses_api_get_identity(&ap, p->cp, identity, out, err);
-	if (st == MS_TEMP &&
-	    (strstr(err->msg, " answered 403 ") != NULL ||
-		strstr(err->msg, " answered 401 ") != NULL))
-		return MS_PERM;
-	return st;
+	return rejected_is_perm(st, err);
 }
 
 enum ms_status
 relay_ses_account(struct relay *r, struct ses_account *acct, struct ms_err *err)
 {
-	const struct relay_conf *rc = r->conf;
 	struct ses_priv *p = r->priv;
 	struct ses_api_params ap;
 	enum ms_status st;
 
 	memset(acct, 0, sizeof(*acct));
-	if (p == NULL || r->ops != &relay_ses_ops)
-		return ms_err_set(err, MS_CONFIG, "not an ses relay");
-	if (rc->transport == SES_SMTP &&
-	    ((rc->credentials == NULL && rc->username != NULL) ||
-		!spec_is_aws_keys(rc->credentials)))
-		return ms_err_set(err, MS_CONFIG,
-		    "GetAccount needs AWS keys from the credential chain, "
-		    "profile:, file:, secretsmanager: or ssm: (this relay's "
-		    "credentials are SMTP ones)");
-	st = ses_ensure_provider(r, p, err);
-	if (st != MS_OK)
+	if ((st = aws_keys_provider(r, "GetAccount needs", err)) != MS_OK)
 		return st;
-	ses_api_params_of(rc, &ap);
+	ses_api_params_of(r->conf, &ap);
 	st = ses_api_get_account(&ap, p->cp, acct, err);
-	if (st != MS_TEMP)
-		return st;
-	/* "ses: GetAccount answered 403 NAME: ..." (AccessDenied is
-	 * MS_NOPERM already) after the one retry with fresh credentials:
-	 * rejected credentials are the operator's to fix. */
-	if (strstr(err->msg, " answered 403 ") != NULL ||
-	    strstr(err->msg, " answered 401 ") != NULL)
-		return MS_PERM;
-	return st;
+	return rejected_is_perm(st, err);
 }
 
 static enum ms_status
