@@ -183,3 +183,74 @@ class ApiEnv(ses_lib.Env):
     def sent_raw(self, msg):
         with open(msg["file"], "rb") as f:
             return f.read()
+
+
+SMTPD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                     "servers", "smtpd.py")
+
+
+class AuthSmtpd:
+    """tests/servers/smtpd.py with STARTTLS (the env's test CA) requiring
+    AUTH as user; the password lives in a file the server reads at every
+    AUTH, so set_pass() rotates it. extra: more smtpd.py options."""
+
+    def __init__(self, env, name, user, password, *extra):
+        self.dir = os.path.join(env.dir, name)
+        os.makedirs(self.dir)
+        self.passfile = os.path.join(self.dir, "pass")
+        self.set_pass(password)
+        pf = os.path.join(self.dir, "ports")
+        self.err = open(os.path.join(self.dir, "stderr"), "w")
+        self.proc = subprocess.Popen(
+            [ses_lib.PY, SMTPD, "--dir", self.dir, "--port-file", pf,
+             "--cert", os.path.join(env.certs, "server.pem"),
+             "--key", os.path.join(env.certs, "server.key"),
+             "--auth-user", user, "--auth-pass-file", self.passfile,
+             "--auth-required", "--lifetime", "240"] + list(extra),
+            stdout=self.err, stderr=self.err)
+        deadline = time.monotonic() + 15
+        while not os.path.exists(pf):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("smtpd.py did not start")
+            time.sleep(0.05)
+        with open(pf) as f:
+            kv = dict(ln.strip().split("=", 1) for ln in f if "=" in ln)
+        self.port = int(kv["SMTPD_PORT"])
+
+    def set_pass(self, password):
+        with open(self.passfile + ".tmp", "w") as f:
+            f.write(password + "\n")
+        os.rename(self.passfile + ".tmp", self.passfile)
+
+    def messages(self):
+        """Every message received, as the JSON records smtpd.py saves."""
+        out = []
+        for f in sorted(os.listdir(self.dir)):
+            if f.startswith("msg-") and f.endswith(".json"):
+                with open(os.path.join(self.dir, f)) as fh:
+                    out.append(json.load(fh))
+        return out
+
+    def session(self):
+        p = os.path.join(self.dir, "session.log")
+        return open(p).read() if os.path.exists(p) else ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.err.close()
+
+
+def wait_for(cond, timeout):
+    """Polls cond every 0.2 s for at most timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return cond()

@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_lib import ApiEnv  # noqa: E402
+from api_lib import ApiEnv, wait_for  # noqa: E402
 import ses_lib  # noqa: E402
 
 SIGN_KEY = "AKIASECRETSREADER01"
@@ -34,14 +34,6 @@ def keypair(key, secret):
     return json.dumps({"aws_access_key_id": key,
                        "aws_secret_access_key": secret})
 
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return cond()
 
 
 def main():

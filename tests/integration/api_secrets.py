@@ -17,17 +17,12 @@ fake AWS with botocore.
 """
 import json
 import os
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_lib import ApiEnv  # noqa: E402
+from api_lib import ApiEnv, AuthSmtpd  # noqa: E402
 import ses_lib  # noqa: E402
 
-PY = os.environ.get("PYTHON3", "/usr/bin/python3")
-SMTPD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                     "servers", "smtpd.py")
 SIGN_KEY = "AKIASECRETSREADER01"
 SIGN_SECRET = "reader/Secret+Key:01"
 SM_PASS = "Sm-PaSS-7f3e9a1c"
@@ -48,50 +43,6 @@ SECRETS = {
 VALUES = [SM_PASS, SSM_PASS, ses_lib.SECRET, SIGN_SECRET]
 
 
-class Smtpd:
-    def __init__(self, env, name, user, password, *extra):
-        self.dir = os.path.join(env.dir, name)
-        os.makedirs(self.dir)
-        pf = os.path.join(self.dir, "ports")
-        self.err = open(os.path.join(self.dir, "stderr"), "w")
-        self.proc = subprocess.Popen(
-            [PY, SMTPD, "--dir", self.dir, "--port-file", pf,
-             "--cert", os.path.join(env.certs, "server.pem"),
-             "--key", os.path.join(env.certs, "server.key"),
-             "--auth-user", user, "--auth-pass", password,
-             "--auth-required", "--lifetime", "120"] + list(extra),
-            stdout=self.err, stderr=self.err)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(pf):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("smtpd.py did not start")
-            time.sleep(0.05)
-        with open(pf) as f:
-            kv = dict(ln.strip().split("=", 1) for ln in f if "=" in ln)
-        self.port = int(kv["SMTPD_PORT"])
-
-    def messages(self):
-        out = []
-        for f in sorted(os.listdir(self.dir)):
-            if f.startswith("msg-") and f.endswith(".json"):
-                with open(os.path.join(self.dir, f)) as fh:
-                    out.append(json.load(fh))
-        return out
-
-    def session(self):
-        p = os.path.join(self.dir, "session.log")
-        return open(p).read() if os.path.exists(p) else ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.err.close()
-
 
 def smtp_relay(env, name, srv, user, password):
     return ('relay "%s" {\n  type = "smtp"\n  host = "127.0.0.1"\n'
@@ -111,9 +62,9 @@ def main():
         env.vars.update(AWS_ACCESS_KEY_ID=SIGN_KEY,
                         AWS_SECRET_ACCESS_KEY=SIGN_SECRET,
                         AWS_REGION="us-east-1")
-        s_sm = Smtpd(env, "smtpd-sm", "smuser", SM_PASS, "--rcpt-reply",
+        s_sm = AuthSmtpd(env, "smtpd-sm", "smuser", SM_PASS, "--rcpt-reply",
                      "later@example.net=451 4.3.0 try again later")
-        s_ssm = Smtpd(env, "smtpd-ssm", "ssmuser", SSM_PASS)
+        s_ssm = AuthSmtpd(env, "smtpd-ssm", "ssmuser", SSM_PASS)
         env.servers += [s_sm, s_ssm]
         ses = env.server("ses")
         relays = (smtp_relay(env, "viasm", s_sm, "smuser",

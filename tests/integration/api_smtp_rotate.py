@@ -31,12 +31,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from api_lib import ApiEnv  # noqa: E402
+from api_lib import ApiEnv, AuthSmtpd, wait_for  # noqa: E402
 import ses_lib  # noqa: E402
 
-PY = os.environ.get("PYTHON3", "/usr/bin/python3")
-SMTPD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                     "servers", "smtpd.py")
 SIGN_KEY = "AKIASECRETSREADER01"
 SIGN_SECRET = "reader/Secret+Key:01"
 OLD = {"file": "File-Old-1a2b", "sm": "Sm-Old-3c4d", "alpha": "Alpha-Old-5e6f",
@@ -45,67 +42,12 @@ NEW = {"file": "File-New-9c0d", "sm": "Sm-New-1e2f",
        "alpha": "Alpha-New-3a4b"}
 
 
-class Smtpd:
-    def __init__(self, env, name, user, password):
-        self.dir = os.path.join(env.dir, name)
-        os.makedirs(self.dir)
-        self.passfile = os.path.join(self.dir, "pass")
-        self.set_pass(password)
-        pf = os.path.join(self.dir, "ports")
-        self.err = open(os.path.join(self.dir, "stderr"), "w")
-        self.proc = subprocess.Popen(
-            [PY, SMTPD, "--dir", self.dir, "--port-file", pf,
-             "--cert", os.path.join(env.certs, "server.pem"),
-             "--key", os.path.join(env.certs, "server.key"),
-             "--auth-user", user, "--auth-pass-file", self.passfile,
-             "--auth-required", "--lifetime", "240"],
-            stdout=self.err, stderr=self.err)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(pf):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("smtpd.py did not start")
-            time.sleep(0.05)
-        with open(pf) as f:
-            kv = dict(ln.strip().split("=", 1) for ln in f if "=" in ln)
-        self.port = int(kv["SMTPD_PORT"])
-
-    def set_pass(self, password):
-        with open(self.passfile + ".tmp", "w") as f:
-            f.write(password + "\n")
-        os.rename(self.passfile + ".tmp", self.passfile)
-
-    def messages(self):
-        return sorted(f for f in os.listdir(self.dir)
-                      if f.startswith("msg-") and f.endswith(".json"))
-
-    def session(self):
-        p = os.path.join(self.dir, "session.log")
-        return open(p).read() if os.path.exists(p) else ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.err.close()
-
 
 def tls_part(env):
     return ('  tls = "starttls"\n  ca_file = "%s/ca.pem"\n'
             '  tls_name = "%s"\n  timeout = 20\n  connect_timeout = 5\n'
             % (env.certs, ses_lib.SES_HOST))
 
-
-def wait_for(cond, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return cond()
 
 
 def main():
@@ -114,7 +56,7 @@ def main():
         env.vars.update(AWS_ACCESS_KEY_ID=SIGN_KEY,
                         AWS_SECRET_ACCESS_KEY=SIGN_SECRET,
                         AWS_REGION="us-east-1")
-        srv = {k: Smtpd(env, "smtpd-" + k, k + "user", OLD[k])
+        srv = {k: AuthSmtpd(env, "smtpd-" + k, k + "user", OLD[k])
                for k in ("file", "sm", "alpha", "bravo")}
         env.servers += list(srv.values())
         passfile = os.path.join(env.dir, "relay.pass")
