@@ -125,11 +125,13 @@ else
 fi
 [ "$dups" -le "$flushers_killed" ] && t_ok "$dups duplicates, at most one per flusher kill" || t_fail "$dups duplicates for $flushers_killed flusher kills"
 # A duplicate comes from a flusher killed between the server's 250 and the
-# spool update: no message arrives three times, and the front-end phase
-# (no flusher running) cannot make one.
+# spool update, one per kill at most (checked above). Two kills can land in
+# the same message's window: a message left at the head of the queue is
+# the first thing the next flusher sends, so a message may arrive more
+# than twice (seen under ASan: one arrived 3 times, 10 duplicates for 100
+# kills). Shown for the reader, bounded by the total above.
 # (uniq counts adjacent lines only: the server's files come in no order.)
-sort -n "$T/got" | uniq -c | awk '$1 > 2 { print "message " $2 " arrived " $1 " times" }' > "$T/triple"
-[ -s "$T/triple" ] && t_fail "$(head -3 "$T/triple")" || t_ok "no message arrived more than twice"
+sort -n "$T/got" | uniq -c | awk '$1 > 2 { print "message " $2 " arrived " $1 " times" }' | head -3
 sort -n "$T/got" | uniq -d | head -5 | sed 's/^/duplicate: /'
 # tmp/ leftovers: never delivered.
 for f in $(find "$SPOOL/tmp" -type f); do
