@@ -2,4 +2,5 @@
 # lib/libms.a; lib/local.mk adds these to the archive).
 lib_aliases_sources += lib/aliases.h lib/aliases_table.h \
 	lib/aliases_parse.c lib/aliases_resolve.c \
-	lib/strset.c lib/strset.h lib/masq.c lib/masq.h
+	lib/strset.c lib/strset.h lib/masq.c lib/masq.h \
+	lib/hdrtext.c lib/hdrtext.h

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "hdrtext.h"
 #include "masq.h"
 
 bool
@@ -102,70 +103,6 @@ masq_sender(
 
 /* ---- From: header values ---------------------------------------------- */
 
-struct obuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-obuf_add(struct obuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Index just past the quoted string starting at s[i] == '"', or len + 1
- * when it is not closed. */
-static size_t
-skip_quoted(const char *s, size_t len, size_t i)
-{
-	for (i++; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return len + 1;
-}
-
-/* Index just past the (nested) comment starting at s[i] == '(' (or len). */
-static size_t
-skip_comment(const char *s, size_t len, size_t i)
-{
-	int depth = 0;
-
-	for (; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '(')
-			depth++;
-		else if (s[i] == ')' && --depth == 0)
-			return i + 1;
-	}
-	return len;
-}
-
 /* Finds the address of one mailbox s[0..len): the text inside its
  * top-level <...>, or, without brackets, the single run of text outside
  * comments and white space. False when there is no such address (group,
@@ -174,7 +111,7 @@ static bool
 find_address(const char *s, size_t len, size_t *start, size_t *end)
 {
 	size_t i = 0, runs = 0, rs = 0, re = 0;
-	bool in_run = false;
+	bool in_run = false, bad = false;
 
 	while (i < len) {
 		char c = s[i];
@@ -183,28 +120,30 @@ find_address(const char *s, size_t len, size_t *start, size_t *end)
 			size_t j = i + 1;
 
 			while (j < len && s[j] != '>') {
-				j = s[j] == '"' ? skip_quoted(s, len, j)
-						: j + 1;
-				if (j > len)
+				j = s[j] == '"'
+				    ? hdrtext_skip_quoted(s, len, j, &bad)
+				    : j + 1;
+				if (bad)
 					return false;
 			}
 			if (j >= len)
 				return false;
 			*start = i + 1;
 			*end = j;
-			while (*start < *end && is_space(s[*start]))
+			while (*start < *end && hdrtext_is_wsp(s[*start]))
 				(*start)++;
-			while (*end > *start && is_space(s[*end - 1]))
+			while (*end > *start && hdrtext_is_wsp(s[*end - 1]))
 				(*end)--;
 			return true;
 		}
 		if (c == ':' || c == ';' || c == '>')
 			return false; /* group syntax or junk: leave it */
-		if (c == '(' || is_space(c)) {
+		if (c == '(' || hdrtext_is_wsp(c)) {
 			if (in_run)
 				re = i;
 			in_run = false;
-			i = c == '(' ? skip_comment(s, len, i) : i + 1;
+			i = c == '(' ? hdrtext_skip_comment(s, len, i, &bad)
+				     : i + 1;
 			continue;
 		}
 		if (!in_run) {
@@ -221,8 +160,8 @@ find_address(const char *s, size_t len, size_t *start, size_t *end)
 			rs = i;
 			in_run = true;
 		}
-		i = c == '"' ? skip_quoted(s, len, i) : i + 1;
-		if (i > len)
+		i = c == '"' ? hdrtext_skip_quoted(s, len, i, &bad) : i + 1;
+		if (bad)
 			return false; /* unterminated quote */
 	}
 	if (in_run)
@@ -238,11 +177,12 @@ enum ms_status
 masq_header_from(
     const char *value, const char *domain, const char *hostname, char **out)
 {
-	struct obuf b = { 0 };
+	struct hdrtext_buf b = { 0 };
 	size_t len = strlen(value), seg = 0;
+	bool bad = false; /* unterminated: the rest is one mailbox */
 
 	*out = NULL;
-	obuf_add(&b, "", 0);
+	hdrtext_add(&b, "", 0);
 	for (size_t i = 0; i <= len && !b.oom; i++) {
 		size_t s, e;
 		bool oom;
@@ -250,12 +190,13 @@ masq_header_from(
 
 		if (i < len) {
 			if (value[i] == '"') {
-				i = skip_quoted(value, len, i);
-				i = (i > len ? len : i) - 1;
+				i = hdrtext_skip_quoted(value, len, i, &bad) -
+				    1;
 				continue;
 			}
 			if (value[i] == '(') {
-				i = skip_comment(value, len, i) - 1;
+				i = hdrtext_skip_comment(value, len, i, &bad) -
+				    1;
 				continue;
 			}
 			if (value[i] == '<') {
@@ -275,15 +216,15 @@ masq_header_from(
 				b.oom = true;
 		}
 		if (r != NULL) {
-			obuf_add(&b, value + seg, s);
-			obuf_add(&b, r, strlen(r));
-			obuf_add(&b, value + seg + e, i - seg - e);
+			hdrtext_add(&b, value + seg, s);
+			hdrtext_add(&b, r, strlen(r));
+			hdrtext_add(&b, value + seg + e, i - seg - e);
 			free(r);
 		} else {
-			obuf_add(&b, value + seg, i - seg);
+			hdrtext_add(&b, value + seg, i - seg);
 		}
 		if (i < len)
-			obuf_add(&b, ",", 1);
+			hdrtext_add(&b, ",", 1);
 		seg = i + 1;
 	}
 	if (b.oom) {

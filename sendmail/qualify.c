@@ -22,86 +22,8 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "hdrtext.h"
 #include "qualify.h"
-
-struct qbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-put(struct qbuf *b, const char *s, size_t n)
-{
-	if (b->oom || n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2 + 64;
-		char *p = realloc(b->p, cap);
-
-		if (p == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static bool
-wsp(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Index past the quoted string at s[i] == '"' (len when unterminated;
- * *bad set). */
-static size_t
-skip_quoted(const char *s, size_t len, size_t i, bool *bad)
-{
-	for (i++; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	*bad = true;
-	return len;
-}
-
-/* Index past the (nested) comment at s[i] == '('. */
-static size_t
-skip_comment(const char *s, size_t len, size_t i, bool *bad)
-{
-	int depth = 0;
-
-	for (; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '(')
-			depth++;
-		else if (s[i] == ')' && --depth == 0)
-			return i + 1;
-	}
-	*bad = true;
-	return len;
-}
-
-/* Index past the domain literal at s[i] == '['. */
-static size_t
-skip_literal(const char *s, size_t len, size_t i, bool *bad)
-{
-	for (i++; i < len; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == ']')
-			return i + 1;
-	}
-	*bad = true;
-	return len;
-}
 
 /* Index past the angle address at s[i] == '<' (at its '>'+1). */
 static size_t
@@ -109,11 +31,11 @@ skip_angle(const char *s, size_t len, size_t i, bool *bad)
 {
 	for (i++; i < len; i++) {
 		if (s[i] == '"')
-			i = skip_quoted(s, len, i, bad) - 1;
+			i = hdrtext_skip_quoted(s, len, i, bad) - 1;
 		else if (s[i] == '(')
-			i = skip_comment(s, len, i, bad) - 1;
+			i = hdrtext_skip_comment(s, len, i, bad) - 1;
 		else if (s[i] == '[')
-			i = skip_literal(s, len, i, bad) - 1;
+			i = hdrtext_skip_literal(s, len, i, bad) - 1;
 		else if (s[i] == '\\')
 			i++;
 		else if (s[i] == '>')
@@ -139,12 +61,12 @@ bare_local(const char *s, size_t a, size_t b, const char *domain, size_t *end)
 
 	/* first and last byte outside comments and white space */
 	while (i < b) {
-		if (wsp(s[i])) {
+		if (hdrtext_is_wsp(s[i])) {
 			i++;
 			continue;
 		}
 		if (s[i] == '(') {
-			i = skip_comment(s, b, i, &bad);
+			i = hdrtext_skip_comment(s, b, i, &bad);
 			if (bad)
 				return false;
 			continue;
@@ -152,7 +74,7 @@ bare_local(const char *s, size_t a, size_t b, const char *domain, size_t *end)
 		if (fs == b)
 			fs = i;
 		if (s[i] == '"')
-			i = skip_quoted(s, b, i, &bad);
+			i = hdrtext_skip_quoted(s, b, i, &bad);
 		else
 			i++;
 		if (bad)
@@ -164,13 +86,13 @@ bare_local(const char *s, size_t a, size_t b, const char *domain, size_t *end)
 	/* inside: no white space, comment or '@' outside quotes */
 	for (i = fs; i < fe;) {
 		if (s[i] == '"') {
-			i = skip_quoted(s, fe, i, &bad);
+			i = hdrtext_skip_quoted(s, fe, i, &bad);
 			if (bad)
 				return false;
 			continue;
 		}
-		if (wsp(s[i]) || s[i] == '(' || s[i] == '@' || s[i] == '[' ||
-		    s[i] == '\\')
+		if (hdrtext_is_wsp(s[i]) || s[i] == '(' || s[i] == '@' ||
+		    s[i] == '[' || s[i] == '\\')
 			return false;
 		i++;
 	}
@@ -190,18 +112,19 @@ bare_local(const char *s, size_t a, size_t b, const char *domain, size_t *end)
 
 /* One piece of an address list, s[a..b), not a group name. */
 static void
-piece(struct qbuf *out, const char *s, size_t a, size_t b, const char *domain)
+piece(struct hdrtext_buf *out, const char *s, size_t a, size_t b,
+    const char *domain)
 {
 	size_t i = a, lt = b, gt = b, end;
 	bool bad = false;
 
 	while (i < b && lt == b) {
 		if (s[i] == '"')
-			i = skip_quoted(s, b, i, &bad);
+			i = hdrtext_skip_quoted(s, b, i, &bad);
 		else if (s[i] == '(')
-			i = skip_comment(s, b, i, &bad);
+			i = hdrtext_skip_comment(s, b, i, &bad);
 		else if (s[i] == '[')
-			i = skip_literal(s, b, i, &bad);
+			i = hdrtext_skip_literal(s, b, i, &bad);
 		else if (s[i] == '<')
 			lt = i;
 		else
@@ -216,7 +139,7 @@ piece(struct qbuf *out, const char *s, size_t a, size_t b, const char *domain)
 
 			gt--; /* the '>' */
 			/* an obsolete route "@a,@b:": the address follows */
-			while (j < gt && wsp(s[j]))
+			while (j < gt && hdrtext_is_wsp(s[j]))
 				j++;
 			if (j < gt && s[j] == '@') {
 				while (j < gt && s[j] != ':')
@@ -231,17 +154,17 @@ piece(struct qbuf *out, const char *s, size_t a, size_t b, const char *domain)
 	} else if (!bad && bare_local(s, a, b, domain, &end)) {
 		goto insert;
 	}
-	put(out, s + a, b - a);
+	hdrtext_add(out, s + a, b - a);
 	return;
 insert:
-	put(out, s + a, end - a);
-	put(out, "@", 1);
-	put(out, domain, strlen(domain));
-	put(out, s + end, b - end);
+	hdrtext_add(out, s + a, end - a);
+	hdrtext_add(out, "@", 1);
+	hdrtext_add(out, domain, strlen(domain));
+	hdrtext_add(out, s + end, b - end);
 }
 
 static void
-list(struct qbuf *out, const char *s, size_t len, const char *domain)
+list(struct hdrtext_buf *out, const char *s, size_t len, const char *domain)
 {
 	size_t i = 0, start = 0;
 	bool bad = false;
@@ -250,26 +173,28 @@ list(struct qbuf *out, const char *s, size_t len, const char *domain)
 		char c = s[i];
 
 		if (c == '"')
-			i = skip_quoted(s, len, i, &bad);
+			i = hdrtext_skip_quoted(s, len, i, &bad);
 		else if (c == '(')
-			i = skip_comment(s, len, i, &bad);
+			i = hdrtext_skip_comment(s, len, i, &bad);
 		else if (c == '[')
-			i = skip_literal(s, len, i, &bad);
+			i = hdrtext_skip_literal(s, len, i, &bad);
 		else if (c == '<')
 			i = skip_angle(s, len, i, &bad);
 		else
 			i++;
 		if (bad) {
-			put(out, s + start, len - start); /* not understood */
+			hdrtext_add(
+			    out, s + start, len - start); /* not understood */
 			return;
 		}
 		if (c != ',' && c != ';' && c != ':')
 			continue;
 		if (c == ':')
-			put(out, s + start, i - 1 - start); /* group name */
+			hdrtext_add(
+			    out, s + start, i - 1 - start); /* group name */
 		else
 			piece(out, s, start, i - 1, domain);
-		put(out, &c, 1);
+		hdrtext_add(out, &c, 1);
 		start = i;
 	}
 	piece(out, s, start, len, domain);
@@ -279,16 +204,16 @@ enum ms_status
 qualify_list(const char *value, size_t len, const char *domain, char **out,
     size_t *outlen, struct ms_err *err)
 {
-	struct qbuf b = { 0 };
+	struct hdrtext_buf b = { 0 };
 
 	list(&b, value, len, domain);
-	put(&b, "", 1);
+	hdrtext_add(&b, "", 0);
 	if (b.oom) {
 		free(b.p);
 		return ms_err_set(err, MS_TEMP, "out of memory");
 	}
 	*out = b.p;
-	*outlen = b.len - 1;
+	*outlen = b.len;
 	return MS_OK;
 }
 
@@ -324,7 +249,7 @@ enum ms_status
 qualify_header(const char *hdr, size_t len, const char *domain, char **out,
     size_t *outlen, struct ms_err *err)
 {
-	struct qbuf b = { 0 };
+	struct hdrtext_buf b = { 0 };
 	size_t pos = 0;
 
 	while (pos < len) {
@@ -336,20 +261,20 @@ qualify_header(const char *hdr, size_t len, const char *domain, char **out,
 			end = nl != NULL ? (size_t)(nl - hdr) + 1 : len;
 		} while (end < len && (hdr[end] == ' ' || hdr[end] == '\t'));
 		if (address_field(hdr + pos, end - pos, &colon)) {
-			put(&b, hdr + pos, colon + 1);
+			hdrtext_add(&b, hdr + pos, colon + 1);
 			list(&b, hdr + pos + colon + 1, end - pos - colon - 1,
 			    domain);
 		} else {
-			put(&b, hdr + pos, end - pos);
+			hdrtext_add(&b, hdr + pos, end - pos);
 		}
 		pos = end;
 	}
-	put(&b, "", 1);
+	hdrtext_add(&b, "", 0);
 	if (b.oom) {
 		free(b.p);
 		return ms_err_set(err, MS_TEMP, "out of memory");
 	}
 	*out = b.p;
-	*outlen = b.len - 1;
+	*outlen = b.len;
 	return MS_OK;
 }
