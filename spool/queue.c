@@ -4,8 +4,8 @@
  *
  * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
  *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
- *         spool_finish(), spool_bury(), spool_requeue(), spool_delete(),
- *         spool_quarantine(), spool_release(), spool_sweep(),
+ *         spool_finish(), spool_sync(), spool_bury(), spool_requeue(),
+ * spool_delete(), spool_quarantine(), spool_release(), spool_sweep(),
  *         spool_wake().
  * Trust:  nothing found in the spool is trusted: names are checked, files
  *         opened with O_NOFOLLOW and checked to be regular and singly
@@ -846,6 +846,7 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	close(fd);
 	if (st != MS_OK)
 		return st;
+	m->had_state = true;
 	st = state_parse(&m->state, buf, len, err);
 	free(buf);
 	return st;
@@ -1093,8 +1094,15 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 
 	drop_reserve(m);
 	m->state.next_try = next_try;
-	/* Synced so that an EIO shows here, before anything is sent. */
-	st = write_state(dirfd, m->id, &m->state, NULL, WS_SYNC, err);
+	/* Synced so that an EIO shows here, before anything is sent; not
+	 * for a fresh message (no state when claimed, nobody sent): the
+	 * write (and the room reserved below) already shows a full or
+	 * read-only spool, a kill -9 keeps what was written, and only a
+	 * power loss can undo it, which before the finish's removal is
+	 * durable already costs that message one duplicate. A state that
+	 * records a sent recipient is synced by write_state. */
+	st = write_state(
+	    dirfd, m->id, &m->state, NULL, m->had_state ? WS_SYNC : 0, err);
 	m->state.next_try = keep;
 	if (st != MS_OK)
 		return st;
@@ -1184,17 +1192,38 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 		spool_release(m);
 		return st;
 	}
-	/* Gone for good before anything else happens: a delivered message
-	 * that came back after a power loss would be sent again. */
-	if (fsync(fd) != 0) {
+	/* The message first, then its state (an orphan state is swept). The
+	 * directory is synced once per SPOOL_SYNC_EVERY removals and at the
+	 * end of the pass, not here: losing this unlink to a power loss
+	 * sends the message once more, the one duplicate a power loss is
+	 * allowed (spool/README), and nothing else relies on it. */
+	if (m->resfd >= 0) {
+		close(m->resfd);
+		m->resfd = -1;
+	}
+	unlink_state(fd, m->id);
+	st = MS_OK;
+	if (m->area == AREA_QUEUE && ++m->s->unsynced >= SPOOL_SYNC_EVERY)
+		st = spool_sync(m->s, err);
+	else if (m->area != AREA_QUEUE && fsync(fd) != 0)
 		st = ms_err_set(err, MS_TEMP,
 		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
 		    m->id, strerror(errno));
-		spool_release(m);
-		return st;
-	}
-	unlink_state(fd, m->id);
 	spool_release(m);
+	return st;
+}
+
+enum ms_status
+spool_sync(struct spool *s, struct ms_err *err)
+{
+	if (s->unsynced == 0)
+		return MS_OK;
+	if (fsync(s->queuefd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/queue after removing delivered messages: "
+		    "%s",
+		    s->dir, strerror(errno));
+	s->unsynced = 0;
 	return MS_OK;
 }
 
