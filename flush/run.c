@@ -143,9 +143,10 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		now = (long long)time(NULL);
 	}
-	/* The removals of delivered messages, synced once (spool/README);
-	 * a spool that cannot sync them cannot record outcomes. */
-	if (spool_sync(ctx->spool, &err) != MS_OK) {
+	/* The removals of delivered messages synced, the reserved room
+	 * given back (spool/README); a spool that cannot sync them cannot
+	 * record outcomes. */
+	if (spool_pass_end(ctx->spool, &err) != MS_OK) {
 		log_msg(LOG_CRIT, "%s; the flusher stops", err.msg);
 		r->stuck++;
 		spool_stuck = true;
