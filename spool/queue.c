@@ -994,6 +994,7 @@ write_state(int dirfd, const char *id, const struct msg_state *st,
 	char *text;
 	size_t len, off = 0;
 	enum ms_status rc;
+	bool cut;
 	int fd;
 
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
@@ -1003,6 +1004,9 @@ write_state(int dirfd, const char *id, const struct msg_state *st,
 	if (state_has_sent(st))
 		flags |= WS_SYNC | WS_DIRSYNC;
 	fd = res != NULL ? reserve_use(res, tmp, sizeof(tmp)) : -1;
+	/* A reserve may hold what a killed flusher wrote: cut to size. A
+	 * file opened with O_TRUNC is exactly what we write. */
+	cut = fd >= 0;
 	if (fd < 0) {
 		fd = openat(dirfd, tmp,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
@@ -1030,7 +1034,7 @@ write_state(int dirfd, const char *id, const struct msg_state *st,
 	times[1].tv_nsec = 0;
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
-	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
+	if (off != len || (cut && ftruncate(fd, (off_t)len) != 0) ||
 	    futimens(fd, times) != 0 || ((flags & WS_SYNC) && fsync(fd) != 0)) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
 		    errno ? strerror(errno) : "short write");
