@@ -4,9 +4,9 @@
  *
  * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
  *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
- *         spool_finish(), spool_pass_end(), spool_bury(), spool_requeue(),
- * spool_delete(), spool_quarantine(), spool_release(), spool_sweep(),
- *         spool_wake().
+ *         spool_finish(), spool_pass_end(), spool_bury(),
+ *         spool_requeue(), spool_delete(), spool_quarantine(),
+ *         spool_release(), spool_sweep(), spool_wake().
  * Trust:  nothing found in the spool is trusted: names are checked, files
  *         opened with O_NOFOLLOW and checked to be regular and singly
  *         linked, envelopes and states parsed defensively.
