@@ -81,6 +81,7 @@ reserve_take(struct spool *s, off_t room, struct ms_err *err)
 		    "cannot reserve room for states in %s/queue: all %d "
 		    "slots are taken by other flushers",
 		    s->dir, RESERVE_SLOTS);
+	s->reserved = true;
 	if (room <= s->resroom)
 		return MS_OK;
 	/* Blocks reserved, size left at 0: the outcome is written into

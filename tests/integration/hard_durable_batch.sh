@@ -12,7 +12,9 @@
 #     removals): exit 74, a LOG_CRIT line, exactly the 64 messages sent,
 #     nothing more; the next flush sends the other 36, nobody twice;
 #   - ENOSPC writing the pre-transaction state, or reserving the room for
-#     the outcome (fallocate), of a fresh message: exit 74, nothing sent.
+#     the outcome (fallocate), of a fresh message: exit 74, nothing sent;
+#   - a queue/.reserve-N slot nobody holds (a killed flusher's) is gone
+#     after the next pass.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 command -v strace >/dev/null || { echo "FAIL: strace missing (contrib/deps.sh)"; exit 1; }
@@ -21,7 +23,8 @@ strace -o /dev/null -e inject=getpid:error=EIO true 2>/dev/null \
     || { echo "FAIL: this strace cannot inject faults"; exit 1; }
 t_setup
 t_init
-smtpd_start "$T/s" --no-starttls || { echo "FAIL: cannot start smtpd"; exit 1; }
+smtpd_start "$T/s" --no-starttls --rcpt-reply 'later@example.net=451 4.3.0 later' \
+    || { echo "FAIL: cannot start smtpd"; exit 1; }
 t_pids=$SMTPD_PID
 T_NO_DEFAULT=1 t_conf "relay \"corp\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 30 }
 route \"default\" { relays = {\"corp\"} }"
@@ -91,5 +94,17 @@ done
 "$MAILSHIM" retry >/dev/null 2>&1
 "$MAILSHIM" flush 2>/dev/null || t_fail "flush after ENOSPC: rc=$?"
 [ "$(nmsgs)" = 2 ] || t_fail "after ENOSPC: $(nmsgs) messages, want 2"
+
+# 4. A reserve slot a killed flusher left (nobody holds its flock) is
+# removed at the end of the next pass that used one, even when that
+# pass's own reserve went into a deferred message's state.
+printf 'left by a killed flusher' > "$SPOOL/queue/.reserve-5"
+printf 'Subject: later\n\nbody\n' | sendmail -i later@example.net || t_fail "enqueue later"
+"$MAILSHIM" flush 2>"$T/orphan.err"
+rc=$?
+[ "$rc" = 75 ] || t_fail "deferred flush: rc=$rc, want 75: $(tail -1 "$T/orphan.err")"
+left=$(ls -A "$SPOOL/queue" | grep '^\.reserve' | tr '\n' ' ')
+[ -z "$left" ] && t_ok "orphan reserve slot removed" \
+    || t_fail "reserve slots left in queue/: $left"
 smtpd_stop
 t_done
