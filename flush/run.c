@@ -87,11 +87,11 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
     size_t start, struct pass_result *r)
 {
 	long long now = (long long)time(NULL);
+	struct ms_err err;
 
 	for (size_t k = 0; k < n && !stop_requested && !spool_stuck; k++) {
 		struct spool_entry *e = &v[(start + k) % n];
 		struct spool_msg m;
-		struct ms_err err;
 		long long next = 0;
 		bool busy;
 		enum ms_status st;
@@ -142,6 +142,14 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			break;
 		}
 		now = (long long)time(NULL);
+	}
+	/* The removals of delivered messages synced, the reserved room
+	 * given back (spool/README); a spool that cannot sync them cannot
+	 * record outcomes. */
+	if (spool_pass_end(ctx->spool, &err) != MS_OK) {
+		log_msg(LOG_CRIT, "%s; the flusher stops", err.msg);
+		r->stuck++;
+		spool_stuck = true;
 	}
 }
 

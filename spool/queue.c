@@ -4,9 +4,9 @@
  *
  * API:    spool_init(), spool_open(), spool_close(), spool_pickup(),
  *         spool_list(), spool_claim(), spool_peek(), spool_save_state(),
- *         spool_finish(), spool_bury(), spool_requeue(), spool_delete(),
- *         spool_quarantine(), spool_release(), spool_sweep(),
- *         spool_wake().
+ *         spool_finish(), spool_pass_end(), spool_bury(),
+ *         spool_requeue(), spool_delete(), spool_quarantine(),
+ *         spool_release(), spool_sweep(), spool_wake().
  * Trust:  nothing found in the spool is trusted: names are checked, files
  *         opened with O_NOFOLLOW and checked to be regular and singly
  *         linked, envelopes and states parsed defensively.
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "reserve.h"
 #include "spool.h"
 
 #define STATE_SUFFIX ".state"
@@ -242,6 +243,7 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->tmpfd = s->newfd = s->queuefd = s->deadfd = s->runfd = -1;
+	s->resfd = -1;
 	s->dir = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir == NULL || s->dirfd < 0) {
@@ -278,6 +280,8 @@ spool_close(struct spool *s)
 	int *fds[] = { &s->dirfd, &s->tmpfd, &s->newfd, &s->queuefd, &s->deadfd,
 		&s->runfd };
 
+	if (s->queuefd >= 0)
+		reserve_release(s);
 	for (size_t i = 0; i < MS_ARRAY_LEN(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -846,6 +850,7 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	close(fd);
 	if (st != MS_OK)
 		return st;
+	m->had_state = true;
 	st = state_parse(&m->state, buf, len, err);
 	free(buf);
 	return st;
@@ -888,7 +893,6 @@ open_msg(struct spool *s, enum spool_area area, const char *id,
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	m->resfd = -1;
 	m->s = s;
 	m->area = area;
 	if (busy != NULL)
@@ -976,20 +980,21 @@ state_has_sent(const struct msg_state *st)
 }
 
 /* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try.
- * *resfd (when >= 0) is an open ID.state.tmp with room reserved by
- * spool_prepare: it is used (and consumed) instead of a new file. The
+ * With res (dirfd is then res's queue/), the room spool_prepare reserved
+ * (queue/.reserve-N) is used, and consumed, instead of a new file. The
  * file is fsynced with WS_SYNC, the directory after the rename with
  * WS_DIRSYNC; both whenever a recipient is marked sent. */
 static enum ms_status
-write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
-    int flags, struct ms_err *err)
+write_state(int dirfd, const char *id, const struct msg_state *st,
+    struct spool *res, int flags, struct ms_err *err)
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
-	char tmp[sizeof(name) + 4];
+	char tmp[sizeof(name) + sizeof(res->resname)];
 	struct timespec times[2];
 	char *text;
 	size_t len, off = 0;
 	enum ms_status rc;
+	bool cut;
 	int fd;
 
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
@@ -998,10 +1003,11 @@ write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
 		return rc;
 	if (state_has_sent(st))
 		flags |= WS_SYNC | WS_DIRSYNC;
-	if (resfd != NULL && *resfd >= 0) {
-		fd = *resfd;
-		*resfd = -1;
-	} else {
+	fd = res != NULL ? reserve_use(res, tmp, sizeof(tmp)) : -1;
+	/* A reserve may hold what a killed flusher wrote: cut to size. A
+	 * file opened with O_TRUNC is exactly what we write. */
+	cut = fd >= 0;
+	if (fd < 0) {
 		fd = openat(dirfd, tmp,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
@@ -1028,7 +1034,7 @@ write_state(int dirfd, const char *id, const struct msg_state *st, int *resfd,
 	times[1].tv_nsec = 0;
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
-	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
+	if (off != len || (cut && ftruncate(fd, (off_t)len) != 0) ||
 	    futimens(fd, times) != 0 || ((flags & WS_SYNC) && fsync(fd) != 0)) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
 		    errno ? strerror(errno) : "short write");
@@ -1069,61 +1075,47 @@ state_room(const struct msg_state *st)
 	return room;
 }
 
-static void
-drop_reserve(struct spool_msg *m)
+/* The reserve spool_prepare kept for m, if m is where it can be used. */
+static struct spool *
+reserve_for(struct spool_msg *m)
 {
-	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
-
-	if (m->resfd < 0)
-		return;
-	close(m->resfd);
-	m->resfd = -1;
-	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
-	unlinkat(area_fd(m->s, m->area), tmp, 0);
+	return m->reserved && m->area == AREA_QUEUE ? m->s : NULL;
 }
 
 enum ms_status
 spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 {
-	char tmp[SPOOL_ID_LEN + sizeof(STATE_SUFFIX) + 4];
 	int dirfd = area_fd(m->s, m->area);
 	long long keep = m->state.next_try;
 	enum ms_status st;
-	int fd, e;
 
-	drop_reserve(m);
+	m->reserved = false;
 	m->state.next_try = next_try;
-	/* Synced so that an EIO shows here, before anything is sent. */
-	st = write_state(dirfd, m->id, &m->state, NULL, WS_SYNC, err);
+	/* Synced so that an EIO shows here, before anything is sent; not
+	 * for a fresh message (no state when claimed, nobody sent): the
+	 * write (and the room reserved below) already shows a full or
+	 * read-only spool, a kill -9 keeps what was written, and only a
+	 * power loss can undo it, which before the finish's removal is
+	 * durable already costs that message one duplicate. A state that
+	 * records a sent recipient is synced by write_state. */
+	st = write_state(
+	    dirfd, m->id, &m->state, NULL, m->had_state ? WS_SYNC : 0, err);
 	m->state.next_try = keep;
 	if (st != MS_OK)
 		return st;
-	snprintf(tmp, sizeof(tmp), "%s" STATE_SUFFIX ".tmp", m->id);
-	fd = openat(dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ms_err_set(err, MS_TEMP, "cannot reserve %s: %s", tmp,
-		    strerror(errno));
-	/* Blocks reserved, size left at 0: the outcome is written into
-	 * them however full the file system is by then. */
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, state_room(&m->state)) != 0 &&
-	    errno != EOPNOTSUPP && errno != ENOSYS) {
-		e = errno;
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return ms_err_set(err, MS_TEMP,
-		    "cannot reserve room for the state of %s: %s", m->id,
-		    strerror(e));
-	}
-	m->resfd = fd;
+	if (m->area != AREA_QUEUE)
+		return MS_OK;
+	if ((st = reserve_take(m->s, state_room(&m->state), err)) != MS_OK)
+		return st;
+	m->reserved = true;
 	return MS_OK;
 }
 
 enum ms_status
 spool_save_state(struct spool_msg *m, struct ms_err *err)
 {
-	return write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
-	    WS_SYNC | WS_DIRSYNC, err);
+	return write_state(area_fd(m->s, m->area), m->id, &m->state,
+	    reserve_for(m), WS_SYNC | WS_DIRSYNC, err);
 }
 
 static void
@@ -1166,9 +1158,25 @@ unlink_bad_state(int dirfd, const char *id)
 	unlinkat(dirfd, name, 0);
 }
 
+/* The batched fsync of queue/ after removals (spool/README, step 8). */
+static enum ms_status
+queue_sync(struct spool *s, struct ms_err *err)
+{
+	if (s->unsynced == 0)
+		return MS_OK;
+	if (fsync(s->queuefd) != 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync %s/queue after removing delivered messages: "
+		    "%s",
+		    s->dir, strerror(errno));
+	s->unsynced = 0;
+	return MS_OK;
+}
+
 enum ms_status
 spool_finish(struct spool_msg *m, struct ms_err *err)
 {
+	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 	int fd = area_fd(m->s, m->area);
 	enum ms_status st;
 	struct ms_err e2;
@@ -1178,24 +1186,35 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 		    area_name(m->area), m->id, strerror(errno));
 		/* Everyone has it: say so, so that the next pass only
 		 * removes it. */
-		if (write_state(fd, m->id, &m->state, &m->resfd,
+		if (write_state(fd, m->id, &m->state, reserve_for(m),
 			WS_SYNC | WS_DIRSYNC, &e2) != MS_OK)
 			log_msg(LOG_ERR, "%s: %s", m->id, e2.msg);
 		spool_release(m);
 		return st;
 	}
-	/* Gone for good before anything else happens: a delivered message
-	 * that came back after a power loss would be sent again. */
-	if (fsync(fd) != 0) {
+	/* The message first, then its state (an orphan state is swept). The
+	 * directory is synced once per SPOOL_SYNC_EVERY removals and at the
+	 * end of the pass, not here: losing this unlink to a power loss
+	 * sends the message once more, the one duplicate a power loss is
+	 * allowed (spool/README), and nothing else relies on it. */
+	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, m->id);
+	unlinkat(fd, state, 0);
+	st = MS_OK;
+	if (m->area == AREA_QUEUE && ++m->s->unsynced >= SPOOL_SYNC_EVERY)
+		st = queue_sync(m->s, err);
+	else if (m->area != AREA_QUEUE && fsync(fd) != 0)
 		st = ms_err_set(err, MS_TEMP,
 		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
 		    m->id, strerror(errno));
-		spool_release(m);
-		return st;
-	}
-	unlink_state(fd, m->id);
 	spool_release(m);
-	return MS_OK;
+	return st;
+}
+
+enum ms_status
+spool_pass_end(struct spool *s, struct ms_err *err)
+{
+	reserve_release(s);
+	return queue_sync(s, err);
 }
 
 /* Moves message and state from one area to another: state written first
@@ -1237,8 +1256,8 @@ spool_bury(struct spool_msg *m, struct ms_err *err)
 
 	/* The outcome first, where the message is: if the move fails, the
 	 * next pass finds nobody to send to and only buries it again. */
-	st = write_state(area_fd(m->s, m->area), m->id, &m->state, &m->resfd,
-	    WS_SYNC | WS_DIRSYNC, err);
+	st = write_state(area_fd(m->s, m->area), m->id, &m->state,
+	    reserve_for(m), WS_SYNC | WS_DIRSYNC, err);
 	if (st != MS_OK)
 		return st;
 	return move_msg(m, AREA_DEAD, false, err);
@@ -1331,8 +1350,7 @@ spool_wake(struct spool *s)
 void
 spool_release(struct spool_msg *m)
 {
-	if (m->s != NULL)
-		drop_reserve(m);
+	m->reserved = false; /* the room stays with the process */
 	if (m->fd >= 0)
 		close(m->fd); /* drops the flock */
 	m->fd = -1;

@@ -80,7 +80,16 @@ enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD };
 struct spool {
 	char *dir;
 	int dirfd, tmpfd, newfd, queuefd, deadfd, runfd;
+	unsigned unsynced; /* messages removed from queue/ since its fsync */
+	int resfd;	   /* queue/.reserve-N held by this process, or -1 */
+	char resname[24];  /* its name */
+	off_t resroom;	   /* bytes allocated in it */
+	bool reserved;	   /* a slot was taken since the last pass end */
 };
+
+/* queue/ is fsynced after this many removals of delivered messages, and
+ * by spool_sync() at the end of every pass (spool/README). */
+#define SPOOL_SYNC_EVERY 64
 
 /* Creates the layout with its modes; when running as root, chowns to
  * user:drop_group (NULL: leave ownership alone). */
@@ -145,7 +154,8 @@ struct spool_msg {
 	off_t file_size;
 	struct msg_state state;
 	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
-	int resfd;	  /* ID.state.tmp kept ready by spool_prepare, or -1 */
+	bool reserved;	  /* spool_prepare kept room for the outcome */
+	bool had_state;	  /* an ID.state was there when it was claimed */
 };
 
 /* Claims queue or dead message id: opens it without following links,
@@ -165,9 +175,13 @@ enum ms_status spool_claim(struct spool *s, enum spool_area area,
 enum ms_status spool_peek(struct spool *s, enum spool_area area, const char *id,
     struct spool_msg *m, struct ms_err *err);
 
-/* Before anything is sent: writes and fsyncs m->state with next_try as
- * its due time (what a flusher killed in the transaction leaves), then
- * keeps ID.state.tmp open with room reserved for the outcome. An error
+/* Before anything is sent: writes m->state with next_try as its due time
+ * (what a flusher killed in the transaction leaves), then makes sure the
+ * process holds room for the outcome (queue/.reserve-N, kept from one
+ * message to the next until an outcome uses it). The state is
+ * fsynced unless the message is fresh (no state when claimed, nobody
+ * sent): only a power loss undoes that write, and a power loss may
+ * already cost a fresh message one duplicate (spool/README). An error
  * means the spool cannot record what happens: send nothing (issue 19:
  * a spool that cannot record an outcome must not send the same thing
  * again on every pass). */
@@ -181,8 +195,16 @@ enum ms_status spool_save_state(struct spool_msg *m, struct ms_err *err);
 
 /* Delivered to everyone: removes message and state, releases. When the
  * message cannot be removed, the state is saved (everyone sent) so that
- * the next pass removes it without sending. */
+ * the next pass removes it without sending. queue/ is not fsynced for
+ * each message: every SPOOL_SYNC_EVERY removals (an error then is this
+ * call's MS_TEMP) and by spool_sync(). */
 enum ms_status spool_finish(struct spool_msg *m, struct ms_err *err);
+
+/* The end of a flush pass: fsyncs queue/ if a message was removed since
+ * its last fsync, and removes the process's reserved room (and any left
+ * by a killed flusher). MS_TEMP (EIO...) means the spool cannot record
+ * outcomes: the flusher stops (74). */
+enum ms_status spool_pass_end(struct spool *s, struct ms_err *err);
 
 /* Saves the final state in queue/ first (a failure after that retries
  * the bury, never the sending), then moves message and state to dead/.

@@ -6,6 +6,7 @@ dur_tests = \
 	tests/integration/hard_durable_full.sh \
 	tests/integration/hard_durable_kill.sh \
 	tests/integration/hard_durable_order.sh \
+	tests/integration/hard_durable_batch.sh \
 	tests/integration/hard_durable_clock.sh \
 	tests/integration/hard_durable_misc.sh \
 	tests/integration/hard_durable_quota.sh \

@@ -1,0 +1,136 @@
+/*
+ * reserve.c - the room a flusher keeps in queue/ for the outcome of the
+ *             transaction it is about to start (spool/README, step 8).
+ *
+ * API:    reserve_take(), reserve_use(), reserve_release() (reserve.h;
+ *         internal to spool/, called by queue.c).
+ * What:   one file per flusher process, queue/.reserve-N, N the first
+ *         slot whose flock it can take, with blocks allocated (fallocate,
+ *         size left 0) for the largest outcome it may have to write.
+ *         Writing an outcome renames it to ID.state (so the room is used
+ *         however full the file system is by then); the next transaction
+ *         takes a new one. A delivered message never touches it, so a
+ *         flusher that only delivers creates it once per pass instead of
+ *         once per message. It is removed at the end of each pass, and
+ *         so are slots left by killed flushers (no flock on them).
+ * Trust:  the slot names are ours; a file found there is checked to be
+ *         the one locked (same inode, one link) before it is used.
+ * Errors: MS_TEMP with the cause (ENOSPC, EROFS, EIO, every slot busy).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reserve.h"
+
+/* Opens slot n, locked and still linked under its name; -1 if busy,
+ * gone or unusable (errno says which: EWOULDBLOCK for busy). */
+static int
+slot_open(struct spool *s, int n, bool create, char *name, size_t len)
+{
+	struct stat a, b;
+	int fd;
+
+	snprintf(name, len, RESERVE_PREFIX "%d", n);
+	fd = openat(s->queuefd, name,
+	    O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+		(create ? O_CREAT : 0),
+	    0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		errno = EWOULDBLOCK;
+		return -1;
+	}
+	/* Renamed to ID.state (or removed) by its last holder between our
+	 * open and our lock: not a slot any more. */
+	if (fstat(fd, &a) != 0 ||
+	    fstatat(s->queuefd, name, &b, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev || a.st_nlink != 1 ||
+	    !S_ISREG(a.st_mode)) {
+		close(fd);
+		errno = EWOULDBLOCK;
+		return -1;
+	}
+	return fd;
+}
+
+enum ms_status
+reserve_take(struct spool *s, off_t room, struct ms_err *err)
+{
+	int e;
+
+	for (int n = 0; s->resfd < 0 && n < RESERVE_SLOTS; n++) {
+		s->resfd =
+		    slot_open(s, n, true, s->resname, sizeof(s->resname));
+		if (s->resfd < 0 && errno != EWOULDBLOCK)
+			return ms_err_set(err, MS_TEMP,
+			    "cannot reserve room for states in %s/queue: %s",
+			    s->dir, strerror(errno));
+		s->resroom = 0;
+	}
+	if (s->resfd < 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot reserve room for states in %s/queue: all %d "
+		    "slots are taken by other flushers",
+		    s->dir, RESERVE_SLOTS);
+	s->reserved = true;
+	if (room <= s->resroom)
+		return MS_OK;
+	/* Blocks reserved, size left at 0: the outcome is written into
+	 * them however full the file system is by then. */
+	if (fallocate(s->resfd, FALLOC_FL_KEEP_SIZE, 0, room) != 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS) {
+		e = errno;
+		reserve_release(s);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot reserve room for states in %s/queue: %s", s->dir,
+		    strerror(e));
+	}
+	s->resroom = room;
+	return MS_OK;
+}
+
+int
+reserve_use(struct spool *s, char *name, size_t len)
+{
+	int fd = s->resfd;
+
+	if (fd >= 0)
+		snprintf(name, len, "%s", s->resname);
+	s->resfd = -1;
+	s->resroom = 0;
+	return fd;
+}
+
+void
+reserve_release(struct spool *s)
+{
+	char name[sizeof(s->resname)];
+
+	if (s->resfd < 0 && !s->reserved)
+		return;
+	if (s->resfd >= 0) {
+		unlinkat(s->queuefd, s->resname, 0);
+		close(s->resfd);
+		s->resfd = -1;
+	}
+	s->resroom = 0;
+	s->reserved = false;
+	/* Slots left by flushers killed mid-pass: nobody holds them. */
+	for (int n = 0; n < RESERVE_SLOTS; n++) {
+		int fd = slot_open(s, n, false, name, sizeof(name));
+
+		if (fd >= 0) {
+			unlinkat(s->queuefd, name, 0);
+			close(fd);
+		}
+	}
+}
