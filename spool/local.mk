@@ -1,4 +1,5 @@
 noinst_LIBRARIES += spool/libspool.a
 spool_libspool_a_SOURCES = \
 	spool/envelope.c spool/envelope.h \
-	spool/writer.c spool/queue.c spool/spool.h
+	spool/writer.c spool/queue.c spool/spool.h \
+	spool/schedule.c spool/schedule.h

@@ -6,6 +6,7 @@
  *   tmp/    the front end writes a message here            1730
  *   new/    committed by rename, waiting for the flusher    1770
  *   queue/  picked up by the flusher; ID + ID.state         0700
+ *   deferred/YYYYMMDDHHMM/  deferred ID + ID.state (schedule.h) 0700
  *   dead/   dead letters; ID + ID.state                     0700
  *   run/    locks and shared relay state                    0700
  *
@@ -74,12 +75,17 @@ void spool_abort(struct spool_writer *w);
 
 /* AREA_BAD: a message set aside as damaged, dead/ID.bad (its state, if
  * any, beside it as dead/ID.state.bad). Claimed and peeked like the
- * others, always with a fresh (empty) state. */
-enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD };
+ * others, always with a fresh (empty) state.
+ * AREA_DEFERRED: a message in the bucket sched_use_bucket() chose
+ * (schedule.h), for spool_peek only: it is returned to queue/ before
+ * anyone claims it. */
+enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD, AREA_DEFERRED };
 
 struct spool {
 	char *dir;
 	int dirfd, tmpfd, newfd, queuefd, deadfd, runfd;
+	int deferfd;  /* deferred/, -1 in a spool from before it */
+	int bucketfd; /* the bucket AREA_DEFERRED reads, or -1 */
 };
 
 /* Creates the layout with its modes; when running as root, chowns to
