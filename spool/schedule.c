@@ -326,6 +326,28 @@ due_time(struct spool *s, int bfd, const char *bucket, const char *id)
 	return 0;
 }
 
+/* A state leaves a bucket before its message and arrives after it: an
+ * ID.state alone in a bucket that is due (no filer writes there) is an
+ * orphan, left by a hand or a crash mid-delete. */
+static void
+drop_orphan(struct spool *s, int bfd, const char *bucket, const char *name)
+{
+	char id[SPOOL_ID_LEN + 1];
+	struct stat sb;
+
+	if (strlen(name) != STATE_NAME - 1 ||
+	    strcmp(name + SPOOL_ID_LEN, STATE_SUFFIX) != 0)
+		return;
+	memcpy(id, name, SPOOL_ID_LEN);
+	id[SPOOL_ID_LEN] = '\0';
+	if (!spool_id_valid(id) ||
+	    fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return;
+	if (unlinkat(bfd, name, 0) == 0)
+		log_msg(LOG_INFO, "removed orphan %s/deferred/%s/%s", s->dir,
+		    bucket, name);
+}
+
 /* Returns what is due in one bucket (everything when all); fsyncs queue/
  * and the bucket once, then removes the bucket if it is empty. */
 static size_t
@@ -352,8 +374,10 @@ return_bucket(struct spool *s, const char *bucket, long long now,
 	while ((de = readdir(d)) != NULL) {
 		long long t;
 
-		if (!spool_id_valid(de->d_name))
+		if (!spool_id_valid(de->d_name)) {
+			drop_orphan(s, bfd, bucket, de->d_name);
 			continue;
+		}
 		t = all ? 0 : due_time(s, bfd, bucket, de->d_name);
 		if (t < 0)
 			continue;
@@ -628,46 +652,16 @@ sched_sweep(struct spool *s)
 	struct ms_err err;
 	size_t n;
 
+	/* Names only, so that a run started by a timer stays cheap however
+	 * many are deferred: odd names said once, empty buckets removed
+	 * (ENOTEMPTY is the common answer). Orphan states go when their
+	 * bucket comes due (return_bucket). */
 	if (sched_list_buckets(s, true, &v, &n, &err) != MS_OK) {
 		log_msg(LOG_ERR, "%s", err.msg);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int bfd = open_bucket(s, v[i].name);
-		struct dirent *de;
-		DIR *d;
-
-		if (bfd < 0 || (d = open_listing(bfd)) == NULL) {
-			if (bfd >= 0)
-				close(bfd);
-			continue;
-		}
-		while ((de = readdir(d)) != NULL) {
-			size_t len = strlen(de->d_name);
-			char id[SPOOL_ID_LEN + 1];
-			struct stat sb;
-
-			/* A state leaves a bucket before its message and
-			 * arrives after it: alone, it is an orphan. */
-			if (len != STATE_NAME - 1 ||
-			    strcmp(de->d_name + SPOOL_ID_LEN, STATE_SUFFIX) !=
-				0)
-				continue;
-			memcpy(id, de->d_name, SPOOL_ID_LEN);
-			id[SPOOL_ID_LEN] = '\0';
-			if (!spool_id_valid(id) ||
-			    fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
-			    errno != ENOENT)
-				continue;
-			if (unlinkat(bfd, de->d_name, 0) == 0)
-				log_msg(LOG_INFO,
-				    "removed orphan %s/deferred/%s/%s", s->dir,
-				    v[i].name, de->d_name);
-		}
-		closedir(d);
-		close(bfd);
+	for (size_t i = 0; i < n; i++)
 		unlinkat(s->deferfd, v[i].name, AT_REMOVEDIR);
-	}
 	free(v);
 }
 

@@ -102,8 +102,9 @@ enum ms_status sched_count(struct spool *s, size_t *n,
  * message in deferred/B(mtime)/? Then it is no orphan. */
 bool sched_parked(struct spool *s, long long mtime, const char *id);
 
-/* Removes bucket ID.state files without their ID beside them (after a
- * delete), and empty buckets. */
+/* Says what in deferred/ is not a bucket, removes empty buckets; reads
+ * no bucket (an orphan ID.state, without its ID beside it, is removed
+ * when its bucket comes due). */
 void sched_sweep(struct spool *s);
 
 /* An old spool (deferred pairs in queue/): files every message of
