@@ -13,7 +13,9 @@
  * Claims: an exclusive flock on the message file. The kernel drops it when
  *         the holder dies, so a kill -9 never leaves a message stuck.
  * Due:    the mtime of ID.state is the next attempt time, so a scan needs
- *         one readdir and one fstatat per deferred message, nothing more.
+ *         one readdir and one fstatat per message of queue/, nothing
+ *         more; deferred messages wait in deferred/ (schedule.c), which
+ *         a pass reads only where something is due.
  */
 #include "config.h"
 

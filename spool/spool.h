@@ -11,7 +11,8 @@
  *   run/    locks and shared relay state                    0700
  *
  * Owns:   spool/: the writer (writer.c), the reader, claims and state
- *         (queue.c), the envelope and state file format (envelope.c).
+ *         (queue.c), the envelope and state file format (envelope.c),
+ *         the schedule of deferred messages (schedule.c, schedule.h).
  * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches
  *         only tmp/ and new/. The reader side trusts nothing it finds.

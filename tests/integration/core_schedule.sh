@@ -9,8 +9,10 @@
 #     (clock jumped forward with faketime);
 #   - the clock set back a little (within retry_max): nothing due; set
 #     back beyond retry_max: everything due (the rule of flush/run.c);
-#   - emptied buckets are removed;
-#   - queue/json/stats/show/retry/delete of deferred messages.
+#   - emptied buckets are removed, an orphan state in a due bucket too,
+#     junk in deferred/ is left alone with a log line;
+#   - queue/json/stats/show/retry/delete of deferred messages; check
+#     verifies deferred/.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v faketime >/dev/null || { echo "FAIL: faketime missing (contrib/deps.sh)"; exit 1; }
 faketime -f '+1d' true 2>/dev/null || { echo "FAIL: faketime does not run"; exit 1; }
@@ -154,4 +156,24 @@ mailshim retry >/dev/null || t_fail "retry exit $?"
 [ -z "$(ls -A "$SPOOL/deferred")" ] || t_fail "retry left $(ls -AR "$SPOOL/deferred")"
 mailshim flush 2>/dev/null
 [ "$(delivered)" = 6 ] && t_ok "retry returns every bucket" || t_fail "retry: delivered $(delivered)"
+
+# 7. An ID.state alone in a due bucket is an orphan (a state leaves a
+#    bucket before its message and arrives after it); junk is left alone.
+mkdir -m 700 "$SPOOL/deferred/202001010000"
+printf 'format 2\nattempts 1\n' > "$SPOOL/deferred/202001010000/0006652D1A2B3C4D5E6F70.state"
+: > "$SPOOL/deferred/notabucket"
+mailshim flush 2> "$T/err"
+[ ! -e "$SPOOL/deferred/202001010000" ] && grep -q 'removed orphan.*0006652D1A2B3C4D5E6F70.state' "$T/err" \
+    && t_ok "orphan state in a due bucket removed, bucket with it" \
+    || t_fail "orphan: $(ls -R "$SPOOL/deferred") $(cat "$T/err")"
+[ -f "$SPOOL/deferred/notabucket" ] && grep -q 'ignoring .*deferred/notabucket: not a bucket name' "$T/err" \
+    && t_ok "junk in deferred/ left alone, said" || t_fail "junk: $(cat "$T/err")"
+rm -f "$SPOOL/deferred/notabucket"
+
+# 8. check verifies deferred/ (owner, mode).
+chmod 755 "$SPOOL/deferred"
+mailshim check --no-network > "$T/check" 2>&1
+grep -q 'FAIL.*deferred has mode 0755, want 0700' "$T/check" && t_ok "check: deferred/ mode" \
+    || t_fail "check: $(grep -i spool "$T/check")"
+chmod 700 "$SPOOL/deferred"
 t_done
