@@ -28,6 +28,7 @@
 #include "durations.h"
 #include "escape.h"
 #include "ratelimit.h"
+#include "schedule.h"
 #include "spool.h"
 
 static const char *
@@ -206,16 +207,60 @@ list_bad(struct spool *s, bool json, size_t *count, struct ms_err *err)
 	return MS_OK;
 }
 
-/* Lists one area; for dead/ also the files set aside as damaged. */
+/* A listing in progress: one message printed at a time, so its memory
+ * does not grow with the queue. */
+struct listing {
+	bool json;
+	size_t shown;
+	long long bytes;
+};
+
+static void
+list_one(
+    struct spool *s, enum spool_area area, const char *id, struct listing *l)
+{
+	struct spool_msg m;
+	struct ms_err e;
+	enum ms_status st = spool_peek(s, area, id, &m, &e);
+
+	if (st != MS_OK) {
+		char q[ESC_LEN];
+
+		/* Returned, delivered or removed since it was listed. */
+		if (area == AREA_DEFERRED && st == MS_USAGE)
+			return;
+		if (!l->json)
+			printf("%-22s (unreadable: %s)\n\n", id, esc(q, e.msg));
+		return;
+	}
+	if (!l->json && l->shown == 0)
+		printf("-Queue ID-              --Size-- ----Arrival "
+		       "Time---- -Sender/Recipient-------\n");
+	print_msg(&m, l->json,
+	    area == AREA_DEAD		? "dead"
+		: area == AREA_DEFERRED ? "deferred"
+					: "queue");
+	l->bytes += m.file_size - m.body_offset;
+	l->shown++;
+	spool_release(&m);
+}
+
+static void
+list_deferred(struct spool *s, const char *id, void *arg)
+{
+	list_one(s, AREA_DEFERRED, id, arg);
+}
+
+/* Lists one area; for dead/ also the files set aside as damaged; for
+ * queue/ then the deferred messages, bucket by bucket in time order. */
 static enum ms_status
 list_area(const struct ms_conf *conf, enum spool_area area, bool json,
     struct ms_err *err)
 {
-	const char *name = area == AREA_DEAD ? "dead" : "queue";
+	struct listing l = { json, 0, 0 };
 	struct spool s;
 	struct spool_entry *v = NULL;
-	size_t n = 0, shown = 0;
-	long long bytes = 0;
+	size_t n = 0;
 	enum ms_status st;
 
 	if ((st = spool_open(&s, conf->spool, err)) != MS_OK)
@@ -226,37 +271,24 @@ list_area(const struct ms_conf *conf, enum spool_area area, bool json,
 		spool_close(&s);
 		return st;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct spool_msg m;
-		struct ms_err e;
-
-		if (spool_peek(&s, area, v[i].id, &m, &e) != MS_OK) {
-			char q[ESC_LEN];
-
-			if (!json)
-				printf("%-22s (unreadable: %s)\n\n", v[i].id,
-				    esc(q, e.msg));
-			continue;
-		}
-		if (!json && shown == 0)
-			printf("-Queue ID-              --Size-- ----Arrival "
-			       "Time---- -Sender/Recipient-------\n");
-		print_msg(&m, json, name);
-		bytes += m.file_size - m.body_offset;
-		shown++;
-		spool_release(&m);
-	}
-	if (!json && shown == 0 && area == AREA_QUEUE)
-		printf("Mail queue is empty\n");
-	else if (!json && shown > 0)
-		printf("-- %lld Kbytes in %zu Request%s.\n",
-		    (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		list_one(&s, area, v[i].id, &l);
 	free(v);
+	if (area == AREA_QUEUE &&
+	    (st = sched_each(&s, list_deferred, &l, err)) != MS_OK) {
+		spool_close(&s);
+		return st;
+	}
+	if (!json && l.shown == 0 && area == AREA_QUEUE)
+		printf("Mail queue is empty\n");
+	else if (!json && l.shown > 0)
+		printf("-- %lld Kbytes in %zu Request%s.\n",
+		    (l.bytes + 1023) / 1024, l.shown, l.shown == 1 ? "" : "s");
 	if (area == AREA_DEAD) {
 		size_t bad = 0;
 
 		st = list_bad(&s, json, &bad, err);
-		if (st == MS_OK && !json && shown == 0 && bad == 0)
+		if (st == MS_OK && !json && l.shown == 0 && bad == 0)
 			printf("No dead letters\n");
 	}
 	spool_close(&s);
@@ -280,9 +312,13 @@ static enum ms_status
 claim_any(struct spool *s, const char *id, bool dead_too, struct spool_msg *m,
     struct ms_err *err)
 {
-	bool busy = false;
+	bool busy = false, found;
 	enum ms_status st;
 
+	/* A deferred message comes back to queue/ first (state, then
+	 * message), then is claimed there like any other. */
+	if ((st = spool_return_id(s, id, &found, err)) != MS_OK)
+		return st;
 	st = spool_claim(s, AREA_QUEUE, id, m, &busy, err);
 	if (st == MS_USAGE && dead_too)
 		st = spool_claim(s, AREA_DEAD, id, m, &busy, err);
@@ -342,13 +378,23 @@ cmd_show(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 		st = spool_peek(&s, AREA_DEAD, argv[0], &m, err);
 	if (st == MS_USAGE)
 		st = spool_peek(&s, AREA_BAD, argv[0], &m, err);
+	if (st == MS_USAGE) {
+		/* Deferred: read where it is, in its bucket. */
+		char bucket[SCHED_NAME_LEN + 1];
+		struct ms_err e2;
+
+		if (sched_find(&s, argv[0], bucket) &&
+		    sched_use_bucket(&s, bucket, &e2) == MS_OK)
+			st = spool_peek(&s, AREA_DEFERRED, argv[0], &m, err);
+	}
 	if (st == MS_OK) {
 		char e1[ESC_LEN], e2[ESC_LEN], e3[ESC_LEN];
 
 		printf("*** ENVELOPE RECORDS %s ***\n", m.id);
 		printf("where: %s\narrival: %s\nuid: %ld (%s)\nsender: <%s>\n",
-		    m.area == AREA_QUEUE      ? "queue"
-			: m.area == AREA_DEAD ? "dead"
+		    m.area == AREA_QUEUE	  ? "queue"
+			: m.area == AREA_DEFERRED ? "deferred"
+			: m.area == AREA_DEAD	  ? "dead"
 					      : "dead (set aside as damaged; "
 						"requeue starts a fresh state)",
 		    fmt_time(when, sizeof(when), m.env.arrival), m.env.uid,
@@ -456,6 +502,7 @@ cmd_retry(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 		return st;
 	for (int i = 0; i < conf->nrelays; i++)
 		relay_hold_clear(s.runfd, conf->relays[i].name);
+	spool_return_all(&s);
 	st = spool_list(&s, AREA_QUEUE, &v, &n, err);
 	for (size_t i = 0; st == MS_OK && i < n; i++) {
 		struct spool_msg m;

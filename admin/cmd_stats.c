@@ -4,8 +4,9 @@
  *               (node_exporter textfile format with --prometheus).
  *
  * API:    cmd_stats().
- * Cost:   the queue figures come from one directory listing: a queue id
- *         starts with its arrival time, so no message is opened.
+ * Cost:   the queue figures come from directory listings (queue/, each
+ *         bucket of deferred/, dead/): a queue id starts with its arrival
+ *         time, so no message is opened and no deferred state stat'ed.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "schedule.h"
 #include "spool.h"
 #include "cmd_stats.h"
 #include "pullstats.h"
@@ -48,6 +50,8 @@ queue_shape(struct spool *s, struct queue_shape *q, struct ms_err *err)
 	size_t n = 0;
 	enum ms_status st;
 
+	char oldest[SPOOL_ID_LEN + 1] = "";
+
 	memset(q, 0, sizeof(*q));
 	if ((st = spool_list(s, AREA_QUEUE, &v, &n, err)) != MS_OK)
 		return st;
@@ -60,6 +64,14 @@ queue_shape(struct spool *s, struct queue_shape *q, struct ms_err *err)
 			q->oldest = id_arrival(v[i].id);
 	}
 	free(v);
+	v = NULL;
+	/* deferred/: names only, however many there are. */
+	if ((st = sched_count(s, &n, oldest, err)) != MS_OK)
+		return st;
+	q->deferred += n;
+	if (oldest[0] != '\0' &&
+	    (q->oldest == 0 || id_arrival(oldest) < q->oldest))
+		q->oldest = id_arrival(oldest);
 	v = NULL;
 	if ((st = spool_list(s, AREA_DEAD, &v, &n, err)) != MS_OK)
 		return st;

@@ -3,11 +3,16 @@
 spool/README, much faster than running the front end N times.
 
     mkspool.py SPOOL N pending    N messages in new/ (mode 0604), as the
-                                  front end leaves them
-    mkspool.py SPOOL N deferred   N messages in queue/ with an ID.state
-                                  whose mtime (next attempt) is a day ahead
-
-Each message is about 2 KB: envelope, headers, base64 body.
+                                  front end leaves them (about 2 KB each)
+    mkspool.py SPOOL N deferred   N small deferred messages (about 300
+                                  bytes) filed as the flusher files them:
+                                  SPOOL/deferred/YYYYMMDDHHMM/ID and
+                                  ID.state, the state's mtime (its next
+                                  attempt) 20 to 60 minutes ahead of the
+                                  moment it is written, that is within the
+                                  default retry_max (67m) and not due for
+                                  20 minutes; the bucket is the UTC minute
+                                  of that mtime.
 """
 
 import base64
@@ -16,14 +21,9 @@ import sys
 import time
 
 
-def main(argv):
-    if len(argv) != 4 or argv[3] not in ("pending", "deferred"):
-        sys.stderr.write(__doc__)
-        return 64
-    spool, n, kind = argv[1], int(argv[2]), argv[3]
-    area = os.path.join(spool, "new" if kind == "pending" else "queue")
+def pending(spool, n):
+    area = os.path.join(spool, "new")
     now = int(time.time())
-    later = now + 86400
     body = base64.encodebytes(os.urandom(1400)).decode()
     base_us = time.time_ns() // 1000
     for i in range(n):
@@ -39,15 +39,48 @@ def main(argv):
         os.write(fd, text.encode())
         os.fchmod(fd, 0o604)
         os.close(fd)
-        if kind == "deferred":
-            spath = path + ".state"
-            with open(spath, "w") as f:
-                f.write("attempts 1\nlast %d\nnext %d\n"
-                        "reason 421 4.3.0 relay down (bench)\n"
-                        "rcpt deferred %d sink sink%d@example.net "
-                        "421 4.3.0 relay down (bench)\n"
-                        % (now, later, now, i))
-            os.utime(spath, (later, later))
+
+
+def deferred(spool, n):
+    top = os.path.join(spool, "deferred")
+    os.makedirs(top, mode=0o700, exist_ok=True)
+    base_us = time.time_ns() // 1000
+    made = set()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    rand = os.urandom(4 * n)
+    for i in range(n):
+        now = int(time.time()) if i % 1000 == 0 else now
+        nxt = now + 1200 + (i * 7919) % 2400     # 20..60 minutes ahead
+        bucket = time.strftime("%Y%m%d%H%M", time.gmtime(nxt))
+        d = os.path.join(top, bucket)
+        if bucket not in made:
+            os.makedirs(d, mode=0o700, exist_ok=True)
+            made.add(bucket)
+        qid = "%014X%08X" % (base_us + i,
+                             int.from_bytes(rand[4 * i:4 * i + 4], "big"))
+        text = ("MAILSHIM-2\nid %s\ntime %d\nuid 0\nuser root\n"
+                "from bench@example.com\nrcpt sink%d@example.net\n\n"
+                "Subject: bench %d\n\nbench\n" % (qid, now, i, i))
+        path = os.path.join(d, qid)
+        fd = os.open(path, flags, 0o604)
+        os.write(fd, text.encode())
+        os.close(fd)
+        fd = os.open(path + ".state", flags, 0o600)
+        os.write(fd, ("format 2\nattempts 1\nlast %d\nnext %d\n"
+                      "reason 421 4.3.0 relay down (bench)\n"
+                      "rcpt deferred %d sink sink%d@example.net "
+                      "421 4.3.0 relay down (bench)\n"
+                      % (now, nxt, now, i)).encode())
+        os.utime(fd, (nxt, nxt))
+        os.close(fd)
+
+
+def main(argv):
+    if len(argv) != 4 or argv[3] not in ("pending", "deferred"):
+        sys.stderr.write(__doc__)
+        return 64
+    spool, n, kind = argv[1], int(argv[2]), argv[3]
+    (pending if kind == "pending" else deferred)(spool, n)
     return 0
 
 

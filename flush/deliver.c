@@ -28,6 +28,7 @@
 #include "masq.h"
 #include "ratelimit.h"
 #include "route.h"
+#include "schedule.h"
 
 #define RELAY_COOL_DEFAULT 60 /* seconds a failed relay is skipped */
 #define NO_COUNT_RETRY	   30 /* throttled: try again this soon */
@@ -725,6 +726,7 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 	m->state.last_attempt = now;
 	if (open) {
 		long delay;
+		bool filed;
 
 		if (at->counted)
 			m->state.attempts++;
@@ -749,6 +751,10 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 			spool_release(m);
 			return DELIVER_STUCK;
 		}
+		/* Into deferred/ while the claim is ours; a failure leaves
+		 * it in queue/, where the next pass files it. */
+		if (spool_schedule(m, &filed, &err) != MS_OK)
+			log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
 		spool_release(m);
 		return DELIVER_DEFERRED;
 	}

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "run.h"
+#include "schedule.h"
 #include "spool.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -80,6 +81,37 @@ deliver_guarded(struct deliver_ctx *ctx, struct spool_msg *m, long long *next)
 	return deliver_one(ctx, m, next);
 }
 
+/* A message in queue/ that is not due (an old spool, or a flusher killed
+ * between its state and the move): filed into its bucket under its
+ * claim, so that later passes do not list it. Held by another flusher
+ * (delivering it right now): left alone. */
+static void
+file_claimed(struct spool_msg *m, struct pass_result *r)
+{
+	struct ms_err err;
+	bool filed;
+
+	note_due(r, m->state.next_try);
+	if (spool_schedule(m, &filed, &err) != MS_OK)
+		log_msg(LOG_ERR, "%s: %s", m->id, err.msg);
+	spool_release(m);
+}
+
+static void
+file_entry(
+    struct deliver_ctx *ctx, const struct spool_entry *e, struct pass_result *r)
+{
+	struct spool_msg m;
+	struct ms_err err;
+	bool busy;
+
+	note_due(r, e->next_try);
+	if (spool_claim(ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err) ==
+		MS_OK &&
+	    !busy)
+		file_claimed(&m, r);
+}
+
 /* Walks entries starting at index start (so parallel workers begin at
  * different places) and delivers every due message it can claim. */
 static void
@@ -101,7 +133,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		 * the clock went back, and the message is due now. */
 		if (e->has_state && e->next_try > now &&
 		    e->next_try <= now + ctx->conf->retry_max) {
-			note_due(r, e->next_try);
+			file_entry(ctx, e, r);
 			continue;
 		}
 		st =
@@ -121,8 +153,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			continue;
 		if (m.state.next_try > now && /* changed since listed */
 		    m.state.next_try <= now + ctx->conf->retry_max) {
-			note_due(r, m.state.next_try);
-			spool_release(&m);
+			file_claimed(&m, r);
 			continue;
 		}
 		switch (deliver_guarded(ctx, &m, &next)) {
@@ -153,11 +184,15 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	}
 }
 
+/* Pickup, sweep, the due buckets back into queue/, then queue/ listed:
+ * what a pass delivers. Deferred messages not yet due are never listed
+ * (deferred/ holds them), so the listing stays small. */
 static enum ms_status
-list_queue(
-    struct spool *s, struct spool_entry **v, size_t *n, struct ms_err *err)
+list_queue(struct deliver_ctx *ctx, struct spool_entry **v, size_t *n,
+    struct pass_result *r, struct ms_err *err)
 {
 	static time_t swept;
+	struct spool *s = ctx->spool;
 	time_t now = time(NULL);
 
 	spool_pickup(s);
@@ -166,6 +201,8 @@ list_queue(
 		spool_sweep(s);
 		swept = now;
 	}
+	spool_return_due(
+	    s, (long long)time(NULL), ctx->conf->retry_max, &r->next_due);
 	return spool_list(s, AREA_QUEUE, v, n, err);
 }
 
@@ -241,7 +278,7 @@ one_pass(struct deliver_ctx *ctx, int workers, struct pass_result *r,
 	enum ms_status st;
 
 	memset(r, 0, sizeof(*r));
-	if ((st = list_queue(ctx->spool, &v, &n, err)) != MS_OK)
+	if ((st = list_queue(ctx, &v, &n, r, err)) != MS_OK)
 		return st;
 	if (workers > 1 && n > 1)
 		parallel_pass(ctx, v, n, workers, r);

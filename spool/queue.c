@@ -13,7 +13,9 @@
  * Claims: an exclusive flock on the message file. The kernel drops it when
  *         the holder dies, so a kill -9 never leaves a message stuck.
  * Due:    the mtime of ID.state is the next attempt time, so a scan needs
- *         one readdir and one fstatat per deferred message, nothing more.
+ *         one readdir and one fstatat per message of queue/, nothing
+ *         more; deferred messages wait in deferred/ (schedule.c), which
+ *         a pass reads only where something is due.
  */
 #include "config.h"
 
@@ -32,6 +34,7 @@
 
 #include "log.h"
 #include "reserve.h"
+#include "schedule.h"
 #include "spool.h"
 
 #define STATE_SUFFIX ".state"
@@ -52,6 +55,7 @@ static const struct {
 	{ "queue", 0700, false },
 	{ "dead", 0700, false },
 	{ "run", 0700, false },
+	{ "deferred", 0700, false },
 };
 
 /* Creates (if missing) and opens directory name under at, then sets its
@@ -244,6 +248,7 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->tmpfd = s->newfd = s->queuefd = s->deadfd = s->runfd = -1;
 	s->resfd = -1;
+	s->deferfd = s->bucketfd = -1;
 	s->dir = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir == NULL || s->dirfd < 0) {
@@ -271,6 +276,16 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 					: "");
 		}
 	}
+	/* A spool from before the schedule has none until `mailshim init`
+	 * (run on every upgrade): deferred messages then stay in queue/. */
+	s->deferfd = open_area(s->dirfd, "deferred");
+	if (s->deferfd < 0 && errno != ENOENT) {
+		int e = errno;
+
+		spool_close(s);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot open spool %s/deferred: %s", dir, strerror(e));
+	}
 	return MS_OK;
 }
 
@@ -278,7 +293,7 @@ void
 spool_close(struct spool *s)
 {
 	int *fds[] = { &s->dirfd, &s->tmpfd, &s->newfd, &s->queuefd, &s->deadfd,
-		&s->runfd };
+		&s->runfd, &s->deferfd, &s->bucketfd };
 
 	if (s->queuefd >= 0)
 		reserve_release(s);
@@ -294,13 +309,17 @@ spool_close(struct spool *s)
 static int
 area_fd(const struct spool *s, enum spool_area area)
 {
-	return area == AREA_QUEUE ? s->queuefd : s->deadfd;
+	return area == AREA_QUEUE   ? s->queuefd
+	    : area == AREA_DEFERRED ? s->bucketfd
+				    : s->deadfd;
 }
 
 static const char *
 area_name(enum spool_area area)
 {
-	return area == AREA_QUEUE ? "queue" : "dead";
+	return area == AREA_QUEUE   ? "queue"
+	    : area == AREA_DEFERRED ? "deferred"
+				    : "dead";
 }
 
 /* The file name of message id in area: dead/ID.bad for a set-aside one. */
@@ -494,6 +513,24 @@ msg_there(int dirfd, const char *id)
 	    errno != ENOENT;
 }
 
+/* (c) in spool/README: queue/ID.state whose message is in the bucket its
+ * mtime names is mid-move, not an orphan. Asked before and after the
+ * look at queue/ID: a message filed (queue/ -> bucket) between the two
+ * is seen by the second, one returned (bucket -> queue/) by one of them. */
+static bool
+parked(struct spool *s, enum spool_area area, int dfd, const char *name,
+    const char *id)
+{
+	struct stat sb;
+
+	if (area != AREA_QUEUE || name[SPOOL_ID_LEN] != '.' ||
+	    strcmp(name + SPOOL_ID_LEN, STATE_SUFFIX) != 0)
+		return false;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno != ENOENT;
+	return sched_parked(s, (long long)sb.st_mtime, id);
+}
+
 /* In one area: ID.state without ID (a flusher killed between removing a
  * message and its state), ID.state.tmp nobody is writing. A message only
  * ever moves into this area from the other one (requeue, bury: the state
@@ -525,7 +562,8 @@ sweep_area(struct spool *s, enum spool_area area)
 			continue;
 		memcpy(id, de->d_name, SPOOL_ID_LEN);
 		id[SPOOL_ID_LEN] = '\0';
-		if (!spool_id_valid(id) || msg_there(other, id))
+		if (!spool_id_valid(id) || msg_there(other, id) ||
+		    parked(s, area, dfd, de->d_name, id))
 			continue;
 		mfd = openat(
 		    dfd, id, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -538,6 +576,7 @@ sweep_area(struct spool *s, enum spool_area area)
 			if (!idle)
 				continue;
 		} else if (errno != ENOENT ||
+		    parked(s, area, dfd, de->d_name, id) ||
 		    unlinkat(dfd, de->d_name, 0) != 0) {
 			continue;
 		}
@@ -552,6 +591,7 @@ spool_sweep(struct spool *s)
 {
 	sweep_area(s, AREA_QUEUE);
 	sweep_area(s, AREA_DEAD);
+	sched_sweep(s);
 }
 
 static int
@@ -823,6 +863,10 @@ load_state(struct spool_msg *m, struct ms_err *err)
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
 	fd = openat(
 	    area_fd(m->s, m->area), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* (b): a deferred message's state may not have followed it yet. */
+	if (fd < 0 && errno == ENOENT && m->area == AREA_DEFERRED)
+		fd = openat(
+		    m->s->queuefd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		memset(&m->state, 0, sizeof(m->state));
 		return MS_OK;

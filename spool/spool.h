@@ -6,11 +6,13 @@
  *   tmp/    the front end writes a message here            1730
  *   new/    committed by rename, waiting for the flusher    1770
  *   queue/  picked up by the flusher; ID + ID.state         0700
+ *   deferred/YYYYMMDDHHMM/  deferred ID + ID.state (schedule.h) 0700
  *   dead/   dead letters; ID + ID.state                     0700
  *   run/    locks and shared relay state                    0700
  *
  * Owns:   spool/: the writer (writer.c), the reader, claims and state
- *         (queue.c), the envelope and state file format (envelope.c).
+ *         (queue.c), the envelope and state file format (envelope.c),
+ *         the schedule of deferred messages (schedule.c, schedule.h).
  * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches
  *         only tmp/ and new/. The reader side trusts nothing it finds.
@@ -74,8 +76,11 @@ void spool_abort(struct spool_writer *w);
 
 /* AREA_BAD: a message set aside as damaged, dead/ID.bad (its state, if
  * any, beside it as dead/ID.state.bad). Claimed and peeked like the
- * others, always with a fresh (empty) state. */
-enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD };
+ * others, always with a fresh (empty) state.
+ * AREA_DEFERRED: a message in the bucket sched_use_bucket() chose
+ * (schedule.h), for spool_peek only: it is returned to queue/ before
+ * anyone claims it. */
+enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD, AREA_DEFERRED };
 
 struct spool {
 	char *dir;
@@ -85,6 +90,8 @@ struct spool {
 	char resname[24];  /* its name */
 	off_t resroom;	   /* bytes allocated in it */
 	bool reserved;	   /* a slot was taken since the last pass end */
+	int deferfd;	   /* deferred/, -1 in a spool from before it */
+	int bucketfd;	   /* the bucket AREA_DEFERRED reads, or -1 */
 };
 
 /* queue/ is fsynced after this many removals of delivered messages, and

@@ -3,7 +3,9 @@
 test_ldadd = $(mailshim_libs)
 
 check_PROGRAMS += tests/unit/test_envelope tests/unit/test_route \
-	tests/unit/test_conf tests/unit/test_msgsource
+	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule
+tests_unit_test_schedule_SOURCES = tests/unit/test_schedule.c tests/unit/tap.h
+tests_unit_test_schedule_LDADD = $(test_ldadd)
 tests_unit_test_envelope_SOURCES = tests/unit/test_envelope.c tests/unit/tap.h
 tests_unit_test_envelope_LDADD = $(test_ldadd)
 tests_unit_test_route_SOURCES = tests/unit/test_route.c tests/unit/tap.h
@@ -14,7 +16,7 @@ tests_unit_test_msgsource_SOURCES = tests/unit/test_msgsource.c tests/unit/tap.h
 tests_unit_test_msgsource_LDADD = $(test_ldadd)
 
 TESTS += tests/unit/test_envelope tests/unit/test_route \
-	tests/unit/test_conf tests/unit/test_msgsource \
+	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule \
 	tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh \
 	tests/integration/core_race.sh \
@@ -28,7 +30,8 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/core_spool_owner.sh \
 	tests/integration/core_dead_bad.sh \
 	tests/integration/core_listing_full.sh \
-	tests/integration/core_init_symlinks.sh
+	tests/integration/core_init_symlinks.sh \
+	tests/integration/core_schedule.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh tests/integration/core_race.sh \
 	tests/integration/core_spool_errors.sh \
@@ -41,4 +44,5 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_spool_owner.sh \
 	tests/integration/core_dead_bad.sh \
 	tests/integration/core_listing_full.sh \
-	tests/integration/core_init_symlinks.sh
+	tests/integration/core_init_symlinks.sh \
+	tests/integration/core_schedule.sh

@@ -11,6 +11,9 @@ dur_tests = \
 	tests/integration/hard_durable_misc.sh \
 	tests/integration/hard_durable_quota.sh \
 	tests/integration/ops_postinst_override.sh \
-	tests/integration/ses_durable_batch.py
+	tests/integration/ses_durable_batch.py \
+	tests/integration/hard_schedule_kill.sh \
+	tests/integration/hard_schedule_upgrade.sh \
+	tests/integration/hard_schedule_workers.sh
 TESTS += $(dur_tests)
 EXTRA_DIST += $(dur_tests) tests/integration/hard_order_check.py

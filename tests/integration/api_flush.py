@@ -60,11 +60,10 @@ def no_secret_in(env, text, what):
 
 
 def state_of(env, qid):
-    for area in ("queue", "dead"):
-        p = os.path.join(env.spool, area, qid + ".state")
-        if os.path.exists(p):
-            with open(p, errors="replace") as f:
-                return f.read()
+    p = env.spool_path(qid + ".state", ("queue", "dead"))
+    if p is not None:
+        with open(p, errors="replace") as f:
+            return f.read()
     return ""
 
 

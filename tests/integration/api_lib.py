@@ -161,12 +161,24 @@ class ApiEnv(ses_lib.Env):
     def times(self):
         return self.aws.admin("times")
 
+    def spool_path(self, name, areas=("queue", "new")):
+        """Where name (ID or ID.state) is: the areas given, then the
+        buckets of deferred/ (spool/README, "The schedule"); or None."""
+        dirs = [os.path.join(self.spool, a) for a in areas]
+        d = os.path.join(self.spool, "deferred")
+        if os.path.isdir(d):
+            dirs += [os.path.join(d, b) for b in sorted(os.listdir(d))]
+        for x in dirs:
+            if os.path.exists(os.path.join(x, name)):
+                return os.path.join(x, name)
+        return None
+
     def spool_body(self, qid):
         """The queued message as the relay must send it: the text after
         the envelope's blank line, in CRLF form."""
-        for area in ("queue", "new"):
-            p = os.path.join(self.spool, area, qid)
-            if os.path.exists(p):
+        p = self.spool_path(qid)
+        if p is not None:
+            if True:
                 with open(p, "rb") as f:
                     data = f.read()
                 body = data.split(b"\n\n", 1)[1]
@@ -178,6 +190,10 @@ class ApiEnv(ses_lib.Env):
         for area in ("new", "queue"):
             d = os.path.join(self.spool, area)
             out += [f for f in os.listdir(d) if "." not in f]
+        d = os.path.join(self.spool, "deferred")
+        for b in (os.listdir(d) if os.path.isdir(d) else []):
+            out += [f for f in os.listdir(os.path.join(d, b))
+                    if "." not in f]
         return sorted(out)
 
     def sent_raw(self, msg):

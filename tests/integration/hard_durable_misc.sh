@@ -86,13 +86,13 @@ smtpd_stop
 T_RETRY_FIRST=1h T_RETRY_MAX=2h t_conf 'relay "box" { type = "maildir" path = "'"$T/box"'" }
 route "b" { senders = {"*@box.example"} relays = {"box"} }'
 : > "$T/box"   # a file: the Maildir cannot be made, delivery defers
-for id in $(ls "$SPOOL/queue" | grep -v '\.'); do mailshim delete "$id" >/dev/null; done
+for id in $(ls "$SPOOL/queue" | grep -v '\.') $(t_deferred); do mailshim delete "$id" >/dev/null; done
 rm -f "$SPOOL"/queue/*.state*
 [ -z "$(ls -A "$SPOOL/queue" "$SPOOL/new" | grep -v ":$" | grep .)" ] || t_fail "queue not empty before --watch: $(ls -A "$SPOOL/queue" "$SPOOL/new")"
 printf 'Subject: watch\n\nbody\n' | sendmail -i -f y@box.example a@example.net || t_fail enqueue
 "$MAILSHIM" flush --watch 2>"$T/watch.err" & wp=$!
 t_pids="$t_pids $wp"
-t_wait 10 sh -c "ls '$SPOOL/queue' | grep -q '\.state$'" || t_fail "not deferred"
+t_wait 10 sh -c "find '$SPOOL/deferred' -name '*.state' | grep -q ." || t_fail "not deferred"
 rm -f "$T/box"
 sleep 1
 mailshim retry >/dev/null || t_fail retry

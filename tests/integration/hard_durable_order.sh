@@ -11,6 +11,11 @@
 #            queue/ID -> dead/ID, fsync dead/ and queue/, unlink old state
 #   requeue  queue/ID.state, rename dead/ID -> queue/ID, fsync both, unlink
 #   delete   unlink queue/ID, fsync queue/, unlink queue/ID.state
+#   file     (deferred, spool/README "The schedule") queue/ID.state
+#            written, then queue/ID -> deferred/B/ID, then the state,
+#            fsync B/ and queue/
+#   return   (B due) deferred/B/ID.state -> queue/, then the message,
+#            fsync queue/ and B/ before the first connect
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 command -v strace >/dev/null || { echo "FAIL: strace missing (contrib/deps.sh)"; exit 1; }
@@ -62,5 +67,25 @@ check "requeue" "$T/t4" "rename:queue:$ID.state" "rename:queue:$ID" fsync:queue 
 
 $TRACE -o "$T/t5" "$MAILSHIM" delete "$ID" >/dev/null 2>&1 || t_fail delete
 check "delete" "$T/t5" "unlink:queue:$ID" fsync:queue "unlink:queue:$ID.state"
+smtpd_stop
+
+# The schedule: filing a deferral, returning it when due.
+command -v faketime >/dev/null || { echo "FAIL: faketime missing (contrib/deps.sh)"; exit 1; }
+smtpd_start "$T/s3" --no-starttls --rcpt-reply 'b@example.net=451 4.3.0 later' \
+    || { echo "FAIL: smtpd 3"; exit 1; }
+t_pids=$SMTPD_PID
+T_RETRY_FIRST=600 T_RETRY_MAX=3600 T_NO_DEFAULT=1 t_conf "relay \"corp\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" }
+route \"default\" { relays = {\"corp\"} }"
+printf 'Subject: file\n\nbody\n' | sendmail -i b@example.net || t_fail enqueue
+ID=$(ls "$SPOOL/new")
+$TRACE -o "$T/t6" "$MAILSHIM" flush 2>/dev/null
+check "file: message, then state, then both directories" "$T/t6" connect:- \
+    "rename:queue:$ID.state" fsync:queue "renamefrom:queue:$ID" \
+    "rename:bucket:$ID" "renamefrom:queue:$ID.state" "rename:bucket:$ID.state" \
+    fsync:bucket fsync:queue
+faketime -f +30m $TRACE -o "$T/t7" "$MAILSHIM" flush 2>/dev/null
+check "return: state, then message, both directories before delivery" "$T/t7" \
+    "renamefrom:bucket:$ID.state" "rename:queue:$ID.state" \
+    "renamefrom:bucket:$ID" "rename:queue:$ID" fsync:queue fsync:bucket connect:-
 smtpd_stop
 t_done

@@ -8,9 +8,11 @@ usage: hard_order_check.py LOG STEP...
 Each STEP is "op:dir[:name]" and must appear in the log in the order given
 (other calls may come between them):
   op    rename (dir = the target directory, name = the target name),
+        renamefrom (dir and name of the source: the same call),
         unlink, fsync, close (of a file: its directory and name),
         connect (dir and name ignored: "connect:-")
-  dir   the spool subdirectory's last path component (queue, dead, new)
+  dir   the spool subdirectory's last path component (queue, dead, new),
+        or "bucket" for any bucket of deferred/ (YYYYMMDDHHMM)
   name  a name or a suffix after '*' ("*.state"); omitted for fsync
 Exits 0 when every step is found in order; else says which was not.
 """
@@ -37,6 +39,7 @@ def events(path):
             names = STR.findall(args)
             if call in ("renameat", "renameat2") and len(dirs) >= 2 \
                     and len(names) >= 2:
+                out.append(("renamefrom", dirs[0], names[0], line.strip()))
                 out.append(("rename", dirs[1], names[1], line.strip()))
             elif call == "unlinkat" and dirs and names:
                 out.append(("unlink", dirs[0], names[0], line.strip()))
@@ -59,7 +62,10 @@ def matches(ev, step):
     name = parts[2] if len(parts) > 2 else None
     if ev[0] != op:
         return False
-    if d != "-" and ev[1] != d:
+    if d == "bucket":
+        if not re.fullmatch(r"[0-9]{12}", ev[1]):
+            return False
+    elif d != "-" and ev[1] != d:
         return False
     if name is None:
         return True

@@ -73,6 +73,11 @@ mailshim() { "$MAILSHIM" "$@"; }
 # Number of files in a directory (0 if missing).
 t_count() { find "$1" -mindepth 1 -maxdepth 1 -type f 2>/dev/null | wc -l; }
 
+# Deferred messages (spool/README, "The schedule"): the ids filed in
+# SPOOL/deferred/YYYYMMDDHHMM/, one a line; and the same with states.
+t_deferred() { find "$SPOOL/deferred" -mindepth 2 -maxdepth 2 -type f ! -name '*.*' -printf '%f\n' 2>/dev/null; }
+t_deferred_states() { find "$SPOOL/deferred" -mindepth 2 -maxdepth 2 -type f -name '*.state' -printf '%f\n' 2>/dev/null; }
+
 # Waits until command succeeds, at most $1 seconds.
 t_wait() {
 	t_limit=$1; shift

@@ -134,17 +134,26 @@ class Env:
                                  for line in r.stderr.splitlines()[-40:]))
         return r
 
+    def area_dirs(self, area):
+        """area's directory; for "queue" also the buckets of deferred/
+        where deferred messages wait (spool/README, "The schedule")."""
+        dirs = [os.path.join(self.spool, area)]
+        d = os.path.join(self.spool, "deferred")
+        if area == "queue" and os.path.isdir(d):
+            dirs += [os.path.join(d, b) for b in sorted(os.listdir(d))]
+        return dirs
+
     def queue_files(self, area="queue"):
-        d = os.path.join(self.spool, area)
-        return sorted(f for f in os.listdir(d) if "." not in f)
+        return sorted(f for d in self.area_dirs(area)
+                      for f in os.listdir(d) if "." not in f)
 
     def state_text(self, area="queue"):
-        d = os.path.join(self.spool, area)
         out = ""
-        for f in sorted(os.listdir(d)):
-            if f.endswith(".state"):
-                with open(os.path.join(d, f), errors="replace") as fh:
-                    out += fh.read()
+        for d in self.area_dirs(area):
+            for f in sorted(os.listdir(d)):
+                if f.endswith(".state"):
+                    with open(os.path.join(d, f), errors="replace") as fh:
+                        out += fh.read()
         return out
 
 

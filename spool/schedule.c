@@ -1,0 +1,697 @@
+/*
+ * schedule.c - the schedule of deferred messages: deferred/B/ID and
+ *              ID.state, one bucket B per UTC minute of the next attempt
+ *              (YYYYMMDDHHMM), so that a pass that finds nothing due
+ *              reads a few bucket names, not the whole queue.
+ *
+ * API:    sched_bucket_name(), sched_bucket_parse(), sched_list_buckets(),
+ *         spool_schedule(), spool_return_due(), spool_return_all(),
+ *         sched_find(), spool_return_id(), sched_use_bucket(),
+ *         sched_each(), sched_count(), sched_parked(), sched_sweep(),
+ *         spool_upgrade().  Documented in schedule.h.
+ * Trust:  nothing in deferred/ is trusted: bucket names must parse and
+ *         format back to themselves, buckets are opened with
+ *         O_DIRECTORY|O_NOFOLLOW, only queue-id names inside are moved.
+ * Moves:  file = message then state; return = state then message (the
+ *         invariants in schedule.h and spool/README). Every rename
+ *         tolerates ENOENT: another flusher may have moved it first.
+ * Errors: MS_TEMP with the path and the cause.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "schedule.h"
+
+#define STATE_SUFFIX ".state"
+#define STATE_NAME   (SPOOL_ID_LEN + sizeof(STATE_SUFFIX))
+#define FILE_TRIES   4 /* a bucket removed under us: make it again */
+
+bool
+sched_bucket_name(long long t, char name[SCHED_NAME_LEN + 1])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 > 9999)
+		return false;
+	snprintf(buf, sizeof(buf), "%04d%02d%02d%02d%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+	if (strlen(buf) != SCHED_NAME_LEN)
+		return false;
+	memcpy(name, buf, SCHED_NAME_LEN + 1);
+	return true;
+}
+
+static int
+digits(const char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+bool
+sched_bucket_parse(const char *name, long long *start)
+{
+	char again[SCHED_NAME_LEN + 1];
+	struct tm tm;
+	time_t t;
+
+	if (strlen(name) != SCHED_NAME_LEN)
+		return false;
+	for (int i = 0; i < SCHED_NAME_LEN; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = digits(name, 4) - 1900;
+	tm.tm_mon = digits(name + 4, 2) - 1;
+	tm.tm_mday = digits(name + 6, 2);
+	tm.tm_hour = digits(name + 8, 2);
+	tm.tm_min = digits(name + 10, 2);
+	t = timegm(&tm);
+	/* 202602301200 normalises to March 2: not a name we write. */
+	if (t == (time_t)-1 || !sched_bucket_name((long long)t, again) ||
+	    strcmp(again, name) != 0)
+		return false;
+	*start = (long long)t;
+	return true;
+}
+
+/* A name for a log line: printable, no '/', bounded. */
+static const char *
+shown(char *buf, size_t len, const char *name)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p != '\0' && n + 1 < len; p++)
+		buf[n++] = (*p >= '!' && *p <= '~' && *p != '/') ? *p : '_';
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+open_bucket(const struct spool *s, const char *name)
+{
+	return openat(
+	    s->deferfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static DIR *
+open_listing(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
+static int
+bucket_cmp(const void *a, const void *b)
+{
+	const struct sched_bucket *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+enum ms_status
+sched_list_buckets(struct spool *s, bool complain, struct sched_bucket **out,
+    size_t *count, struct ms_err *err)
+{
+	struct sched_bucket *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*count = 0;
+	if (s->deferfd < 0)
+		return MS_OK;
+	if ((d = open_listing(s->deferfd)) == NULL)
+		return ms_err_set(err, MS_TEMP, "cannot read %s/deferred: %s",
+		    s->dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char safe[80];
+		long long start;
+		bool odd_type =
+		    de->d_type != DT_DIR && de->d_type != DT_UNKNOWN;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!sched_bucket_parse(de->d_name, &start) || odd_type) {
+			if (complain)
+				log_msg(LOG_WARNING,
+				    "ignoring %s/deferred/%s: %s", s->dir,
+				    shown(safe, sizeof(safe), de->d_name),
+				    !sched_bucket_parse(de->d_name, &start)
+					? "not a bucket name (YYYYMMDDHHMM)"
+					: "not a directory");
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				closedir(d);
+				return ms_err_set(
+				    err, MS_TEMP, "out of memory");
+			}
+			v = nv;
+		}
+		v[n].start = start;
+		memcpy(v[n].name, de->d_name, SCHED_NAME_LEN + 1);
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), bucket_cmp);
+	*out = v;
+	*count = n;
+	return MS_OK;
+}
+
+enum ms_status
+spool_schedule(struct spool_msg *m, bool *filed, struct ms_err *err)
+{
+	struct spool *s = m->s;
+	char state[STATE_NAME], bucket[SCHED_NAME_LEN + 1];
+	long long start, now;
+	bool created = false;
+	struct stat sb;
+	int bfd = -1;
+
+	*filed = false;
+	if (s->deferfd < 0 || m->area != AREA_QUEUE)
+		return MS_OK;
+	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, m->id);
+	if (fstatat(s->queuefd, state, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT
+		    ? MS_OK
+		    : ms_err_set(err, MS_TEMP, "cannot stat queue/%s: %s",
+			  state, strerror(errno));
+	/* Due within a minute, or within this minute: it stays in queue/
+	 * (small either way). Its bucket would be due at once, and a
+	 * returner could take the message before its state followed it. */
+	now = (long long)time(NULL);
+	if ((long long)sb.st_mtime - now < SCHED_MIN_WAIT ||
+	    !sched_bucket_name((long long)sb.st_mtime, bucket) ||
+	    !sched_bucket_parse(bucket, &start) || start <= now)
+		return MS_OK;
+	for (int i = 0; i < FILE_TRIES; i++) {
+		if (mkdirat(s->deferfd, bucket, 0700) == 0)
+			created = true;
+		else if (errno != EEXIST)
+			return ms_err_set(err, MS_TEMP,
+			    "cannot create deferred/%s: %s", bucket,
+			    strerror(errno));
+		if ((bfd = open_bucket(s, bucket)) < 0 && errno != ENOENT)
+			return ms_err_set(err, MS_TEMP,
+			    "cannot open deferred/%s: %s", bucket,
+			    strerror(errno));
+		if (bfd < 0)
+			continue; /* removed by a concurrent rmdir */
+		/* The message first: (b) in schedule.h. */
+		if (renameat(s->queuefd, m->id, bfd, m->id) == 0)
+			break;
+		if (errno != ENOENT) {
+			int e = errno;
+
+			close(bfd);
+			return ms_err_set(err, MS_TEMP,
+			    "cannot move %s to deferred/%s: %s", m->id, bucket,
+			    strerror(e));
+		}
+		/* We hold the claim, so the message is where it was: it was
+		 * the bucket that went (emptied and removed meanwhile). */
+		close(bfd);
+		bfd = -1;
+	}
+	if (bfd < 0)
+		return ms_err_set(err, MS_TEMP,
+		    "cannot move %s to deferred/%s: the bucket keeps "
+		    "vanishing",
+		    m->id, bucket);
+	*filed = true;
+	if (renameat(s->queuefd, state, bfd, state) != 0 && errno != ENOENT) {
+		int e = errno;
+
+		close(bfd);
+		/* Recoverable as it is: (b) finds the state in queue/. */
+		return ms_err_set(err, MS_TEMP,
+		    "cannot move %s to deferred/%s: %s", state, bucket,
+		    strerror(e));
+	}
+	if (fsync(bfd) != 0 || fsync(s->queuefd) != 0 ||
+	    (created && fsync(s->deferfd) != 0)) {
+		int e = errno;
+
+		close(bfd);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync deferred/%s after filing %s: %s", bucket,
+		    m->id, strerror(e));
+	}
+	close(bfd);
+	return MS_OK;
+}
+
+static void
+note(long long *next_due, long long t)
+{
+	if (next_due != NULL && t > 0 && (*next_due == 0 || t < *next_due))
+		*next_due = t;
+}
+
+/* bucket/ID -> queue/ID: the state first, then the message. True when
+ * this call moved the message. */
+static bool
+return_one(struct spool *s, int bfd, const char *bucket, const char *id)
+{
+	char state[STATE_NAME];
+
+	snprintf(state, sizeof(state), "%.22s" STATE_SUFFIX, id);
+	if (renameat(bfd, state, s->queuefd, state) != 0 && errno != ENOENT) {
+		log_msg(LOG_ERR, "cannot return %s/deferred/%s/%s: %s", s->dir,
+		    bucket, state, strerror(errno));
+		return false;
+	}
+	if (renameat(bfd, id, s->queuefd, id) == 0)
+		return true;
+	if (errno != ENOENT)
+		log_msg(LOG_ERR, "cannot return %s/deferred/%s/%s: %s", s->dir,
+		    bucket, id, strerror(errno));
+	return false;
+}
+
+/* The due time of a message in a bucket: its state beside it, else by
+ * (b) queue/ID.state. 0 (due) when neither exists, -1 when unknown. */
+static long long
+due_time(struct spool *s, int bfd, const char *bucket, const char *id)
+{
+	char state[STATE_NAME];
+	struct stat sb;
+
+	snprintf(state, sizeof(state), "%.22s" STATE_SUFFIX, id);
+	if (fstatat(bfd, state, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    (errno == ENOENT &&
+		fstatat(s->queuefd, state, &sb, AT_SYMLINK_NOFOLLOW) == 0))
+		return (long long)sb.st_mtime;
+	if (errno != ENOENT) {
+		log_msg(LOG_ERR,
+		    "cannot stat the state of %s/deferred/%s/%s: %s", s->dir,
+		    bucket, id, strerror(errno));
+		return -1;
+	}
+	/* Only by hand: never stuck, but it goes out as never tried. */
+	if (fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		log_msg(LOG_WARNING,
+		    "%s/deferred/%s/%s has no state: returned as never tried",
+		    s->dir, bucket, id);
+	return 0;
+}
+
+/* A state leaves a bucket before its message and arrives after it: an
+ * ID.state alone in a bucket that is due (no filer writes there) is an
+ * orphan, left by a hand or a crash mid-delete. */
+static void
+drop_orphan(struct spool *s, int bfd, const char *bucket, const char *name)
+{
+	char id[SPOOL_ID_LEN + 1];
+	struct stat sb;
+
+	if (strlen(name) != STATE_NAME - 1 ||
+	    strcmp(name + SPOOL_ID_LEN, STATE_SUFFIX) != 0)
+		return;
+	memcpy(id, name, SPOOL_ID_LEN);
+	id[SPOOL_ID_LEN] = '\0';
+	if (!spool_id_valid(id) ||
+	    fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return;
+	if (unlinkat(bfd, name, 0) == 0)
+		log_msg(LOG_INFO, "removed orphan %s/deferred/%s/%s", s->dir,
+		    bucket, name);
+}
+
+/* Returns what is due in one bucket (everything when all); fsyncs queue/
+ * and the bucket once, then removes the bucket if it is empty. */
+static size_t
+return_bucket(struct spool *s, const char *bucket, long long now,
+    long long late, bool all, long long *next_due)
+{
+	char safe[80];
+	struct dirent *de;
+	size_t n = 0;
+	int bfd = open_bucket(s, bucket);
+	DIR *d;
+
+	if (bfd < 0 || (d = open_listing(bfd)) == NULL) {
+		if (errno != ENOENT) /* ENOENT: emptied by another flusher */
+			log_msg(LOG_WARNING, "ignoring %s/deferred/%s: %s",
+			    s->dir, shown(safe, sizeof(safe), bucket),
+			    errno == ELOOP || errno == ENOTDIR
+				? "not a directory"
+				: strerror(errno));
+		if (bfd >= 0)
+			close(bfd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		long long t;
+
+		if (!spool_id_valid(de->d_name)) {
+			drop_orphan(s, bfd, bucket, de->d_name);
+			continue;
+		}
+		t = all ? 0 : due_time(s, bfd, bucket, de->d_name);
+		if (t < 0)
+			continue;
+		if (t > now && t <= late) {
+			note(next_due, t);
+			continue;
+		}
+		if (return_one(s, bfd, bucket, de->d_name))
+			n++;
+	}
+	closedir(d);
+	/* Before anything returned is delivered: a message must not go
+	 * back to its bucket after its outcome is recorded in queue/. */
+	if (n > 0 && (fsync(s->queuefd) != 0 || fsync(bfd) != 0))
+		log_msg(LOG_ERR,
+		    "cannot sync %s/queue after returning from "
+		    "deferred/%s: %s",
+		    s->dir, bucket, strerror(errno));
+	close(bfd);
+	/* Not empty (ENOTEMPTY, EEXIST) is the common answer. */
+	unlinkat(s->deferfd, bucket, AT_REMOVEDIR);
+	return n;
+}
+
+size_t
+spool_return_due(
+    struct spool *s, long long now, long long horizon, long long *next_due)
+{
+	struct sched_bucket *v;
+	struct ms_err err;
+	long long late = now + horizon + SCHED_SLACK;
+	size_t n, moved = 0;
+
+	if (sched_list_buckets(s, false, &v, &n, &err) != MS_OK) {
+		log_msg(LOG_ERR, "%s", err.msg);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* A bucket beyond now + retry_max: the clock went back. */
+		if (v[i].start > now && v[i].start <= late) {
+			note(next_due, v[i].start);
+			continue;
+		}
+		moved +=
+		    return_bucket(s, v[i].name, now, late, false, next_due);
+	}
+	free(v);
+	return moved;
+}
+
+size_t
+spool_return_all(struct spool *s)
+{
+	struct sched_bucket *v;
+	struct ms_err err;
+	size_t n, moved = 0;
+
+	if (sched_list_buckets(s, true, &v, &n, &err) != MS_OK) {
+		log_msg(LOG_ERR, "%s", err.msg);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		moved += return_bucket(s, v[i].name, 0, 0, true, NULL);
+	free(v);
+	return moved;
+}
+
+bool
+sched_find(struct spool *s, const char *id, char *bucket)
+{
+	struct sched_bucket *v;
+	struct ms_err err;
+	bool found = false;
+	size_t n;
+
+	if (!spool_id_valid(id) ||
+	    sched_list_buckets(s, false, &v, &n, &err) != MS_OK)
+		return false;
+	for (size_t i = 0; i < n && !found; i++) {
+		struct stat sb;
+		int bfd = open_bucket(s, v[i].name);
+
+		if (bfd < 0)
+			continue;
+		if (fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+			memcpy(bucket, v[i].name, SCHED_NAME_LEN + 1);
+			found = true;
+		}
+		close(bfd);
+	}
+	free(v);
+	return found;
+}
+
+enum ms_status
+spool_return_id(
+    struct spool *s, const char *id, bool *found, struct ms_err *err)
+{
+	char bucket[SCHED_NAME_LEN + 1];
+	int bfd;
+
+	*found = false;
+	if (!sched_find(s, id, bucket))
+		return MS_OK;
+	if ((bfd = open_bucket(s, bucket)) < 0)
+		return ms_err_set(err, MS_TEMP, "cannot open deferred/%s: %s",
+		    bucket, strerror(errno));
+	*found = true;
+	return_one(s, bfd, bucket, id);
+	if (fsync(s->queuefd) != 0 || fsync(bfd) != 0) {
+		int e = errno;
+
+		close(bfd);
+		return ms_err_set(err, MS_TEMP,
+		    "cannot sync queue/ after returning %s: %s", id,
+		    strerror(e));
+	}
+	close(bfd);
+	unlinkat(s->deferfd, bucket, AT_REMOVEDIR);
+	return MS_OK;
+}
+
+enum ms_status
+sched_use_bucket(struct spool *s, const char *bucket, struct ms_err *err)
+{
+	if (s->bucketfd >= 0)
+		close(s->bucketfd);
+	if ((s->bucketfd = open_bucket(s, bucket)) < 0)
+		return ms_err_set(err, MS_TEMP, "cannot open deferred/%s: %s",
+		    bucket, strerror(errno));
+	return MS_OK;
+}
+
+struct idbuf {
+	char id[SPOOL_ID_LEN + 1];
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct idbuf *)a)->id, ((const struct idbuf *)b)->id);
+}
+
+/* One bucket's ids, sorted. */
+static enum ms_status
+read_ids(int bfd, struct idbuf **out, size_t *count, struct ms_err *err)
+{
+	struct idbuf *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = open_listing(bfd);
+
+	*out = NULL;
+	*count = 0;
+	if (d == NULL)
+		return ms_err_set(
+		    err, MS_TEMP, "cannot read a bucket: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_id_valid(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				closedir(d);
+				return ms_err_set(
+				    err, MS_TEMP, "out of memory");
+			}
+			v = nv;
+		}
+		memcpy(v[n++].id, de->d_name, SPOOL_ID_LEN + 1);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), id_cmp);
+	*out = v;
+	*count = n;
+	return MS_OK;
+}
+
+enum ms_status
+sched_each(struct spool *s, sched_each_fn fn, void *arg, struct ms_err *err)
+{
+	struct sched_bucket *v;
+	enum ms_status st;
+	size_t n;
+
+	if ((st = sched_list_buckets(s, false, &v, &n, err)) != MS_OK)
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		struct idbuf *ids;
+		size_t k;
+
+		if (sched_use_bucket(s, v[i].name, err) != MS_OK)
+			continue; /* emptied and removed since the listing */
+		if ((st = read_ids(s->bucketfd, &ids, &k, err)) != MS_OK)
+			break;
+		for (size_t j = 0; j < k; j++)
+			fn(s, ids[j].id, arg);
+		free(ids);
+	}
+	free(v);
+	return st;
+}
+
+enum ms_status
+sched_count(struct spool *s, size_t *count, char oldest[SPOOL_ID_LEN + 1],
+    struct ms_err *err)
+{
+	struct sched_bucket *v;
+	enum ms_status st;
+	size_t n;
+
+	*count = 0;
+	if ((st = sched_list_buckets(s, false, &v, &n, err)) != MS_OK)
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		int bfd = open_bucket(s, v[i].name);
+		struct dirent *de;
+		DIR *d;
+
+		if (bfd < 0)
+			continue;
+		d = open_listing(bfd);
+		close(bfd);
+		if (d == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			if (!spool_id_valid(de->d_name))
+				continue;
+			(*count)++;
+			if (oldest[0] == '\0' || strcmp(de->d_name, oldest) < 0)
+				memcpy(oldest, de->d_name, SPOOL_ID_LEN + 1);
+		}
+		closedir(d);
+	}
+	free(v);
+	return MS_OK;
+}
+
+/* Is id in bucket? Anything but a clear "no" counts as yes. */
+static bool
+in_bucket(struct spool *s, const char *bucket, const char *id)
+{
+	struct stat sb;
+	bool there;
+	int bfd = open_bucket(s, bucket);
+
+	if (bfd < 0)
+		return errno != ENOENT;
+	there =
+	    fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
+	close(bfd);
+	return there;
+}
+
+bool
+sched_parked(struct spool *s, long long mtime, const char *id)
+{
+	char bucket[SCHED_NAME_LEN + 1];
+
+	if (s->deferfd < 0 || !sched_bucket_name(mtime, bucket))
+		return false;
+	return in_bucket(s, bucket, id);
+}
+
+void
+sched_sweep(struct spool *s)
+{
+	struct sched_bucket *v;
+	struct ms_err err;
+	size_t n;
+
+	/* Names only, so that a run started by a timer stays cheap however
+	 * many are deferred: odd names said once, empty buckets removed
+	 * (ENOTEMPTY is the common answer). Orphan states go when their
+	 * bucket comes due (return_bucket). */
+	if (sched_list_buckets(s, true, &v, &n, &err) != MS_OK) {
+		log_msg(LOG_ERR, "%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		unlinkat(s->deferfd, v[i].name, AT_REMOVEDIR);
+	free(v);
+}
+
+size_t
+spool_upgrade(struct spool *s, long long horizon)
+{
+	struct spool_entry *v = NULL;
+	struct ms_err err;
+	long long now = (long long)time(NULL);
+	size_t n = 0, filed = 0;
+
+	if (s->deferfd < 0 || spool_list(s, AREA_QUEUE, &v, &n, &err) != MS_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct spool_msg m;
+		bool busy, done;
+
+		if (!v[i].has_state || v[i].next_try <= now ||
+		    v[i].next_try > now + horizon)
+			continue;
+		if (spool_claim(s, AREA_QUEUE, v[i].id, &m, &busy, &err) !=
+			MS_OK ||
+		    busy)
+			continue;
+		if (spool_schedule(&m, &done, &err) != MS_OK)
+			log_msg(LOG_ERR, "%s: %s", m.id, err.msg);
+		else if (done)
+			filed++;
+		spool_release(&m);
+	}
+	free(v);
+	return filed;
+}

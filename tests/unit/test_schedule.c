@@ -1,0 +1,166 @@
+/*
+ * test_schedule.c - the schedule's bucket names (spool/schedule.h):
+ *                   time <-> YYYYMMDDHHMM in UTC at minute, day, leap-day
+ *                   and far-future boundaries (expected names computed
+ *                   with Python's datetime, not with our code), odd
+ *                   names refused, and odd entries of deferred/ (a file,
+ *                   a symlink, junk) left alone and never followed.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "schedule.h"
+#include "spool.h"
+#include "tap.h"
+
+static void
+test_names(void)
+{
+	static const struct {
+		long long t;
+		const char *name;
+	} cases[] = {
+		{ 0, "197001010000" }, { 1795424400, "202611230900" },
+		{ 1795424459, "202611230900" }, /* last second of a minute */
+		{ 1795424460, "202611230901" }, /* first of the next */
+		{ 1709251199, "202402292359" }, /* leap day, last second */
+		{ 1709251200, "202403010000" },
+		{ 253402300799, "999912312359" }, /* the last we can name */
+	};
+	char name[SCHED_NAME_LEN + 1];
+	long long start;
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(cases); i++) {
+		CHECK(sched_bucket_name(cases[i].t, name), "%lld", cases[i].t);
+		CHECK_STR(name, cases[i].name, "bucket name");
+		CHECK(sched_bucket_parse(cases[i].name, &start) &&
+			start == cases[i].t - cases[i].t % 60,
+		    "%s -> %lld", cases[i].name, start);
+	}
+	CHECK(!sched_bucket_name(253402300800LL, name), "year 10000");
+	CHECK(!sched_bucket_name(-1, name), "before 1970");
+	CHECK(sched_bucket_parse("202611301400", &start) && start == 1796047200,
+	    "2026-11-30 14:00 UTC: %lld", start);
+}
+
+static void
+test_refused(void)
+{
+	static const char *odd[] = {
+		"",		  /* empty */
+		"20261130140",	  /* 11 digits */
+		"2026113014000",  /* 13 digits */
+		"20261130140a",	  /* not a digit */
+		"-02611301400",	  /* sign */
+		" 02611301400",	  /* space */
+		"202602301200",	  /* February 30 */
+		"202613011200",	  /* month 13 */
+		"202611302400",	  /* hour 24 */
+		"202611301260",	  /* minute 60 */
+		"202611000000",	  /* day 0 */
+		"000001010000",	  /* year 0: before 1970 */
+		"../202611301400" /* a path */
+	};
+	long long start;
+
+	for (size_t i = 0; i < MS_ARRAY_LEN(odd); i++)
+		CHECK(!sched_bucket_parse(odd[i], &start), "accepted \"%s\"",
+		    odd[i]);
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void
+touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd >= 0, "create %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A file and a symlink named like buckets, and junk, in deferred/: never
+ * listed, never followed, never moved; a real due bucket is returned. */
+static void
+test_odd_entries(void)
+{
+	char dir[] = "/tmp/test_schedule.XXXXXX", p[256], q[512];
+	const char *id = "0006652D1A2B3C4D5E6F70",
+		   *id2 = "0006652D1A2B3C4D5E6F71";
+	struct sched_bucket *v;
+	struct spool s;
+	struct ms_err err;
+	struct stat sb;
+	size_t n;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/spool", dir);
+	CHECK(spool_init(p, NULL, NULL, &err) == MS_OK, "init: %s", err.msg);
+	CHECK(spool_open(&s, p, &err) == MS_OK, "open: %s", err.msg);
+	/* a file named like a bucket, junk, a symlink to a directory
+	 * holding a message */
+	snprintf(q, sizeof(q), "%s/deferred/202001010000", p);
+	touch(q);
+	snprintf(q, sizeof(q), "%s/deferred/junk", p);
+	touch(q);
+	snprintf(q, sizeof(q), "%s/outside", dir);
+	mkdir(q, 0700);
+	snprintf(q, sizeof(q), "%s/outside/%s", dir, id);
+	touch(q);
+	snprintf(q, sizeof(q), "%s/outside", dir);
+	snprintf(p, sizeof(p), "%s/spool/deferred/202001010001", dir);
+	CHECK(symlink(q, p) == 0, "symlink");
+	/* a real bucket in the past, with a message due (no state) */
+	snprintf(p, sizeof(p), "%s/spool/deferred/202001010002", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/spool/deferred/202001010002/%s", dir, id2);
+	touch(p);
+
+	CHECK(
+	    sched_list_buckets(&s, true, &v, &n, &err) == MS_OK, "%s", err.msg);
+	CHECK(n == 1 && strcmp(v[0].name, "202001010002") == 0,
+	    "listed %zu buckets", n);
+	free(v);
+	CHECK(spool_return_due(&s, 1800000000, 3600, NULL) == 1,
+	    "returned the real bucket's message only");
+	snprintf(p, sizeof(p), "%s/spool/queue/%s", dir, id2);
+	CHECK(stat(p, &sb) == 0, "message back in queue/");
+	snprintf(p, sizeof(p), "%s/spool/queue/%s", dir, id);
+	CHECK(stat(p, &sb) != 0, "followed the symlink");
+	snprintf(q, sizeof(q), "%s/outside/%s", dir, id);
+	CHECK(stat(q, &sb) == 0, "moved a file behind the symlink");
+	snprintf(p, sizeof(p), "%s/spool/deferred/202001010000", dir);
+	CHECK(stat(p, &sb) == 0 && S_ISREG(sb.st_mode), "file touched");
+	snprintf(p, sizeof(p), "%s/spool/deferred/202001010002", dir);
+	CHECK(stat(p, &sb) != 0, "emptied bucket not removed");
+	spool_close(&s);
+	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cleanup");
+}
+
+int
+main(void)
+{
+	log_open("test_schedule", true);
+	test_names();
+	test_refused();
+	test_odd_entries();
+	return tap_done();
+}
