@@ -3,4 +3,4 @@ spool_libspool_a_SOURCES = \
 	spool/envelope.c spool/envelope.h \
 	spool/writer.c spool/queue.c spool/spool.h \
 	spool/reserve.c spool/reserve.h \
-	spool/schedule.c spool/schedule.h
+	spool/schedule.c spool/schedule_walk.c spool/schedule.h

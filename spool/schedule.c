@@ -5,10 +5,11 @@
  *              reads a few bucket names, not the whole queue.
  *
  * API:    sched_bucket_name(), sched_bucket_parse(), sched_list_buckets(),
- *         spool_schedule(), spool_return_due(), spool_return_all(),
- *         sched_find(), spool_return_id(), sched_use_bucket(),
- *         sched_each(), sched_count(), sched_parked(), sched_sweep(),
- *         spool_upgrade().  Documented in schedule.h.
+ *         sched_open_bucket(), sched_opendir(), spool_schedule(),
+ *         spool_return_due(), spool_return_all(), spool_return_id(),
+ *         sched_parked(), sched_sweep(), spool_upgrade().  Documented
+ *         in schedule.h; the read-only walks of the admin commands are
+ *         in schedule_walk.c.
  * Trust:  nothing in deferred/ is trusted: bucket names must parse and
  *         format back to themselves, buckets are opened with
  *         O_DIRECTORY|O_NOFOLLOW, only queue-id names inside are moved.
@@ -102,15 +103,15 @@ shown(char *buf, size_t len, const char *name)
 	return buf;
 }
 
-static int
-open_bucket(const struct spool *s, const char *name)
+int
+sched_open_bucket(const struct spool *s, const char *name)
 {
 	return openat(
 	    s->deferfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-static DIR *
-open_listing(int dirfd)
+DIR *
+sched_opendir(int dirfd)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
@@ -143,7 +144,7 @@ sched_list_buckets(struct spool *s, bool complain, struct sched_bucket **out,
 	*count = 0;
 	if (s->deferfd < 0)
 		return MS_OK;
-	if ((d = open_listing(s->deferfd)) == NULL)
+	if ((d = sched_opendir(s->deferfd)) == NULL)
 		return ms_err_set(err, MS_TEMP, "cannot read %s/deferred: %s",
 		    s->dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
@@ -221,7 +222,7 @@ spool_schedule(struct spool_msg *m, bool *filed, struct ms_err *err)
 			return ms_err_set(err, MS_TEMP,
 			    "cannot create deferred/%s: %s", bucket,
 			    strerror(errno));
-		if ((bfd = open_bucket(s, bucket)) < 0 && errno != ENOENT)
+		if ((bfd = sched_open_bucket(s, bucket)) < 0 && errno != ENOENT)
 			return ms_err_set(err, MS_TEMP,
 			    "cannot open deferred/%s: %s", bucket,
 			    strerror(errno));
@@ -357,10 +358,10 @@ return_bucket(struct spool *s, const char *bucket, long long now,
 	char safe[80];
 	struct dirent *de;
 	size_t n = 0;
-	int bfd = open_bucket(s, bucket);
+	int bfd = sched_open_bucket(s, bucket);
 	DIR *d;
 
-	if (bfd < 0 || (d = open_listing(bfd)) == NULL) {
+	if (bfd < 0 || (d = sched_opendir(bfd)) == NULL) {
 		if (errno != ENOENT) /* ENOENT: emptied by another flusher */
 			log_msg(LOG_WARNING, "ignoring %s/deferred/%s: %s",
 			    s->dir, shown(safe, sizeof(safe), bucket),
@@ -445,33 +446,6 @@ spool_return_all(struct spool *s)
 	return moved;
 }
 
-bool
-sched_find(struct spool *s, const char *id, char *bucket)
-{
-	struct sched_bucket *v;
-	struct ms_err err;
-	bool found = false;
-	size_t n;
-
-	if (!spool_id_valid(id) ||
-	    sched_list_buckets(s, false, &v, &n, &err) != MS_OK)
-		return false;
-	for (size_t i = 0; i < n && !found; i++) {
-		struct stat sb;
-		int bfd = open_bucket(s, v[i].name);
-
-		if (bfd < 0)
-			continue;
-		if (fstatat(bfd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-			memcpy(bucket, v[i].name, SCHED_NAME_LEN + 1);
-			found = true;
-		}
-		close(bfd);
-	}
-	free(v);
-	return found;
-}
-
 enum ms_status
 spool_return_id(
     struct spool *s, const char *id, bool *found, struct ms_err *err)
@@ -482,7 +456,7 @@ spool_return_id(
 	*found = false;
 	if (!sched_find(s, id, bucket))
 		return MS_OK;
-	if ((bfd = open_bucket(s, bucket)) < 0)
+	if ((bfd = sched_open_bucket(s, bucket)) < 0)
 		return ms_err_set(err, MS_TEMP, "cannot open deferred/%s: %s",
 		    bucket, strerror(errno));
 	*found = true;
@@ -500,132 +474,13 @@ spool_return_id(
 	return MS_OK;
 }
 
-enum ms_status
-sched_use_bucket(struct spool *s, const char *bucket, struct ms_err *err)
-{
-	if (s->bucketfd >= 0)
-		close(s->bucketfd);
-	if ((s->bucketfd = open_bucket(s, bucket)) < 0)
-		return ms_err_set(err, MS_TEMP, "cannot open deferred/%s: %s",
-		    bucket, strerror(errno));
-	return MS_OK;
-}
-
-struct idbuf {
-	char id[SPOOL_ID_LEN + 1];
-};
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct idbuf *)a)->id, ((const struct idbuf *)b)->id);
-}
-
-/* One bucket's ids, sorted. */
-static enum ms_status
-read_ids(int bfd, struct idbuf **out, size_t *count, struct ms_err *err)
-{
-	struct idbuf *v = NULL, *nv;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d = open_listing(bfd);
-
-	*out = NULL;
-	*count = 0;
-	if (d == NULL)
-		return ms_err_set(
-		    err, MS_TEMP, "cannot read a bucket: %s", strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (!spool_id_valid(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				free(v);
-				closedir(d);
-				return ms_err_set(
-				    err, MS_TEMP, "out of memory");
-			}
-			v = nv;
-		}
-		memcpy(v[n++].id, de->d_name, SPOOL_ID_LEN + 1);
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), id_cmp);
-	*out = v;
-	*count = n;
-	return MS_OK;
-}
-
-enum ms_status
-sched_each(struct spool *s, sched_each_fn fn, void *arg, struct ms_err *err)
-{
-	struct sched_bucket *v;
-	enum ms_status st;
-	size_t n;
-
-	if ((st = sched_list_buckets(s, false, &v, &n, err)) != MS_OK)
-		return st;
-	for (size_t i = 0; i < n; i++) {
-		struct idbuf *ids;
-		size_t k;
-
-		if (sched_use_bucket(s, v[i].name, err) != MS_OK)
-			continue; /* emptied and removed since the listing */
-		if ((st = read_ids(s->bucketfd, &ids, &k, err)) != MS_OK)
-			break;
-		for (size_t j = 0; j < k; j++)
-			fn(s, ids[j].id, arg);
-		free(ids);
-	}
-	free(v);
-	return st;
-}
-
-enum ms_status
-sched_count(struct spool *s, size_t *count, char oldest[SPOOL_ID_LEN + 1],
-    struct ms_err *err)
-{
-	struct sched_bucket *v;
-	enum ms_status st;
-	size_t n;
-
-	*count = 0;
-	if ((st = sched_list_buckets(s, false, &v, &n, err)) != MS_OK)
-		return st;
-	for (size_t i = 0; i < n; i++) {
-		int bfd = open_bucket(s, v[i].name);
-		struct dirent *de;
-		DIR *d;
-
-		if (bfd < 0)
-			continue;
-		d = open_listing(bfd);
-		close(bfd);
-		if (d == NULL)
-			continue;
-		while ((de = readdir(d)) != NULL) {
-			if (!spool_id_valid(de->d_name))
-				continue;
-			(*count)++;
-			if (oldest[0] == '\0' || strcmp(de->d_name, oldest) < 0)
-				memcpy(oldest, de->d_name, SPOOL_ID_LEN + 1);
-		}
-		closedir(d);
-	}
-	free(v);
-	return MS_OK;
-}
-
 /* Is id in bucket? Anything but a clear "no" counts as yes. */
 static bool
 in_bucket(struct spool *s, const char *bucket, const char *id)
 {
 	struct stat sb;
 	bool there;
-	int bfd = open_bucket(s, bucket);
+	int bfd = sched_open_bucket(s, bucket);
 
 	if (bfd < 0)
 		return errno != ENOENT;
