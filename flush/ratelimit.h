@@ -16,15 +16,18 @@
  *         replaced by '_'.
  *
  * The bucket: rate is in recipients per second and is charged per
- * recipient (SES counts recipients, not messages). It saves up at most
- * one token, so sends are paced 1/rate apart and no sliding second sees
- * more than rate + 1 (a bucket holding a second of tokens let twice the
- * rate through one window: bench/RESULTS.md). A caller reserves n tokens at
- * once (the count may go negative) and sleeps until its reservation is covered,
- * so any number of processes together send at the configured rate, not faster,
- * and a 50-recipient message at 10/s waits 4-5 s instead of starving. Configure
- * about 80% of SES's MaxSendRate: SES measures over short windows and refuses
- * bursts right at the limit.
+ * recipient (SES counts recipients, not messages). It refills at
+ * rate less RATELIMIT_MARGIN and saves up at most one token, so sends
+ * are paced evenly and the recipients sent in any second, counted from
+ * any send, reach at most rate even when each arrives up to about
+ * RATELIMIT_MARGIN seconds late (a bucket holding a second of tokens let
+ * twice the rate through one window; one paced at exactly the rate let
+ * rate + 1 through whenever a send was late: bench/RESULTS.md). A caller
+ * reserves n tokens at once (the count may go negative) and sleeps until its
+ * reservation is covered, so any number of processes together send at the
+ * configured rate, not faster, and a 50-recipient message at 10/s waits 4-5 s
+ * instead of starving. Configure about 80% of SES's MaxSendRate: SES measures
+ * over short windows and refuses bursts right at the limit.
  *
  * After a throttling reply ratelimit_slow() halves the effective rate (to
  * at least 5% of the configured one) and empties the bucket; the rate then
@@ -42,6 +45,7 @@
 #include "relay.h"
 
 #define RATELIMIT_MAX_WAIT	300.0 /* seconds one caller may sleep */
+#define RATELIMIT_MARGIN	0.01  /* paced 1% below rate (see above) */
 #define RATELIMIT_MIN_FACTOR	0.05
 #define RATELIMIT_RECOVER_STEP	0.10 /* of the configured rate ... */
 #define RATELIMIT_RECOVER_EVERY 60.0 /* ... per this many seconds */
