@@ -411,6 +411,7 @@ format_state(char *buf, size_t len, const struct rl_state *st)
 static struct {
 	char name[160];
 	double pos, slot;
+	double over; /* when the relay said it was over, 0 = not yet */
 	unsigned n;
 } mine[16];
 
@@ -419,12 +420,23 @@ mine_report(const char *name, struct rl_state *st, double now, double rate)
 {
 	for (size_t i = 0; i < MS_ARRAY_LEN(mine); i++) {
 		if (mine[i].n > 0 && strcmp(mine[i].name, name) == 0) {
-			ratelimit_done_step(st, now, rate, mine[i].pos,
-			    mine[i].n, mine[i].slot);
+			ratelimit_done_step(st,
+			    mine[i].over > 0 ? mine[i].over : now, rate,
+			    mine[i].pos, mine[i].n, mine[i].slot);
 			mine[i].n = 0;
 			return;
 		}
 	}
+}
+
+/* The relay's send is over: remember when (the first time only). */
+static void
+mine_over(const char *name, double now)
+{
+	for (size_t i = 0; i < MS_ARRAY_LEN(mine); i++)
+		if (mine[i].n > 0 && mine[i].over == 0 &&
+		    strcmp(mine[i].name, name) == 0)
+			mine[i].over = now;
 }
 
 static void
@@ -444,6 +456,7 @@ mine_record(const char *name, double pos, unsigned n, double slot)
 	mine[i].pos = pos;
 	mine[i].n = n;
 	mine[i].slot = slot;
+	mine[i].over = 0;
 }
 
 /* Runs op under the relay's lock: 0 = acquire n, 1 = slow. */
@@ -664,6 +677,23 @@ pacer_acquire(
 	return ratelimit_acquire(*(int *)ctx, relay, rate, n, err);
 }
 
+void
+ratelimit_sent(const char *relay)
+{
+	char name[160];
+	struct ms_err err;
+
+	if (state_path(name, sizeof(name), "rate-", relay, &err) == MS_OK)
+		mine_over(name, mono_now());
+}
+
+static void
+pacer_sent(void *ctx, const char *relay)
+{
+	(void)ctx;
+	ratelimit_sent(relay);
+}
+
 static void
 pacer_slow(void *ctx, const char *relay, double rate)
 {
@@ -692,6 +722,7 @@ ratelimit_pacer(struct relay_pacer *pc, int *runfd)
 	pc->ctx = runfd;
 	pc->acquire = pacer_acquire;
 	pc->slow = pacer_slow;
+	pc->sent = pacer_sent;
 	pc->hold_set = pacer_hold_set;
 	pc->hold_get = pacer_hold_get;
 }

@@ -33,7 +33,8 @@
  *
  * The margin covers a send that reaches the relay up to about 10 ms late.
  * Later ones are recorded: a flusher's next acquire says when its last
- * send was over at the latest, and when that is late, the send that
+ * send was over at the latest (when relay_send() returned, or else
+ * now), and when that is late, the send that
  * would make rate recipients in a second with it waits until a second
  * after it ("late POS TIME" lines: a send ending past recipient POS does
  * not start before TIME), so a send held up by the scheduler, the
@@ -110,6 +111,11 @@ double ratelimit_effective(struct rl_state *st, double now, double rate);
  * (nothing reserved then) or the state file cannot be used. */
 enum ms_status ratelimit_acquire(
     int runfd, const char *relay, double rate, unsigned n, struct ms_err *err);
+
+/* The send this process reserved last for relay is over (the relay's
+ * pacer hook `sent`): when it was late, its record (above) says when
+ * it ended rather than when the next acquire came. No file access. */
+void ratelimit_sent(const char *relay);
 
 /* Records a throttling reply for relay (see above). */
 enum ms_status

@@ -278,6 +278,41 @@ shared(const char *dir)
 	    faccessat(runfd, "rate-ses_eu_1", F_OK, 0) == 0);
 
 	{
+		/* A send whose relay said it was over at once is not late
+		 * however long the flusher takes to come back; one it did
+		 * not hear about is late by that long (a "late" line). */
+		struct ms_err err;
+		char buf[2048];
+		int fd;
+		ssize_t n;
+
+		CHECK("sent: first",
+		    ratelimit_acquire(runfd, "sent", 100, 1, &err) == MS_OK);
+		ratelimit_sent("sent");
+		usleep(300000);
+		CHECK("sent: second",
+		    ratelimit_acquire(runfd, "sent", 100, 1, &err) == MS_OK);
+		fd = openat(runfd, "rate-sent", O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		buf[n > 0 ? n : 0] = '\0';
+		if (fd >= 0)
+			close(fd);
+		CHECK("a send over on time is not recorded as late",
+		    n > 0 && strstr(buf, "late ") == NULL);
+		usleep(300000);
+		CHECK("sent: third",
+		    ratelimit_acquire(runfd, "sent", 100, 1, &err) == MS_OK);
+		fd = openat(runfd, "rate-sent", O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		buf[n > 0 ? n : 0] = '\0';
+		if (fd >= 0)
+			close(fd);
+		CHECK(
+		    "one not heard of is recorded when the flusher comes back",
+		    n > 0 && strstr(buf, "late ") != NULL);
+	}
+
+	{
 		struct ms_err err;
 		double t1 = now_mono();
 
