@@ -13,7 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h> /* isfinite */
+#include <math.h> /* isfinite, ceil */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,10 +71,12 @@ refill(struct rl_state *st, double now, double rate)
 		st->adjust += steps * RATELIMIT_RECOVER_EVERY;
 	}
 	eff = paced(rate, st->factor);
-	/* At most one token saved up: sends are paced 1/eff apart (a
-	 * bucket holding a second's worth allowed twice the rate in one
-	 * window, which SES, counting per second, answers with 454). */
-	cap = 1;
+	/* At most RATELIMIT_SAVED tokens saved up (a bucket holding a
+	 * second's worth allowed twice the rate in one window, which SES,
+	 * counting per second, answers with 454). Two let a flusher whose
+	 * last message took longer than 1/eff catch up with the next one;
+	 * such a send counts as a batch of n + the tokens left (below). */
+	cap = RATELIMIT_SAVED;
 	st->tokens += (now - st->last) * eff;
 	if (st->tokens > cap)
 		st->tokens = cap;
@@ -439,6 +441,14 @@ mine_over(const char *name, double now)
 			mine[i].over = now;
 }
 
+/* A send of n that leaves tokens saved lets the next go at once: for
+ * its lateness record it counts as that many more recipients. */
+static unsigned
+burst(const struct rl_state *st, unsigned n)
+{
+	return st->tokens > 0 ? n + (unsigned)ceil(st->tokens) : n;
+}
+
 static void
 mine_record(const char *name, double pos, unsigned n, double slot)
 {
@@ -494,7 +504,7 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 			    "limit would wait %.0f s",
 			    relay, *wait);
 		}
-		mine_record(name, pos, n, now + *wait);
+		mine_record(name, pos, burst(lst, n), now + *wait);
 		return MS_OK;
 	}
 	rc = run_lock(runfd, LOCK_EX, &fd, err);
@@ -521,7 +531,7 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 			if (st.last <= 0)
 				goto out;
 		} else {
-			mine_record(name, pos, n, now + *wait);
+			mine_record(name, pos, burst(&st, n), now + *wait);
 		}
 	}
 	format_state(buf, sizeof(buf), &st);

@@ -64,6 +64,7 @@
 #define RATELIMIT_RECOVER_EVERY 60.0 /* ... per this many seconds */
 
 #define RATELIMIT_AHEAD	   0.25	 /* s of sends reserved ahead, at most */
+#define RATELIMIT_SAVED	   2	 /* tokens saved up, at most */
 #define RATELIMIT_LATE_MAX 32	 /* "late" lines kept in run/rate-RELAY */
 #define RATELIMIT_LATE_MIN 0.002 /* s: a send done later is recorded */
 
