@@ -19,17 +19,18 @@
  *
  * The bucket: rate is in recipients per second and is charged per
  * recipient (SES counts recipients, not messages). It refills at
- * rate less RATELIMIT_MARGIN and saves up at most one token, so sends
- * are paced evenly and the recipients sent in any second, counted from
- * any send, reach at most rate even when each arrives up to about
- * RATELIMIT_MARGIN seconds late (a bucket holding a second of tokens let
- * twice the rate through one window; one paced at exactly the rate let
- * rate + 1 through whenever a send was late: bench/RESULTS.md). A caller
- * reserves n tokens at once (the count may go negative) and sleeps until its
- * reservation is covered, so any number of processes together send at the
- * configured rate, not faster, and a 50-recipient message at 10/s waits 4-5 s
- * instead of starving. Configure about 80% of SES's MaxSendRate: SES measures
- * over short windows and refuses bursts right at the limit.
+ * rate less RATELIMIT_MARGIN and saves up at most RATELIMIT_SAVED
+ * tokens, so sends are paced evenly and the recipients sent in any
+ * second, counted from any send, reach at most rate even when each
+ * arrives up to about RATELIMIT_MARGIN seconds late (a bucket holding a
+ * second of tokens let twice the rate through one window; one paced at
+ * exactly the rate let rate + 1 through whenever a send was late:
+ * bench/RESULTS.md). A caller reserves n tokens at once (the count may go
+ * negative) and sleeps until its reservation is covered, so any number of
+ * processes together send at the configured rate less the margin, not
+ * faster, and a 50-recipient message at 10/s waits 4-5 s instead of
+ * starving. Configure about 80% of SES's MaxSendRate: SES measures over
+ * short windows and refuses bursts right at the limit.
  *
  * The margin covers a send that reaches the relay up to about 10 ms late.
  * Later ones are recorded: a flusher's next acquire says when its last
