@@ -551,11 +551,12 @@ ratelimit_acquire(
 
 	if (!(rate > 0) || n == 0)
 		return MS_OK;
-	if (stop_flag != NULL && *stop_flag)
-		return ms_err_set(err, MS_TEMP, "the flusher is stopping");
 	for (;;) {
 		bool reserved = true;
 
+		if (stop_flag != NULL && *stop_flag)
+			return ms_err_set(
+			    err, MS_TEMP, "the flusher is stopping");
 		rc = bucket_op(runfd, relay, rate, n, 0, &wait, &reserved, err);
 		if (rc == MS_OK && !sleep_for(wait)) /* outside the lock */
 			return ms_err_set(
@@ -569,7 +570,6 @@ enum ms_status
 ratelimit_slow(int runfd, const char *relay, double rate, struct ms_err *err)
 {
 	double wait;
-
 	bool reserved;
 
 	if (!(rate > 0))
