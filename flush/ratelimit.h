@@ -3,7 +3,8 @@
  *               and relay holds ("quota exhausted until T") kept in the
  *               spool's run/ directory.
  *
- * API:    ratelimit_acquire(), ratelimit_slow(), ratelimit_step(),
+ * API:    ratelimit_acquire(), ratelimit_slow(), ratelimit_sent(),
+ *         ratelimit_step(), ratelimit_step_at(), ratelimit_done_step(),
  *         ratelimit_slow_step(), relay_hold_set(), relay_hold_get(),
  *         relay_hold_clear(), ratelimit_pacer().
  * Files:  run/rate-RELAY  "rl1 TOKENS LAST FACTOR ADJUST SEQ\n" then up
@@ -35,12 +36,12 @@
  * The margin covers a send that reaches the relay up to about 10 ms late.
  * Later ones are recorded: a flusher's next acquire says when its last
  * send was over at the latest (when relay_send() returned, or else
- * now), and when that is late, the send that
- * would make rate recipients in a second with it waits until a second
- * after it ("late POS TIME" lines: a send ending past recipient POS does
- * not start before TIME), so a send held up by the scheduler, the
- * network or the relay itself never crowds a second. For the record to
- * come before that send is reserved, flushers reserve at most
+ * now). When that is late, or the send held many recipients, the send
+ * that would put more than rate recipients in a second with it waits
+ * until a second after it ("late POS TIME" lines: a send ending past
+ * recipient POS does not start before TIME), so a send held up by the
+ * scheduler, the network or the relay itself never crowds a second. For the
+ * record to come before that send is reserved, flushers reserve at most
  * RATELIMIT_AHEAD seconds of sends ahead (more wait, then ask again).
  *
  * After a throttling reply ratelimit_slow() halves the effective rate (to
@@ -67,7 +68,7 @@
 #define RATELIMIT_AHEAD	   0.25	 /* s of sends reserved ahead, at most */
 #define RATELIMIT_SAVED	   2	 /* tokens saved up, at most */
 #define RATELIMIT_LATE_MAX 32	 /* "late" lines kept in run/rate-RELAY */
-#define RATELIMIT_LATE_MIN 0.002 /* s: a send done later is recorded */
+#define RATELIMIT_LATE_MIN 0.002 /* s: recorded this much before it binds */
 
 struct rl_state {
 	double tokens; /* may be negative: reserved ahead */
