@@ -190,3 +190,38 @@ b_rss_kb() {
 	out=$(/usr/bin/time -f 'RSS=%M' "$@" < "$in" 2>&1 >/dev/null | sed -n 's/^RSS=//p' | tail -1)
 	echo "${out:-n/a}"
 }
+
+# Verdict of VALUE against a target: b_verdict VALUE OP TARGET -> met,
+# MISSED, or n/a when either side is missing. OP is <=, <, >=, >, ==.
+# A value like "1.23x" compares as 1.23.
+b_verdict() {
+	awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+		if (v == "" || t == "" || v ~ /n\/a/ || t ~ /n\/a/) { print "n/a"; exit }
+		v += 0; t += 0
+		if (op == "<=") ok = v <= t; else if (op == "<") ok = v < t
+		else if (op == ">=") ok = v >= t; else if (op == ">") ok = v > t
+		else if (op == "==") ok = v == t; else { print "n/a"; exit }
+		print ok ? "met" : "MISSED" }'
+}
+
+# A row with its target and verdict: b_target LABEL VALUE OP TARGET [NOTE]
+# prints "target OP TARGET: met|MISSED; NOTE" and appends the verdict to
+# $W/verdicts for the summary at the end (b_summary).
+b_target() {
+	local v
+	v=$(b_verdict "$2" "$3" "$4")
+	b_row "$1" "$2" "target $3 $4: $v${5:+; $5}"
+	printf '%s\t%s\t%s %s\t%s\n' "$v" "$1" "$3" "$4" "$2" >> "$W/verdicts"
+}
+
+# The verdicts collected by b_target: missed first, then n/a, then met.
+b_summary() {
+	[ -s "$W/verdicts" ] || return 0
+	echo
+	echo "targets: $(grep -c '^met' "$W/verdicts") met," \
+	    "$(grep -c '^MISSED' "$W/verdicts") missed, $(grep -c '^n/a' "$W/verdicts") n/a"
+	for v in MISSED n/a met; do
+		awk -F '\t' -v v="$v" '$1 == v { printf "  %-6s %-52s %14s  (target %s)\n", $1, $2, $4, $3 }' \
+		    "$W/verdicts"
+	done
+}

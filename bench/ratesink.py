@@ -1,9 +1,24 @@
 #!/usr/bin/python3
-"""ratesink.py - an SMTP sink that throttles like SES: more than --rate
-RCPT commands accepted in the last second get
-"454 4.7.0 Throttling failure: Maximum sending rate exceeded".
+"""ratesink.py - an SMTP sink, or an SES v2 SendEmail API sink, that
+throttles like SES: more than --rate recipients accepted in the last
+second are refused.
 
-    ratesink.py --port-file F --stats F [--rate 200] [--lifetime 600]
+    ratesink.py --port-file F --stats F [--rate 200] [--lifetime 600] [--api]
+
+SMTP (default): a RCPT past the rate gets
+"454 4.7.0 Throttling failure: Maximum sending rate exceeded" (the text
+of SES's SMTP interface, SES Developer Guide "Errors related to the
+sending quotas").
+
+--api: plain HTTP/1.1 (keep-alive), POST /v2/email/outbound-emails as
+SES v2 SendEmail. The call's recipients (Destination To + Cc + Bcc; SES
+counts each recipient against the rate) are admitted together or not at
+all; refused, the call gets HTTP 429 TooManyRequestsException
+(botocore's sesv2 model: SendEmail's error shape, httpStatusCode 429)
+with "Maximum sending rate exceeded." as its message, the header form
+of the error (x-amzn-ErrorType). Accepted: 200 {"MessageId": ...}.
+Signatures are not checked: this is a rate oracle for bench/run, not a
+test server (tests/servers/aws_server.py checks them with botocore).
 
 Listens on 127.0.0.1 (kernel-chosen port, written to --port-file as
 PORT=N once ready). Writes "accepted N throttled M" to --stats after
@@ -14,6 +29,7 @@ Plain asyncio (no aiosmtpd) so that the sink itself is never the limit.
 import argparse
 import asyncio
 import collections
+import json
 import os
 import signal
 import time
@@ -34,15 +50,74 @@ class Sink:
                     % (self.accepted, self.throttled))
         os.replace(tmp, self.stats)
 
-    def admit(self):
+    def admit(self, n=1):
+        """Admits n recipients at once if the last second leaves room."""
         now = time.monotonic()
         while self.window and now - self.window[0] >= 1.0:
             self.window.popleft()
-        if len(self.window) >= self.rate:
-            self.throttled += 1
+        if len(self.window) + n > self.rate:
+            self.throttled += n
             return False
-        self.window.append(now)
+        self.window.extend([now] * n)
         return True
+
+    async def api_session(self, reader, writer):
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                method, path = (line.split(b" ") + [b"", b""])[:2]
+                length = 0
+                while True:
+                    h = await reader.readline()
+                    if not h or h in (b"\r\n", b"\n"):
+                        break
+                    k, _, v = h.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        length = int(v.strip() or 0)
+                body = await reader.readexactly(length) if length else b""
+                hdrs = {}
+                if method == b"POST" and path.startswith(
+                        b"/v2/email/outbound-emails"):
+                    try:
+                        dest = json.loads(body).get("Destination", {})
+                        n = sum(len(dest.get(k, [])) for k in
+                                ("ToAddresses", "CcAddresses",
+                                 "BccAddresses"))
+                    except (ValueError, AttributeError):
+                        n = 0
+                    if n == 0:
+                        status, obj = 400, {"message": "no recipients"}
+                        hdrs["x-amzn-ErrorType"] = "BadRequestException:"
+                    elif self.admit(n):
+                        self.accepted += n
+                        self.write_stats()
+                        status, obj = 200, {"MessageId": "bench-%d"
+                                            % self.accepted}
+                    else:
+                        status = 429
+                        obj = {"message": "Maximum sending rate exceeded."}
+                        hdrs["x-amzn-ErrorType"] = (
+                            "TooManyRequestsException:http://internal."
+                            "amazon.com/coral/com.amazonaws.ses/")
+                else:
+                    status, obj = 404, {"message": "not found"}
+                    hdrs["x-amzn-ErrorType"] = "NotFoundException:"
+                out = json.dumps(obj).encode()
+                head = ("HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                        "Content-Length: %d\r\nx-amzn-RequestId: r%d\r\n"
+                        % (status, len(out), self.accepted))
+                for k, v in hdrs.items():
+                    head += "%s: %s\r\n" % (k, v)
+                writer.write(head.encode() + b"\r\n" + out)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
 
     async def session(self, reader, writer):
         rcpts = 0
@@ -102,8 +177,9 @@ class Sink:
 async def run(args):
     sink = Sink(args.rate, args.stats)
     sink.write_stats()
-    server = await asyncio.start_server(sink.session, "127.0.0.1", 0,
-                                        limit=1 << 20)
+    server = await asyncio.start_server(
+        sink.api_session if args.api else sink.session, "127.0.0.1", 0,
+        limit=1 << 20)
     port = server.sockets[0].getsockname()[1]
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
@@ -127,6 +203,8 @@ def main():
     p.add_argument("--stats", required=True)
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--lifetime", type=float, default=600.0)
+    p.add_argument("--api", action="store_true",
+                   help="SES v2 SendEmail over HTTP instead of SMTP")
     asyncio.run(run(p.parse_args()))
 
 

@@ -116,6 +116,8 @@ relay_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	}
 	err->msg[0] = '\0';
 	st = r->ops->send(r, msg, err);
+	if (r->pacer->sent != NULL)
+		r->pacer->sent(r->pacer->ctx, r->conf->name);
 	if (st == MS_OK)
 		return MS_OK;
 	/* The transport failed before it had per-recipient results. */

@@ -90,6 +90,10 @@ struct relay_pacer {
 	    unsigned n, struct ms_err *err);
 	/* A throttling reply: slow the relay down for a while. */
 	void (*slow)(void *ctx, const char *relay, double rate);
+	/* The sends paced last by this process are over (relay_send() says
+	 * so when the transport returns): the bucket learns how late they
+	 * were as early as it can (flush/ratelimit.h). May be NULL. */
+	void (*sent)(void *ctx, const char *relay);
 	/* Holds the relay until unix time until; *first is set when it was
 	 * not held before (log the cause once). */
 	enum ms_status (*hold_set)(void *ctx, const char *relay,
