@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <crypt.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -26,6 +27,34 @@
 
 #define USERS_MAX (256 * 1024)
 #define PLAIN_MAX 1024
+
+typedef char *(*crypt_r_fn)(
+    const char *pass, const char *setting, struct crypt_data *data);
+
+/* libcrypt is loaded only when a client authenticates on the door: every
+ * other run of the front end (each cron job, each PHP mail()) would map
+ * and relocate it for nothing, and it is most of what the dynamic loader
+ * does for `sendmail -t` beyond libc and libconfuse. The set-gid front
+ * end runs in the loader's secure mode, so the bare soname is looked up
+ * in the system's trusted directories only. */
+static crypt_r_fn
+load_crypt_r(struct ms_err *err)
+{
+	static crypt_r_fn fn;
+	void *h;
+
+	if (fn != NULL)
+		return fn;
+	if ((h = dlopen(CRYPT_SONAME, RTLD_NOW | RTLD_LOCAL)) != NULL)
+		*(void **)&fn = dlsym(h, "crypt_r");
+	if (fn == NULL) {
+		const char *why = dlerror();
+
+		ms_err_set(err, MS_TEMP, "cannot load crypt_r from %s: %s",
+		    CRYPT_SONAME, why != NULL ? why : "not found");
+	}
+	return fn;
+}
 
 static void
 wipe(void *p, size_t n)
@@ -185,6 +214,7 @@ door_auth_plain(const char *users_path, const char *b64, char *user,
 {
 	unsigned char dec[PLAIN_MAX + 1];
 	struct crypt_data *cd = NULL;
+	crypt_r_fn crypt;
 	char *text = NULL, *authz, *authc, *pass;
 	const char *hash, *got;
 	size_t tlen = 0;
@@ -223,12 +253,16 @@ door_auth_plain(const char *users_path, const char *b64, char *user,
 		st = ms_err_set(err, MS_NOPERM, "unknown user %s", authc);
 		goto out;
 	}
+	if ((crypt = load_crypt_r(err)) == NULL) {
+		st = MS_TEMP;
+		goto out;
+	}
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL) {
 		st = ms_err_set(err, MS_TEMP, "out of memory");
 		goto out;
 	}
-	got = crypt_r(pass, hash, cd);
+	got = crypt(pass, hash, cd);
 	if (got == NULL || got[0] != '$' || !same(got, hash)) {
 		st = ms_err_set(err, MS_NOPERM, "wrong password for %s", authc);
 		goto out;

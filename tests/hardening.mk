@@ -30,7 +30,7 @@ tests_fuzz_replay_smtpin_SOURCES = tests/fuzz/replay.c \
 	sendmail/qualify.c sendmail/reader.c
 tests_fuzz_replay_smtpin_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"smtpin"'
-tests_fuzz_replay_smtpin_LDADD = $(hard_fuzz_ldadd) $(CRYPT_LIBS)
+tests_fuzz_replay_smtpin_LDADD = $(hard_fuzz_ldadd)
 tests_fuzz_replay_conf_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_conf.c
 tests_fuzz_replay_conf_CPPFLAGS = $(hard_fuzz_cppflags) -DFUZZ_CORPUS='"conf"'
 tests_fuzz_replay_conf_LDADD = $(hard_fuzz_ldadd)
@@ -74,7 +74,6 @@ tests_fuzz_fuzz_smtpin_SOURCES = tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c \
 tests_fuzz_fuzz_smtpin_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_smtpin_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_LDFLAGS = $(hard_fuzz_flags)
-tests_fuzz_fuzz_smtpin_LDADD = $(CRYPT_LIBS)
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c lib/conf.c \
 	lib/durations.c $(hard_fuzz_lib)
 tests_fuzz_fuzz_conf_CPPFLAGS = $(hard_fuzz_cppflags)
