@@ -85,6 +85,11 @@ def parse_args(argv):
                                      "endless", "garbage"])
     p.add_argument("--line-limit", type=int, default=10000,
                    help="longest line accepted (RFC: 1000)")
+    p.add_argument("--write-after", metavar="N:PATH:TEXT",
+                   help="after storing the Nth message (of any connection) "
+                   "and before answering it, write TEXT and a newline to "
+                   "PATH (by rename): what another process does then, say "
+                   "a flusher setting a relay hold")
     p.add_argument("--script", help="JSON file with any of the options")
     p.add_argument("--lifetime", type=float, default=120.0)
     args = p.parse_args(argv)
@@ -124,6 +129,7 @@ class Recorder:
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump(rec, f)
         os.rename(path + ".tmp", path)
+        return n
 
 
 class Handler:
@@ -140,7 +146,14 @@ class Handler:
             return "250 never seen"
         if a.dot_reply:
             return a.dot_reply
-        self.rec.save(server.conn, envelope)
+        n = self.rec.save(server.conn, envelope)
+        # (getattr: servers built on this one make their own args)
+        if getattr(a, "write_after", None):
+            count, path, text = a.write_after.split(":", 2)
+            if n == int(count):
+                with open(path + ".tmp", "w", encoding="utf-8") as f:
+                    f.write(text + "\n")
+                os.rename(path + ".tmp", path)
         server.messages += 1
         return f"250 2.0.0 Ok: queued as TEST{server.conn}x{server.messages}"
 
