@@ -1164,7 +1164,9 @@ write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 	times[0].tv_nsec = 0;
 	times[1].tv_sec = (time_t)m->state.next_try;
 	times[1].tv_nsec = 0;
-	if (off != len || ftruncate(fd, (off_t)len) != 0 ||
+	/* Cut only what the last state left beyond this one. */
+	if (off != len ||
+	    ((off_t)len != s->presize && ftruncate(fd, (off_t)len) != 0) ||
 	    futimens(fd, times) != 0 ||
 	    renameat(s->queuefd, s->prename, s->queuefd, name) != 0) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", name,
@@ -1174,6 +1176,7 @@ write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 		s->prefd = -1;
 		return rc;
 	}
+	s->presize = (off_t)len;
 	snprintf(s->pre_id, sizeof(s->pre_id), "%s", m->id);
 	return MS_OK;
 }

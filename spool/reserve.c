@@ -123,6 +123,8 @@ reserve_pre_take(struct spool *s)
 {
 	/* From the top, so that its name, free while it is ID.state, is not
 	 * the one the outcome's slot (from the bottom) takes meanwhile. */
+	if (s->prefd < 0)
+		s->presize = -1; /* unknown (a killed flusher's?): cut */
 	for (int n = RESERVE_SLOTS - 1; s->prefd < 0 && n >= 0; n--) {
 		s->prefd =
 		    slot_open(s, n, true, s->prename, sizeof(s->prename));

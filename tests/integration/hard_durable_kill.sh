@@ -90,12 +90,19 @@ smtpd_stop
 #    answering the final dot). The message of 3 goes first.
 for id in $(ls "$SPOOL/queue" | grep -v '\.'); do mailshim delete "$id" >/dev/null 2>&1; done
 [ -z "$(ls "$SPOOL/queue" | grep -v '^\.')" ] || t_fail "queue not empty before 4: $(ls -A "$SPOOL/queue")"
-smtpd_start "$T/d" --no-starttls --stall dot=20 || { echo "FAIL: smtpd d"; exit 1; }
+#    Before it, in the same pass, a message with three long recipients
+#    is delivered: its longer state was in the same slot, and nothing of
+#    it may remain in the killed message's state.
+smtpd_start "$T/d" --no-starttls --stall dot=20 --stall-from 2 || { echo "FAIL: smtpd d"; exit 1; }
 D_PID=$SMTPD_PID; t_pids=$D_PID
 T_RETRY_FIRST=600 T_RETRY_MAX=3600 T_NO_DEFAULT=1 t_conf "relay \"d\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 60 }
 route \"default\" { relays = {\"d\"} }"
+printf 'Subject: first\n\nbody\n' | sendmail -i long-recipient-one@example.net \
+    long-recipient-two@example.net long-recipient-three@example.net || t_fail "enqueue 4a"
+FIRST=$(ls "$SPOOL/new")
+sleep 1	# a later queue id: delivered second
 printf 'Subject: fresh\n\nbody\n' | sendmail -i f@example.net || t_fail "enqueue 4"
-ID=$(ls "$SPOOL/new")
+ID=$(ls "$SPOOL/new" | grep -v "$FIRST")
 "$MAILSHIM" flush 2>"$T/k4.err" & fp=$!
 t_wait 30 grep -qs 'STALL dot' "$SMTPD_OUT/session.log" || t_fail "the transaction never reached the dot"
 kill -9 $fp; wait $fp 2>/dev/null
@@ -106,6 +113,10 @@ mt=$(stat -c %Y "$SPOOL/queue/$ID.state" 2>/dev/null || echo 0)
     || t_fail "after kill -9: state mtime $mt, now $now ($(ls -A "$SPOOL/queue"))"
 n=$(find "$SPOOL" -name "$ID.state*" | wc -l)
 [ "$n" = 1 ] || t_fail "$n state files for $ID: $(find "$SPOOL" -name "$ID.state*")"
+[ "$(nmsgs "$SMTPD_OUT")" -ge 1 ] || t_fail "the first message was not delivered"
+grep -q 'long-recipient' "$SPOOL/queue/$ID.state" \
+    && t_fail "the killed message's state holds the first one's recipients: $(cat "$SPOOL/queue/$ID.state")" \
+    || t_ok "the killed message's state holds nothing of the previous one"
 smtpd_start "$T/d2" --no-starttls || { echo "FAIL: smtpd d2"; exit 1; }
 t_pids=$SMTPD_PID
 T_RETRY_FIRST=600 T_RETRY_MAX=3600 T_NO_DEFAULT=1 t_conf "relay \"d\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" }

@@ -39,6 +39,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 CONN_IDS = itertools.count(1)
 MSG_IDS = itertools.count(1)
+MSG_IDS_SEEN = itertools.count(0)  # stalls asked for, for --stall-from
 
 
 def parse_args(argv):
@@ -73,6 +74,10 @@ def parse_args(argv):
     p.add_argument("--stall", action="append", default=[],
                    metavar="STAGE=SECONDS",
                    help="sleep before answering ehlo|mail|rcpt|data|dot")
+    p.add_argument("--stall-from", type=int, default=1, metavar="N",
+                   help="stall (--stall) only from the Nth time a stalled "
+                   "stage is reached (of any connection; with one stage: "
+                   "the Nth message); the ones before go straight")
     p.add_argument("--drop-mid-data", action="store_true",
                    help="close the connection after a few body bytes")
     p.add_argument("--close-after-data", action="store_true",
@@ -171,6 +176,9 @@ class TestSMTP(SMTP):
 
     async def stall(self, stage):
         secs = self.args.stall_map.get(stage)
+        if secs and next(MSG_IDS_SEEN) + 1 < getattr(self.args,
+                                                     "stall_from", 1):
+            secs = 0
         if secs:
             # Logged, so that a test can act while the server is provably
             # inside the stall (e.g. after the final dot, before the reply).
