@@ -12,9 +12,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,69 @@
 #define RELAY_COOL_DEFAULT 60 /* seconds a failed relay is skipped */
 #define NO_COUNT_RETRY	   30 /* throttled: try again this soon */
 
+/* Watches the run/ directory this process opened (through its descriptor,
+ * so nothing is followed) for any change of a name; without a watch
+ * (no inotify, no run/) every hold check reads the file. Made by each
+ * worker for itself: an inotify instance is not shared across fork. */
+static void
+hold_watch_start(struct deliver_ctx *ctx)
+{
+	char path[64];
+	int fd;
+
+	if (ctx->spool->runfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->spool->runfd);
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	if (inotify_add_watch(fd, path,
+		IN_ONLYDIR | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+		    IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB |
+		    IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+		close(fd);
+		return;
+	}
+	ctx->holdwatch = fd;
+}
+
+/* Reads every pending event of the watch; forgets what it knew of the
+ * holds when a hold-* name changed, events were lost or the watch is
+ * gone (then every check reads the file again, as without a watch). */
+static void
+hold_watch_drain(struct deliver_ctx *ctx)
+{
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false, gone = false;
+	ssize_t n;
+
+	while ((n = read(ctx->holdwatch, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct inotify_event *ev =
+			    (const struct inotify_event *)(buf + off);
+
+			if (ev->mask &
+			    (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
+				IN_UNMOUNT))
+				gone = true;
+			else if ((ev->mask & IN_Q_OVERFLOW) || ev->len == 0 ||
+			    strncmp(ev->name, "hold-", 5) == 0)
+				changed = true;
+			off += (ssize_t)(sizeof(*ev) + ev->len);
+		}
+	}
+	if (n < 0 && errno == EINTR)
+		changed = true; /* unread events: trust nothing this time */
+	if (gone || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(ctx->holdwatch);
+		ctx->holdwatch = -1;
+		changed = true;
+	}
+	if (changed)
+		memset(ctx->no_hold, 0,
+		    (size_t)ctx->conf->nrelays * sizeof(*ctx->no_hold));
+}
+
 enum ms_status
 deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
     struct spool *spool, struct ms_err *err)
@@ -43,8 +108,11 @@ deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
 	ratelimit_pacer(&ctx->pacer, &spool->runfd);
 	ctx->relays = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->relays));
 	ctx->counts = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->counts));
-	if (ctx->relays == NULL || ctx->counts == NULL)
+	ctx->no_hold = calloc((size_t)conf->nrelays + 1, sizeof(*ctx->no_hold));
+	ctx->holdwatch = -1;
+	if (ctx->relays == NULL || ctx->counts == NULL || ctx->no_hold == NULL)
 		return ms_err_set(err, MS_TEMP, "out of memory");
+	hold_watch_start(ctx);
 	if (conf->aliases != NULL &&
 	    aliases_load(&ctx->aliases, conf->aliases, err) != MS_OK) {
 		log_msg(
@@ -62,6 +130,9 @@ deliver_ctx_free(struct deliver_ctx *ctx)
 	deliver_stats_flush(ctx);
 	free(ctx->relays);
 	free(ctx->counts);
+	free(ctx->no_hold);
+	if (ctx->holdwatch >= 0)
+		close(ctx->holdwatch);
 	aliases_free(ctx->aliases);
 	memset(ctx, 0, sizeof(*ctx));
 }
@@ -327,9 +398,21 @@ relay_usable(struct deliver_ctx *ctx, struct relay *r, long long now, char *why,
 	long long until = 0;
 	struct ms_err err;
 	char reason[RELAY_REPLY_MAX];
+	size_t i = (size_t)(r->conf - ctx->conf->relays);
 
-	/* The shared hold (any flusher may have set it) carries the reason. */
-	if (relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
+	/* The shared hold (any flusher may have set it) carries the reason.
+	 * The watch is read before the file is looked at, so a hold set
+	 * after that look is an event the next check sees; while none
+	 * came, a relay without a hold file still has none (no open of
+	 * run/hold-RELAY per message). */
+	if (ctx->holdwatch >= 0) {
+		hold_watch_drain(ctx);
+		if (!ctx->no_hold[i] && ctx->holdwatch >= 0 &&
+		    relay_hold_none(ctx->spool->runfd, r->conf->name))
+			ctx->no_hold[i] = true;
+	}
+	if ((ctx->holdwatch < 0 || !ctx->no_hold[i]) &&
+	    relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
 		sizeof(reason), &err) == MS_OK &&
 	    until > now) {
 		r->cool_until = mono_now() + (until - now);

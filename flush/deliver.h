@@ -32,6 +32,11 @@ struct deliver_ctx {
 	bool aliases_broken;	     /* unreadable file: defer local names */
 	struct relay_counts *counts; /* per relay, since the last flush */
 	struct relay_pacer pacer;    /* run/ buckets and holds, for relays */
+	/* Relay holds without a file read per message: an inotify watch
+	 * on run/ (-1: none, every check reads the file) and, per relay,
+	 * "run/hold-RELAY did not exist and no hold-* name changed since". */
+	int holdwatch;
+	bool *no_hold;
 	/* Set (by a signal handler) when the flusher should stop: the
 	 * transaction in progress ends, no other starts. NULL: never. */
 	const volatile sig_atomic_t *stop;

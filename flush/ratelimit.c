@@ -667,6 +667,21 @@ relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
 	return MS_OK;
 }
 
+bool
+relay_hold_none(int runfd, const char *relay)
+{
+	char name[160];
+	struct ms_err err;
+	struct stat sb;
+
+	if (runfd < 0)
+		return true;
+	if (state_path(name, sizeof(name), "hold-", relay, &err) != MS_OK)
+		return false;
+	return fstatat(runfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    errno == ENOENT;
+}
+
 void
 relay_hold_clear(int runfd, const char *relay)
 {

@@ -135,6 +135,10 @@ enum ms_status relay_hold_set(int runfd, const char *relay, long long until,
 enum ms_status relay_hold_get(int runfd, const char *relay, long long *until,
     char *reason, size_t reasonlen, struct ms_err *err);
 
+/* True when run/hold-RELAY does not exist at all (no hold, and none to
+ * read): what a caller may remember until run/ changes. */
+bool relay_hold_none(int runfd, const char *relay);
+
 /* Removes a hold (operator's `mailshim retry`). */
 void relay_hold_clear(int runfd, const char *relay);
 

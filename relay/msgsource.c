@@ -19,6 +19,8 @@
 #include "msgsource.h"
 
 #define MSGSRC_MAX_HEADERS (1024 * 1024)
+/* A message whose wire form fits in this is read once and kept. */
+#define MSGSRC_CACHE_MAX (256 * 1024)
 
 static enum ms_status
 read_headers(
@@ -258,6 +260,7 @@ msg_source_rewind(struct msg_source *src)
 	src->file_pos = src->rest_off;
 	src->pending_lf = false;
 	src->last = '\0';
+	src->cache_pos = 0;
 }
 
 /* Bytes of the message as stored (no line-end conversion). */
@@ -304,12 +307,58 @@ read_raw(struct msg_source *src, char *buf, size_t len)
 	return 0;
 }
 
+/* Converts raw[0..n) to CRLF line ends into out (room for 2n bytes):
+ * runs between LFs are copied whole, an LF gets a CR unless the byte
+ * before it (in this chunk, or the last one returned before it) is
+ * one. Returns the bytes written; *last is the last raw byte. */
+static size_t
+to_crlf(const char *raw, size_t n, char *out, char *last)
+{
+	const char *p = raw, *end = raw + n;
+	char prev = *last;
+	size_t o = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t run = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		memcpy(out + o, p, run);
+		o += run;
+		if (run > 0)
+			prev = p[run - 1];
+		if (nl == NULL)
+			break;
+		if (prev != '\r')
+			out[o++] = '\r';
+		out[o++] = '\n';
+		prev = '\n';
+		p = nl + 1;
+	}
+	*last = prev;
+	return o;
+}
+
+/* The converted message kept whole by msg_source_size, if it is small. */
+static ssize_t
+read_cached(struct msg_source *src, char *buf, size_t len)
+{
+	size_t left = src->cache_len - src->cache_pos;
+
+	if (len > left)
+		len = left;
+	memcpy(buf, src->cache + src->cache_pos, len);
+	src->cache_pos += len;
+	return (ssize_t)len;
+}
+
 ssize_t
 msg_source_read(struct msg_source *src, char *buf, size_t len)
 {
 	char raw[8192];
 	size_t out = 0;
 
+	if (src->cache != NULL)
+		return read_cached(src, buf, len);
 	if (!src->crlf)
 		return read_raw(src, buf, len);
 	while (out < len) {
@@ -319,52 +368,97 @@ msg_source_read(struct msg_source *src, char *buf, size_t len)
 		if (src->pending_lf) {
 			buf[out++] = '\n';
 			src->pending_lf = false;
-			src->last = '\n';
 			continue;
 		}
 		/* Each raw byte becomes at most two: read no more than fits. */
 		want = (len - out) / 2;
-		if (want == 0)
-			want = 1;
+		if (want == 0) {
+			/* One byte of room: an LF that needs its CR owes
+			 * the LF to the next call. */
+			if ((n = read_raw(src, raw, 1)) < 0)
+				return -1;
+			if (n == 0)
+				break;
+			if (raw[0] == '\n' && src->last != '\r') {
+				buf[out++] = '\r';
+				src->pending_lf = true;
+			} else {
+				buf[out++] = raw[0];
+			}
+			src->last = raw[0];
+			continue;
+		}
 		if (want > sizeof(raw))
 			want = sizeof(raw);
 		if ((n = read_raw(src, raw, want)) < 0)
 			return -1;
 		if (n == 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
-			char c = raw[i];
-
-			if (c == '\n' && src->last != '\r') {
-				buf[out++] = '\r';
-				if (out < len)
-					buf[out++] = '\n';
-				else
-					src->pending_lf = true;
-			} else {
-				buf[out++] = c;
-			}
-			src->last = c;
-		}
+		out += to_crlf(raw, (size_t)n, buf + out, &src->last);
 	}
 	return (ssize_t)out;
+}
+
+/* Bytes the CRLF conversion adds, counted without converting. */
+static off_t
+count_crlf(struct msg_source *src)
+{
+	char raw[16384];
+	off_t total = 0;
+	ssize_t n;
+
+	while ((n = read_raw(src, raw, sizeof(raw))) > 0) {
+		const char *p = raw, *end = raw + n, *nl;
+
+		total += n;
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			char prev = nl > raw ? nl[-1] : src->last;
+
+			if (prev != '\r')
+				total++;
+			p = nl + 1;
+		}
+		src->last = raw[n - 1];
+	}
+	return n < 0 ? -1 : total;
 }
 
 off_t
 msg_source_size(struct msg_source *src)
 {
-	char buf[16384];
-	off_t total = 0;
-	ssize_t n;
+	off_t raw_size = (off_t)(src->prefix_len + src->headers_len) +
+	    (src->file_size - src->rest_off);
+	off_t total;
 
+	if (src->cache != NULL)
+		return (off_t)src->cache_len;
 	if (!src->crlf)
-		return (off_t)(src->prefix_len + src->headers_len) +
-		    (src->file_size - src->rest_off);
+		return raw_size;
 	msg_source_rewind(src);
-	while ((n = msg_source_read(src, buf, sizeof(buf))) > 0)
-		total += n;
+	/* A message that is small once converted is read once, here, and
+	 * kept for the reads that follow (and every rewind). */
+	if (raw_size <= MSGSRC_CACHE_MAX / 2) {
+		size_t cap = (size_t)raw_size * 2 + 1, got = 0;
+		char *cache = malloc(cap);
+		ssize_t n = 0;
+
+		while (cache != NULL && got < cap &&
+		    (n = msg_source_read(src, cache + got, cap - got)) > 0)
+			got += (size_t)n;
+		if (cache != NULL && n == 0) {
+			src->cache = cache;
+			src->cache_len = got;
+			msg_source_rewind(src);
+			return (off_t)got;
+		}
+		free(cache);
+		msg_source_rewind(src);
+		if (n < 0)
+			return -1;
+	}
+	total = count_crlf(src);
 	msg_source_rewind(src);
-	return n < 0 ? -1 : total;
+	return total;
 }
 
 void
@@ -372,5 +466,6 @@ msg_source_close(struct msg_source *src)
 {
 	free(src->prefix);
 	free(src->headers);
-	src->prefix = src->headers = NULL;
+	free(src->cache);
+	src->prefix = src->headers = src->cache = NULL;
 }

@@ -6,7 +6,9 @@
  * API:    msg_source_open(), msg_source_read(), msg_source_rewind(),
  *         msg_source_size(), msg_source_close().
  * Memory: the header section is held (it is bounded by the front end);
- *         the body is read in fixed chunks, whatever its size.
+ *         the body is read in fixed chunks, whatever its size, except
+ *         that msg_source_size keeps a message of at most 256 KiB (as
+ *         converted) in memory, so that it is read from the file once.
  */
 #ifndef MS_MSGSOURCE_H
 #define MS_MSGSOURCE_H
@@ -31,7 +33,10 @@ struct msg_source {
 	size_t part_pos;
 	off_t file_pos;
 	bool pending_lf; /* CR written, LF still owed */
-	char last;	 /* last byte returned (bare-LF test) */
+	char last;	 /* last raw byte read (bare-LF test) */
+	char *cache;	 /* the whole converted message, or NULL */
+	size_t cache_len;
+	size_t cache_pos;
 };
 
 struct header_edit {
@@ -64,7 +69,8 @@ ssize_t msg_source_read(struct msg_source *src, char *buf, size_t len);
 void msg_source_rewind(struct msg_source *src);
 
 /* Exact number of bytes msg_source_read will produce (one pass over the
- * file when crlf is set). -1 on read error. */
+ * file when crlf is set, which keeps a small message converted for the
+ * reads that follow). -1 on read error. */
 off_t msg_source_size(struct msg_source *src);
 
 void msg_source_close(struct msg_source *src);

@@ -247,7 +247,7 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->tmpfd = s->newfd = s->queuefd = s->deadfd = s->runfd = -1;
-	s->resfd = -1;
+	s->resfd = s->prefd = -1;
 	s->deferfd = s->bucketfd = -1;
 	s->dir = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1126,11 +1126,67 @@ reserve_for(struct spool_msg *m)
 	return m->reserved && m->area == AREA_QUEUE ? m->s : NULL;
 }
 
+/* A fresh message's first state, written into this process's pre-state
+ * slot and renamed to queue/ID.state (reserve.h): the same file, name,
+ * content and mtime as write_state's, from an inode that is reused
+ * rather than created. *used is false when no slot could be had (the
+ * caller then writes a new file). */
+static enum ms_status
+write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
+{
+	struct spool *s = m->s;
+	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+	struct timespec times[2];
+	size_t len, off = 0;
+	enum ms_status rc;
+	char *text;
+	int fd;
+
+	*used = false;
+	if ((fd = reserve_pre_take(s)) < 0)
+		return MS_OK;
+	*used = true;
+	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
+	if ((rc = state_format(&m->state, &text, &len, err)) != MS_OK)
+		return rc;
+	errno = 0;
+	while (off < len) {
+		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(text);
+	times[0].tv_sec = time(NULL);
+	times[0].tv_nsec = 0;
+	times[1].tv_sec = (time_t)m->state.next_try;
+	times[1].tv_nsec = 0;
+	/* Cut only what the last state left beyond this one. */
+	if (off != len ||
+	    ((off_t)len != s->presize && ftruncate(fd, (off_t)len) != 0) ||
+	    futimens(fd, times) != 0 ||
+	    renameat(s->queuefd, s->prename, s->queuefd, name) != 0) {
+		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", name,
+		    errno ? strerror(errno) : "short write");
+		unlinkat(s->queuefd, s->prename, 0);
+		close(fd);
+		s->prefd = -1;
+		return rc;
+	}
+	s->presize = (off_t)len;
+	snprintf(s->pre_id, sizeof(s->pre_id), "%s", m->id);
+	return MS_OK;
+}
+
 enum ms_status
 spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 {
 	int dirfd = area_fd(m->s, m->area);
 	long long keep = m->state.next_try;
+	bool used = false;
 	enum ms_status st;
 
 	m->reserved = false;
@@ -1138,12 +1194,22 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 	/* Synced so that an EIO shows here, before anything is sent; not
 	 * for a fresh message (no state when claimed, nobody sent): the
 	 * write (and the room reserved below) already shows a full or
-	 * read-only spool, a kill -9 keeps what was written, and only a
-	 * power loss can undo it, which before the finish's removal is
-	 * durable already costs that message one duplicate. A state that
-	 * records a sent recipient is synced by write_state. */
-	st = write_state(
-	    dirfd, m->id, &m->state, NULL, m->had_state ? WS_SYNC : 0, err);
+	 * read-only spool, a kill -9 keeps what was written (the page
+	 * cache survives it), and only a power loss can undo it, which
+	 * before the finish's removal is durable already costs that
+	 * message one duplicate. A state that records a sent recipient is
+	 * synced by write_state. A fresh message's state comes from the
+	 * pre-state slot (reserve.h). */
+	if (!m->had_state && m->area == AREA_QUEUE && m->s->pre_id[0] == '\0' &&
+	    !state_has_sent(&m->state))
+		st = write_pre(m, &used, err);
+	else
+		st = MS_OK;
+	if (!used && st == MS_OK) {
+		reserve_pre_forget(m->s, m->id);
+		st = write_state(dirfd, m->id, &m->state, NULL,
+		    m->had_state ? WS_SYNC : 0, err);
+	}
 	m->state.next_try = keep;
 	if (st != MS_OK)
 		return st;
@@ -1158,6 +1224,7 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 enum ms_status
 spool_save_state(struct spool_msg *m, struct ms_err *err)
 {
+	reserve_pre_forget(m->s, m->id); /* replaced */
 	return write_state(area_fd(m->s, m->area), m->id, &m->state,
 	    reserve_for(m), WS_SYNC | WS_DIRSYNC, err);
 }
@@ -1230,6 +1297,7 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 		    area_name(m->area), m->id, strerror(errno));
 		/* Everyone has it: say so, so that the next pass only
 		 * removes it. */
+		reserve_pre_forget(m->s, m->id);
 		if (write_state(fd, m->id, &m->state, reserve_for(m),
 			WS_SYNC | WS_DIRSYNC, &e2) != MS_OK)
 			log_msg(LOG_ERR, "%s: %s", m->id, e2.msg);
@@ -1242,7 +1310,9 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 	 * sends the message once more, the one duplicate a power loss is
 	 * allowed (spool/README), and nothing else relies on it. */
 	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, m->id);
-	unlinkat(fd, state, 0);
+	/* A state from the pre-state slot goes back to being the slot. */
+	if (m->area != AREA_QUEUE || !reserve_pre_return(m->s, m->id, state))
+		unlinkat(fd, state, 0);
 	st = MS_OK;
 	if (m->area == AREA_QUEUE && ++m->s->unsynced >= SPOOL_SYNC_EVERY)
 		st = queue_sync(m->s, err);
@@ -1271,6 +1341,7 @@ move_msg(
 	int from_fd = area_fd(m->s, m->area), to_fd = area_fd(m->s, to);
 	enum ms_status st;
 
+	reserve_pre_forget(m->s, m->id); /* the old state goes below */
 	if ((st = write_state(to_fd, m->id, &m->state, NULL, WS_SYNC, err)) !=
 	    MS_OK)
 		return st;
@@ -1300,6 +1371,7 @@ spool_bury(struct spool_msg *m, struct ms_err *err)
 
 	/* The outcome first, where the message is: if the move fails, the
 	 * next pass finds nobody to send to and only buries it again. */
+	reserve_pre_forget(m->s, m->id); /* replaced */
 	st = write_state(area_fd(m->s, m->area), m->id, &m->state,
 	    reserve_for(m), WS_SYNC | WS_DIRSYNC, err);
 	if (st != MS_OK)
@@ -1394,6 +1466,9 @@ spool_wake(struct spool *s)
 void
 spool_release(struct spool_msg *m)
 {
+	/* Not delivered: queue/ID.state stays the message's state. */
+	if (m->s != NULL)
+		reserve_pre_forget(m->s, m->id);
 	m->reserved = false; /* the room stays with the process */
 	if (m->fd >= 0)
 		close(m->fd); /* drops the flock */

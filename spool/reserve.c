@@ -13,6 +13,14 @@
  *         flusher that only delivers creates it once per pass instead of
  *         once per message. It is removed at the end of each pass, and
  *         so are slots left by killed flushers (no flock on them).
+ *         A second slot, the pre-state slot, is what a fresh message's
+ *         first state is written into and renamed from (queue/ID.state);
+ *         a delivered message's state is renamed back into a slot rather
+ *         than removed (no inode created or freed per message: on a
+ *         file system mounted with discard, each freed one costs a
+ *         synchronous discard). The state is a state like any other
+ *         while it is named queue/ID.state: a crash leaves exactly what
+ *         a new file would have left.
  * Trust:  the slot names are ours; a file found there is checked to be
  *         the one locked (same inode, one link) before it is used.
  * Errors: MS_TEMP with the cause (ENOSPC, EROFS, EIO, every slot busy).
@@ -110,11 +118,67 @@ reserve_use(struct spool *s, char *name, size_t len)
 	return fd;
 }
 
+int
+reserve_pre_take(struct spool *s)
+{
+	/* From the top, so that its name, free while it is ID.state, is not
+	 * the one the outcome's slot (from the bottom) takes meanwhile. */
+	if (s->prefd < 0)
+		s->presize = -1; /* unknown (a killed flusher's?): cut */
+	for (int n = RESERVE_SLOTS - 1; s->prefd < 0 && n >= 0; n--) {
+		s->prefd =
+		    slot_open(s, n, true, s->prename, sizeof(s->prename));
+		if (s->prefd < 0 && errno != EWOULDBLOCK)
+			return -1;
+	}
+	if (s->prefd < 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	s->pre_id[0] = '\0';
+	s->reserved = true; /* removed at the end of the pass */
+	return s->prefd;
+}
+
+bool
+reserve_pre_return(struct spool *s, const char *id, const char *state)
+{
+	if (s->prefd < 0 || s->pre_id[0] == '\0' || strcmp(s->pre_id, id) != 0)
+		return false;
+	/* Never over a slot another flusher made under that name since. */
+	if (renameat2(s->queuefd, state, s->queuefd, s->prename,
+		RENAME_NOREPLACE) != 0) {
+		reserve_pre_forget(s, id);
+		return false;
+	}
+	s->pre_id[0] = '\0';
+	return true;
+}
+
+void
+reserve_pre_forget(struct spool *s, const char *id)
+{
+	if (s->prefd < 0 || s->pre_id[0] == '\0' || strcmp(s->pre_id, id) != 0)
+		return;
+	close(s->prefd);
+	s->prefd = -1;
+	s->pre_id[0] = '\0';
+}
+
 void
 reserve_release(struct spool *s)
 {
 	char name[sizeof(s->resname)];
 
+	if (s->prefd >= 0) {
+		/* Named queue/ID.state now (never at a pass end): that is
+		 * the message's state, left as it is. */
+		if (s->pre_id[0] == '\0')
+			unlinkat(s->queuefd, s->prename, 0);
+		close(s->prefd);
+		s->prefd = -1;
+		s->pre_id[0] = '\0';
+	}
 	if (s->resfd < 0 && !s->reserved)
 		return;
 	if (s->resfd >= 0) {

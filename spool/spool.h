@@ -90,8 +90,13 @@ struct spool {
 	char resname[24];  /* its name */
 	off_t resroom;	   /* bytes allocated in it */
 	bool reserved;	   /* a slot was taken since the last pass end */
-	int deferfd;	   /* deferred/, -1 in a spool from before it */
-	int bucketfd;	   /* the bucket AREA_DEFERRED reads, or -1 */
+	int prefd;	   /* queue/.reserve-N kept for fresh messages'
+			      first states (reserve.h), or -1 */
+	char prename[24];  /* its name while it is a slot */
+	off_t presize;	   /* its size (we are its only writer) */
+	char pre_id[SPOOL_ID_LEN + 1]; /* while it is queue/ID.state: ID */
+	int deferfd;  /* deferred/, -1 in a spool from before it */
+	int bucketfd; /* the bucket AREA_DEFERRED reads, or -1 */
 };
 
 /* queue/ is fsynced after this many removals of delivered messages, and

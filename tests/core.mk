@@ -24,6 +24,7 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
+	tests/integration/flush_hold_shared.sh \
 	tests/integration/flush_route_users.sh \
 	tests/integration/core_odd_addresses.sh \
 	tests/integration/core_spool_escape.sh \
@@ -38,6 +39,7 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
+	tests/integration/flush_hold_shared.sh \
 	tests/integration/flush_route_users.sh \
 	tests/integration/core_odd_addresses.sh \
 	tests/integration/core_spool_escape.sh \

@@ -6,7 +6,11 @@
 #   - kill -9 while relay 2 of the route is in its transaction: the
 #     recipient relay 1 accepted is not sent again;
 #   - SIGTERM during a rate-limit wait: the flusher exits at once and
-#     sends nothing (the signal is not held back through the wait).
+#     sends nothing (the signal is not held back through the wait);
+#   - kill -9 in the transaction of a fresh message (its first state
+#     comes from the flusher's pre-state slot): the next pass finds
+#     queue/ID.state with the backoff as its mtime, one state only, and
+#     does not send the message again before then.
 # Servers stall before MAIL so that each kill lands inside a window.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
@@ -80,5 +84,48 @@ kill -9 $fp 2>/dev/null; wait $fp 2>/dev/null
 [ "$(nmsgs "$SMTPD_OUT")" = 0 ] && t_ok "nothing sent after SIGTERM" \
     || t_fail "sent after SIGTERM: $(nmsgs "$SMTPD_OUT")"
 [ -n "$(ls "$SPOOL/queue" | grep -v '\.')" ] || t_fail "message lost after SIGTERM"
+smtpd_stop
+
+# 4. kill -9 in a fresh message's transaction (the server stalls before
+#    answering the final dot). The message of 3 goes first.
+for id in $(ls "$SPOOL/queue" | grep -v '\.'); do mailshim delete "$id" >/dev/null 2>&1; done
+[ -z "$(ls "$SPOOL/queue" | grep -v '^\.')" ] || t_fail "queue not empty before 4: $(ls -A "$SPOOL/queue")"
+#    Before it, in the same pass, a message with three long recipients
+#    is delivered: its longer state was in the same slot, and nothing of
+#    it may remain in the killed message's state.
+smtpd_start "$T/d" --no-starttls --stall dot=20 --stall-from 2 || { echo "FAIL: smtpd d"; exit 1; }
+D_PID=$SMTPD_PID; t_pids=$D_PID
+T_RETRY_FIRST=600 T_RETRY_MAX=3600 T_NO_DEFAULT=1 t_conf "relay \"d\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" timeout = 60 }
+route \"default\" { relays = {\"d\"} }"
+printf 'Subject: first\n\nbody\n' | sendmail -i long-recipient-one@example.net \
+    long-recipient-two@example.net long-recipient-three@example.net || t_fail "enqueue 4a"
+FIRST=$(ls "$SPOOL/new")
+sleep 1	# a later queue id: delivered second
+printf 'Subject: fresh\n\nbody\n' | sendmail -i f@example.net || t_fail "enqueue 4"
+ID=$(ls "$SPOOL/new" | grep -v "$FIRST")
+"$MAILSHIM" flush 2>"$T/k4.err" & fp=$!
+t_wait 30 grep -qs 'STALL dot' "$SMTPD_OUT/session.log" || t_fail "the transaction never reached the dot"
+kill -9 $fp; wait $fp 2>/dev/null
+SMTPD_PID=$D_PID; smtpd_stop
+now=$(date +%s)
+mt=$(stat -c %Y "$SPOOL/queue/$ID.state" 2>/dev/null || echo 0)
+[ "$mt" -gt $((now + 60)) ] && t_ok "kill -9 mid-transaction: queue/$ID.state holds the backoff" \
+    || t_fail "after kill -9: state mtime $mt, now $now ($(ls -A "$SPOOL/queue"))"
+n=$(find "$SPOOL" -name "$ID.state*" | wc -l)
+[ "$n" = 1 ] || t_fail "$n state files for $ID: $(find "$SPOOL" -name "$ID.state*")"
+[ "$(nmsgs "$SMTPD_OUT")" -ge 1 ] || t_fail "the first message was not delivered"
+grep -q 'long-recipient' "$SPOOL/queue/$ID.state" \
+    && t_fail "the killed message's state holds the first one's recipients: $(cat "$SPOOL/queue/$ID.state")" \
+    || t_ok "the killed message's state holds nothing of the previous one"
+smtpd_start "$T/d2" --no-starttls || { echo "FAIL: smtpd d2"; exit 1; }
+t_pids=$SMTPD_PID
+T_RETRY_FIRST=600 T_RETRY_MAX=3600 T_NO_DEFAULT=1 t_conf "relay \"d\" { type = \"smtp\" host = \"127.0.0.1\" port = $SMTPD_PORT tls = \"none\" }
+route \"default\" { relays = {\"d\"} }"
+mailshim flush 2>"$T/k4b.err"
+[ "$(nmsgs "$SMTPD_OUT")" = 0 ] && t_ok "the next pass waits for the backoff: no resend" \
+    || t_fail "resent at once after kill -9: $(nmsgs "$SMTPD_OUT")"
+mailshim queue 2>&1 | grep -q "$ID" || t_fail "message $ID lost: $(mailshim queue 2>&1)"
+n=$(find "$SPOOL" -name "$ID.state*" | wc -l)
+[ "$n" = 1 ] && t_ok "one state for $ID after the next pass" || t_fail "$n state files for $ID"
 smtpd_stop
 t_done

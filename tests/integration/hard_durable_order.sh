@@ -6,7 +6,10 @@
 #   prepare  queue/ID.state written before the first connect
 #   defer    queue/ID.state renamed, then fsync queue/
 #   finish   unlink queue/ID, then queue/ID.state; fsync queue/ once at
-#            the end of the pass (or after 64 removals; spool/README)
+#            the end of the pass (or after 64 removals; spool/README);
+#            a fresh message's state, written from the flusher's
+#            pre-state slot, is renamed back into the slot, not removed
+#            (no inode created or freed per delivered message)
 #   bury     queue/ID.state (final), fsync queue/, dead/ID.state, rename
 #            queue/ID -> dead/ID, fsync dead/ and queue/, unlink old state
 #   requeue  queue/ID.state, rename dead/ID -> queue/ID, fsync both, unlink
@@ -67,6 +70,19 @@ check "requeue" "$T/t4" "rename:queue:$ID.state" "rename:queue:$ID" fsync:queue 
 
 $TRACE -o "$T/t5" "$MAILSHIM" delete "$ID" >/dev/null 2>&1 || t_fail delete
 check "delete" "$T/t5" "unlink:queue:$ID" fsync:queue "unlink:queue:$ID.state"
+
+# A fresh message delivered at once: its first state is in queue/ before
+# the connect, as always; after the message's removal the state becomes
+# the pre-state slot again (renamed, never unlinked), synced with queue/.
+printf 'Subject: fresh\n\nbody\n' | sendmail -i a@example.net || t_fail enqueue
+ID=$(ls "$SPOOL/new")
+$TRACE -o "$T/t8" "$MAILSHIM" flush 2>/dev/null || t_fail "fresh flush"
+check "fresh finish: state written, message removed, state back to the slot" \
+    "$T/t8" "rename:queue:$ID" fsync:queue "rename:queue:$ID.state" connect:- \
+    "unlink:queue:$ID" "renamefrom:queue:$ID.state" fsync:queue
+grep -q "unlinkat(.*\"$ID.state\"" "$T/t8" && t_fail "fresh finish unlinked $ID.state"
+[ -z "$(ls -A "$SPOOL/queue")" ] && t_ok "fresh finish leaves queue/ empty (slots removed at the pass end)" \
+    || t_fail "left in queue/: $(ls -A "$SPOOL/queue")"
 smtpd_stop
 
 # The schedule: filing a deferral, returning it when due.

@@ -39,6 +39,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 CONN_IDS = itertools.count(1)
 MSG_IDS = itertools.count(1)
+MSG_IDS_SEEN = itertools.count(0)  # stalls asked for, for --stall-from
 
 
 def parse_args(argv):
@@ -73,6 +74,10 @@ def parse_args(argv):
     p.add_argument("--stall", action="append", default=[],
                    metavar="STAGE=SECONDS",
                    help="sleep before answering ehlo|mail|rcpt|data|dot")
+    p.add_argument("--stall-from", type=int, default=1, metavar="N",
+                   help="stall (--stall) only from the Nth time a stalled "
+                   "stage is reached (of any connection; with one stage: "
+                   "the Nth message); the ones before go straight")
     p.add_argument("--drop-mid-data", action="store_true",
                    help="close the connection after a few body bytes")
     p.add_argument("--close-after-data", action="store_true",
@@ -85,6 +90,11 @@ def parse_args(argv):
                                      "endless", "garbage"])
     p.add_argument("--line-limit", type=int, default=10000,
                    help="longest line accepted (RFC: 1000)")
+    p.add_argument("--write-after", metavar="N:PATH:TEXT",
+                   help="after storing the Nth message (of any connection) "
+                   "and before answering it, write TEXT and a newline to "
+                   "PATH (by rename): what another process does then, say "
+                   "a flusher setting a relay hold")
     p.add_argument("--script", help="JSON file with any of the options")
     p.add_argument("--lifetime", type=float, default=120.0)
     args = p.parse_args(argv)
@@ -124,6 +134,7 @@ class Recorder:
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump(rec, f)
         os.rename(path + ".tmp", path)
+        return n
 
 
 class Handler:
@@ -140,7 +151,14 @@ class Handler:
             return "250 never seen"
         if a.dot_reply:
             return a.dot_reply
-        self.rec.save(server.conn, envelope)
+        n = self.rec.save(server.conn, envelope)
+        # (getattr: servers built on this one make their own args)
+        if getattr(a, "write_after", None):
+            count, path, text = a.write_after.split(":", 2)
+            if n == int(count):
+                with open(path + ".tmp", "w", encoding="utf-8") as f:
+                    f.write(text + "\n")
+                os.rename(path + ".tmp", path)
         server.messages += 1
         return f"250 2.0.0 Ok: queued as TEST{server.conn}x{server.messages}"
 
@@ -158,6 +176,9 @@ class TestSMTP(SMTP):
 
     async def stall(self, stage):
         secs = self.args.stall_map.get(stage)
+        if secs and next(MSG_IDS_SEEN) + 1 < getattr(self.args,
+                                                     "stall_from", 1):
+            secs = 0
         if secs:
             # Logged, so that a test can act while the server is provably
             # inside the stall (e.g. after the final dot, before the reply).
