@@ -1023,6 +1023,31 @@ state_has_sent(const struct msg_state *st)
 	return false;
 }
 
+/* Writes a state's text at the start of fd, cuts the file to it when
+ * cut (a reused file may be longer), and sets its mtime to next (when
+ * the message is due). False with errno (0: a write that made no
+ * progress) unless all of it was done. */
+static bool
+put_state_text(int fd, const char *text, size_t len, bool cut, long long next)
+{
+	struct timespec times[2] = { { .tv_sec = time(NULL) },
+		{ .tv_sec = (time_t)next } };
+	size_t off = 0;
+
+	errno = 0;
+	while (off < len) {
+		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		off += (size_t)n;
+	}
+	return (!cut || ftruncate(fd, (off_t)len) == 0) &&
+	    futimens(fd, times) == 0;
+}
+
 /* Writes st as dirfd/ID.state through ID.state.tmp; mtime = next_try.
  * With res (dirfd is then res's queue/), the room spool_prepare reserved
  * (queue/.reserve-N) is used, and consumed, instead of a new file. The
@@ -1034,11 +1059,10 @@ write_state(int dirfd, const char *id, const struct msg_state *st,
 {
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
 	char tmp[sizeof(name) + sizeof(res->resname)];
-	struct timespec times[2];
 	char *text;
-	size_t len, off = 0;
+	size_t len;
 	enum ms_status rc;
-	bool cut;
+	bool cut, ok;
 	int fd;
 
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, id);
@@ -1061,25 +1085,11 @@ write_state(int dirfd, const char *id, const struct msg_state *st,
 		return ms_err_set(
 		    err, MS_TEMP, "cannot write %s: %s", tmp, strerror(errno));
 	}
-	errno = 0;
-	while (off < len) {
-		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	ok = put_state_text(fd, text, len, cut, st->next_try);
 	free(text);
-	times[0].tv_sec = time(NULL);
-	times[0].tv_nsec = 0;
-	times[1].tv_sec = (time_t)st->next_try;
-	times[1].tv_nsec = 0;
 	/* A partly delivered message is synced, so that a crash cannot make
 	 * us send again to those who already have it. */
-	if (off != len || (cut && ftruncate(fd, (off_t)len) != 0) ||
-	    futimens(fd, times) != 0 || ((flags & WS_SYNC) && fsync(fd) != 0)) {
+	if (!ok || ((flags & WS_SYNC) && fsync(fd) != 0)) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", tmp,
 		    errno ? strerror(errno) : "short write");
 		close(fd);
@@ -1136,10 +1146,10 @@ write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 {
 	struct spool *s = m->s;
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
-	struct timespec times[2];
-	size_t len, off = 0;
+	size_t len;
 	enum ms_status rc;
 	char *text;
+	bool ok;
 	int fd;
 
 	*used = false;
@@ -1149,26 +1159,11 @@ write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
 	if ((rc = state_format(&m->state, &text, &len, err)) != MS_OK)
 		return rc;
-	errno = 0;
-	while (off < len) {
-		ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(text);
-	times[0].tv_sec = time(NULL);
-	times[0].tv_nsec = 0;
-	times[1].tv_sec = (time_t)m->state.next_try;
-	times[1].tv_nsec = 0;
 	/* Cut only what the last state left beyond this one. */
-	if (off != len ||
-	    ((off_t)len != s->presize && ftruncate(fd, (off_t)len) != 0) ||
-	    futimens(fd, times) != 0 ||
-	    renameat(s->queuefd, s->prename, s->queuefd, name) != 0) {
+	ok = put_state_text(
+	    fd, text, len, (off_t)len != s->presize, m->state.next_try);
+	free(text);
+	if (!ok || renameat(s->queuefd, s->prename, s->queuefd, name) != 0) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", name,
 		    errno ? strerror(errno) : "short write");
 		unlinkat(s->queuefd, s->prename, 0);
