@@ -17,12 +17,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "aws_request.h"
 #include "log.h"
+
+/* One connection cache per process, shared by every request's handle, so
+ * that consecutive calls to one endpoint (a SendEmail per message) reuse
+ * its TCP and TLS connection instead of a handshake each. Per process:
+ * `flush --workers N` forks, and two processes must never talk on one
+ * TLS connection, so a child that inherits the parent's cache leaves it
+ * alone (no cleanup: that would shut the parent's sessions down) and
+ * makes its own. No locks: a process makes one request at a time. */
+static CURLSH *
+conn_share(void)
+{
+	static CURLSH *share;
+	static pid_t owner;
+
+	if (share != NULL && owner == getpid())
+		return share;
+	share = curl_share_init();
+	owner = getpid();
+	if (share != NULL &&
+	    (curl_share_setopt(share, CURLSHOPT_SHARE,
+		 CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+		curl_share_setopt(share, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+		    CURLSHE_OK)) {
+		curl_share_cleanup(share);
+		share =
+		    NULL; /* each request on its own connection, as before */
+	}
+	return share;
+}
 
 struct sink {
 	struct aws_http_resp *resp;
@@ -98,6 +130,7 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
     struct aws_http_resp *resp, struct ms_err *err)
 {
 	CURL *h = NULL;
+	CURLSH *share;
 	struct curl_slist *hdrs = NULL, *tmp;
 	struct sink sink = { resp, 0,
 		req->resp_max > 0 ? req->resp_max : AWS_RESP_MAX, false };
@@ -126,6 +159,8 @@ perform(const struct aws_http_req *req, const struct aws_creds *creds,
 	} while (0)
 
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	if ((share = conn_share()) != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

@@ -10,6 +10,7 @@ api_integration_tests = \
 	tests/integration/api_rotate.py \
 	tests/integration/api_smtp_rotate.py \
 	tests/integration/api_pacing.py \
+	tests/integration/api_reuse.py \
 	tests/integration/api_role.py \
 	tests/integration/api_check.py
 TESTS += $(api_integration_tests)

@@ -12,8 +12,9 @@ around it (its own behaviour is unchanged):
   /_admin/account  POST {"account": {...GetAccount answer...}} or
                    {"deny": true} (AccessDeniedException for GetAccount)
   /_admin/times    GET: [{"t": unix time, "path": ..., "method": ...}]
-                   for every HTTPS request as it arrived, and
-                   "sends": the arrival time of every SendEmail call
+                   for every HTTPS request as it arrived, "sends": the
+                   arrival time of every SendEmail call, and "conns":
+                   how many TCP connections both servers accepted
 Every wait is bounded; everything listens on 127.0.0.1 only.
 """
 import json
@@ -45,10 +46,16 @@ def server_main():
     import aws_server as A
 
     hooks = {"account": dict(ACCOUNT), "deny": False, "times": [],
-             "sends": []}
+             "sends": [], "conns": 0}
     lock = threading.Lock()
     orig_api, orig_send, orig_admin = (A.Handler.api, A.Handler.send_email,
                                        A.Handler.admin)
+    orig_setup = A.Handler.setup
+
+    def setup(self):  # once per accepted connection
+        with lock:
+            hooks["conns"] += 1
+        orig_setup(self)
 
     def api(self):
         path = urlsplit(self.path).path
@@ -85,9 +92,11 @@ def server_main():
         if path == "/_admin/times":
             with lock:
                 return self.reply(200, {"times": hooks["times"],
-                                        "sends": hooks["sends"]})
+                                        "sends": hooks["sends"],
+                                        "conns": hooks["conns"]})
         return orig_admin(self, path, body)
 
+    A.Handler.setup = setup
     A.Handler.api = api
     A.Handler.send_email = send_email
     A.Handler.admin = admin
