@@ -24,15 +24,8 @@
 bool
 aws_s3_key_ok(const char *s)
 {
-	if (s == NULL || s[0] == '\0' || s[0] == '/' || strstr(s, "..") ||
-	    strlen(s) > 900)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-			*s == '.' || *s == '/'))
-			return false;
-	return true;
+	return s != NULL && s[0] != '\0' && strlen(s) <= 900 &&
+	    ms_s3_name_safe(s, true);
 }
 
 static enum ms_status

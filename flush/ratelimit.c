@@ -230,23 +230,10 @@ static enum ms_status
 state_path(char *buf, size_t len, const char *prefix, const char *relay,
     struct ms_err *err)
 {
-	size_t p = strlen(prefix), i;
-
-	if (relay == NULL || relay[0] == '\0' || p + strlen(relay) >= len ||
-	    strlen(relay) > 100)
+	if (!ms_file_name(buf, len, prefix, relay, ""))
 		return ms_err_set(err, MS_CONFIG,
 		    "relay name unusable for a "
 		    "state file");
-	memcpy(buf, prefix, p);
-	for (i = 0; relay[i] != '\0'; i++) {
-		char c = relay[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    (c == '.' && i > 0);
-
-		buf[p + i] = ok ? c : '_';
-	}
-	buf[p + i] = '\0';
 	return MS_OK;
 }
 

@@ -312,22 +312,6 @@ tls_from_string(const char *s)
 	return strcmp(s, "tls") == 0 ? TLS_IMPLICIT : TLS_NONE;
 }
 
-/* Bucket names and key prefixes used unescaped in S3 URLs. */
-static bool
-name_safe(const char *s, bool slash_ok)
-{
-	if (s == NULL)
-		return true;
-	if (strstr(s, "..") != NULL || s[0] == '/')
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-			*s == '.' || (slash_ok && *s == '/')))
-			return false;
-	return true;
-}
-
 /* Field names of a from_parameter ticket (the `parameter_keys` left
  * side) and the ticket's key names by default (the MailDelivery layout:
  * {"Host", "Port", "User", "Pass"}). */
@@ -500,8 +484,8 @@ relay_from_cfg(
 			    "%s:%d: sqs relay \"%s\": queue = \"%s\" needs "
 			    "a region",
 			    file, r->line, r->name, r->queue);
-		if (!name_safe(r->s3_bucket, false) ||
-		    !name_safe(r->s3_prefix, true))
+		if (!ms_s3_name_safe(r->s3_bucket, false) ||
+		    !ms_s3_name_safe(r->s3_prefix, true))
 			return ms_err_set(err, MS_CONFIG,
 			    "%s:%d: sqs relay \"%s\": s3_bucket and s3_prefix "
 			    "may hold only letters, digits and - _ . / (no "

@@ -112,3 +112,41 @@ ms_monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static bool
+name_byte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+bool
+ms_file_name(char *buf, size_t len, const char *prefix, const char *name,
+    const char *suffix)
+{
+	size_t p = strlen(prefix), i;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > 100 ||
+	    p + strlen(name) + strlen(suffix) >= len)
+		return false;
+	memcpy(buf, prefix, p);
+	for (i = 0; name[i] != '\0'; i++)
+		buf[p + i] = name_byte(name[i]) || (name[i] == '.' && i > 0)
+		    ? name[i]
+		    : '_';
+	snprintf(buf + p + i, len - p - i, "%s", suffix);
+	return true;
+}
+
+bool
+ms_s3_name_safe(const char *s, bool slash_ok)
+{
+	if (s == NULL)
+		return true;
+	if (strstr(s, "..") != NULL || s[0] == '/')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!name_byte(*s) && *s != '.' && !(slash_ok && *s == '/'))
+			return false;
+	return true;
+}

@@ -3,7 +3,8 @@
  *        mailshim program.
  *
  * API:    enum ms_status, struct ms_err, ms_err_set(), ms_exitcode(),
- *         ms_strdup_opt(), ms_monotonic_ms(),
+ *         ms_strdup_opt(), ms_monotonic_ms(), ms_file_name(),
+ *         ms_s3_name_safe(),
  *         ms_status_name().
  * Owns:   lib/: small pieces both programs share - status and errors
  *         (ms.c), logging, configuration, addresses, aliases,
@@ -68,6 +69,18 @@ char *ms_strdup_opt(const char *s, bool *oom);
 /* Milliseconds on CLOCK_MONOTONIC: for deadlines and timeouts within
  * one process, immune to the wall clock being set. */
 long long ms_monotonic_ms(void);
+
+/* prefix + name + suffix into buf as a file name: every byte of name but
+ * letters, digits, '-', '_' and a '.' after the first is made '_', so a
+ * configured name (a relay's) never leaves its directory. False when
+ * name is empty, over 100 bytes, or the result does not fit. */
+bool ms_file_name(char *buf, size_t len, const char *prefix, const char *name,
+    const char *suffix);
+
+/* An S3 bucket name or key (prefix) we put into a URL unescaped: only
+ * A-Z a-z 0-9 - _ . (and '/' when slash_ok), no "..", no leading '/'.
+ * NULL is safe (nothing configured). */
+bool ms_s3_name_safe(const char *s, bool slash_ok);
 
 #define MS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -63,28 +63,6 @@ oauth2_refresh_in(long expires_in)
 	return expires_in - margin;
 }
 
-/* "oauth2-" + the relay name with anything unusual made '_' + suffix. */
-static bool
-share_name(char *buf, size_t len, const char *relay, const char *suffix)
-{
-	size_t p = strlen("oauth2-"), i;
-
-	if (relay == NULL || relay[0] == '\0' || strlen(relay) > 100 ||
-	    p + strlen(relay) + strlen(suffix) >= len)
-		return false;
-	memcpy(buf, "oauth2-", p);
-	for (i = 0; relay[i] != '\0'; i++) {
-		char c = relay[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    (c == '.' && i > 0);
-
-		buf[p + i] = ok ? c : '_';
-	}
-	snprintf(buf + p + i, len - p - i, "%s", suffix);
-	return true;
-}
-
 /* A token we may put in a file and an AUTH command: printable, no
  * spaces, bounded. */
 static bool
@@ -268,7 +246,8 @@ oauth2_share_get(int runfd, const char *relay, const char *refused,
 
 	*token = NULL;
 	*fetched = false;
-	if (runfd >= 0 && share_name(name, sizeof(name), relay, "")) {
+	if (runfd >= 0 &&
+	    ms_file_name(name, sizeof(name), "oauth2-", relay, "")) {
 		snprintf(lock, sizeof(lock), "%s.lock", name);
 		lfd = openat(runfd, lock,
 		    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
