@@ -105,11 +105,12 @@ file_entry(
 	struct ms_err err;
 	bool busy;
 
-	note_due(r, e->next_try);
 	if (spool_claim(ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err) ==
 		MS_OK &&
 	    !busy)
-		file_claimed(&m, r);
+		file_claimed(&m, r); /* notes its current due time */
+	else
+		note_due(r, e->next_try);
 }
 
 /* Walks entries starting at index start (so parallel workers begin at
