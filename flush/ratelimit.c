@@ -26,6 +26,9 @@
 #include "log.h"
 #include "ratelimit.h"
 
+/* Rounding between two reads of one clock (seconds). */
+#define RATELIMIT_LATE_SLACK 0.001
+
 /* run/rate-RELAY: the first line and RATELIMIT_LATE_MAX "late" lines */
 #define RL_FILE_MAX (128 + RATELIMIT_LATE_MAX * 48)
 
@@ -44,6 +47,22 @@ paced(double rate, double factor)
 	return rate * factor * (1.0 - RATELIMIT_MARGIN);
 }
 
+/* A late send is recorded at most a second ahead of the clock that saw
+ * it (ratelimit_done_step). One further ahead was recorded before the
+ * clock restarted (run/rate-RELAY outlives a reboot; CLOCK_MONOTONIC does
+ * not): it would hold every send back by up to the old uptime, and past
+ * RATELIMIT_MAX_WAIT refuse them all. Dropped. */
+static void
+drop_stale_late(struct rl_state *st, double now)
+{
+	unsigned i, k;
+
+	for (i = k = 0; i < st->nlate; i++)
+		if (st->late[i].time <= now + 1.0 + RATELIMIT_LATE_SLACK)
+			st->late[k++] = st->late[i];
+	st->nlate = k;
+}
+
 static void
 refill(struct rl_state *st, double now, double rate)
 {
@@ -58,6 +77,7 @@ refill(struct rl_state *st, double now, double rate)
 	}
 	if (now < st->last)
 		st->last = now; /* clock restarted (reboot) */
+	drop_stale_late(st, now);
 	if (now < st->adjust)
 		st->adjust = now;
 	if (st->factor < 1.0 && now - st->adjust >= RATELIMIT_RECOVER_EVERY) {

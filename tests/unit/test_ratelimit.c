@@ -238,6 +238,18 @@ arithmetic(void)
 	ratelimit_step(&st, 50, 2, 1, &wait);
 	ratelimit_step(&st, 10, 2, 1, &wait); /* clock went back */
 	CHECK("clock going back does not explode", wait >= 0 && wait < 1);
+
+	/* run/rate-RELAY outlives a reboot, CLOCK_MONOTONIC restarts: a
+	 * batch of 50 recorded as late a day into the last boot must not
+	 * hold back (by a day: past RATELIMIT_MAX_WAIT, a refusal) the
+	 * first send after it. */
+	memset(&st, 0, sizeof(st));
+	ratelimit_step(&st, 86400, 2, 1, &wait);
+	ratelimit_done_step(&st, 86400.5, 2, 0, 50, 86400);
+	CHECK("a batch is recorded as late", st.nlate == 1);
+	ratelimit_step(&st, 30, 2, 1, &wait);
+	CHECK("a late send from before a reboot holds nothing back",
+	    wait >= 0 && wait < 1 && st.nlate == 0);
 	st.factor = -3;
 	ratelimit_step(&st, 20, 2, 1, &wait);
 	CHECK("damaged state reset", NEAR(st.factor, 1) && NEAR(wait, 0));
