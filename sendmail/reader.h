@@ -14,7 +14,7 @@
 
 #include "ms.h"
 
-#define RD_BUF_SIZE 65536
+#define RD_BUF_SIZE 16384
 
 /* Reads up to len bytes into buf: count, 0 at end of input, -1 (errno
  * set) on error. */

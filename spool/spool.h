@@ -30,7 +30,7 @@
 #include "ms.h"
 
 #define SPOOL_ID_LEN   22 /* 14 hex digits of usec + 8 random */
-#define SPOOL_BUF_SIZE 65536
+#define SPOOL_BUF_SIZE 16384
 
 /* ---- writer side (front end) ---- */
 

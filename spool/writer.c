@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -139,7 +140,9 @@ spool_create(
 {
 	enum ms_status st;
 
-	memset(w, 0, sizeof(*w));
+	/* Not the buffer: zeroing it would touch all its pages, which a small
+	 * message never does (front-end RSS, issue 18). */
+	memset(w, 0, offsetof(struct spool_writer, buf));
 	w->spoolfd = w->tmpfd = w->newfd = w->fd = -1;
 	w->limit = limit;
 	if (snprintf(w->spool, sizeof(w->spool), "%s", spool) >=
