@@ -4,12 +4,14 @@ TESTS += \
 	tests/integration/ops_units.sh \
 	tests/integration/ops_rpmspec.sh \
 	tests/integration/ops_install_sh.sh \
-	tests/integration/ops_manpages.sh
+	tests/integration/ops_manpages.sh \
+	tests/integration/ops_syslog.sh
 EXTRA_DIST += \
 	tests/integration/ops_units.sh \
 	tests/integration/ops_rpmspec.sh \
 	tests/integration/ops_install_sh.sh \
-	tests/integration/ops_manpages.sh
+	tests/integration/ops_manpages.sh \
+	tests/integration/ops_syslog.sh
 
 # The units and install.sh are generated: build them before these tests.
 tests/integration/ops_units.log tests/integration/ops_install_sh.log: \
