@@ -88,15 +88,37 @@ aws_creds_set(struct aws_creds *c, const char *id, const char *secret,
 	return MS_OK;
 }
 
-/* ---- JSON credential documents (IMDS, container) ---- */
+/* ---- JSON credential documents (IMDS, container, credential_process) */
+
+/* What a document's envelope says against it, or NULL: the instance
+ * metadata and container answers may carry "Code" (anything but
+ * "Success" is a failure); credential_process output must carry
+ * "Version": 1. */
+static const char *
+envelope_refused(json_t *root, enum aws_creds_doc doc)
+{
+	const char *code;
+	json_t *ver;
+
+	if (doc == AWS_DOC_PROCESS) {
+		ver = json_object_get(root, "Version");
+		return json_is_integer(ver) && json_integer_value(ver) == 1
+		    ? NULL
+		    : "Version is not 1";
+	}
+	code = json_string_value(json_object_get(root, "Code"));
+	return code == NULL || strcmp(code, "Success") == 0
+	    ? NULL
+	    : "Code is not Success";
+}
 
 enum ms_status
-aws_creds_from_json(const char *body, size_t len, const char *what,
-    struct aws_creds *out, struct ms_err *err)
+aws_creds_from_json(const char *body, size_t len, enum aws_creds_doc doc,
+    const char *what, struct aws_creds *out, struct ms_err *err)
 {
 	json_t *root;
 	json_error_t jerr;
-	const char *id, *secret, *token, *exp, *code;
+	const char *id, *secret, *token, *exp, *refused;
 	long long expires = 0;
 	enum ms_status st;
 
@@ -113,14 +135,12 @@ aws_creds_from_json(const char *body, size_t len, const char *what,
 	}
 	id = json_string_value(json_object_get(root, "AccessKeyId"));
 	secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-	token = json_string_value(json_object_get(root, "Token"));
+	token = json_string_value(json_object_get(
+	    root, doc == AWS_DOC_PROCESS ? "SessionToken" : "Token"));
 	exp = json_string_value(json_object_get(root, "Expiration"));
-	code = json_string_value(json_object_get(root, "Code"));
-	if (code != NULL && strcmp(code, "Success") != 0)
-		st = ms_err_set(err, MS_TEMP,
-		    "aws: %s credentials: Code is "
-		    "not Success",
-		    what);
+	if ((refused = envelope_refused(root, doc)) != NULL)
+		st = ms_err_set(
+		    err, MS_TEMP, "aws: %s credentials: %s", what, refused);
 	else if (id == NULL || secret == NULL || id[0] == '\0' ||
 	    secret[0] == '\0')
 		st = ms_err_set(err, MS_TEMP,

@@ -169,8 +169,8 @@ aws_creds_from_container(struct aws_creds *out, struct ms_err *err)
 			sleep(1);
 		st = aws_http_plain(&req, &resp, err);
 		if (st == MS_OK && resp.status == 200) {
-			st = aws_creds_from_json(
-			    resp.body, resp.body_len, "container", out, err);
+			st = aws_creds_from_json(resp.body, resp.body_len,
+			    AWS_DOC_METADATA, "container", out, err);
 			aws_resp_free(&resp);
 			break;
 		}

@@ -204,8 +204,8 @@ aws_creds_from_imds(bool allow_v1, struct aws_creds *out, struct ms_err *err)
 		return ms_err_set(err, MS_TEMP, "aws: role name too long");
 	if ((st = imds_get(path, allow_v1, &resp, err)) != MS_OK)
 		return st;
-	st = aws_creds_from_json(
-	    resp.body, resp.body_len, "instance metadata", out, err);
+	st = aws_creds_from_json(resp.body, resp.body_len, AWS_DOC_METADATA,
+	    "instance metadata", out, err);
 	aws_resp_free(&resp);
 	return st;
 }

@@ -32,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "aws_provider.h"
@@ -173,47 +172,6 @@ run(char **words, char *out, size_t *outlen, struct ms_err *err)
 	return MS_OK;
 }
 
-static enum ms_status
-parse(const char *text, size_t len, struct aws_creds *out, struct ms_err *err)
-{
-	json_t *root, *ver;
-	json_error_t jerr;
-	const char *id, *secret, *token, *exp;
-	long long expires = 0;
-	enum ms_status st;
-
-	if ((root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) ==
-		NULL ||
-	    !json_is_object(root)) {
-		json_decref(root);
-		return ms_err_set(err, MS_TEMP,
-		    "aws: credential_process output is not a JSON object");
-	}
-	ver = json_object_get(root, "Version");
-	id = json_string_value(json_object_get(root, "AccessKeyId"));
-	secret = json_string_value(json_object_get(root, "SecretAccessKey"));
-	token = json_string_value(json_object_get(root, "SessionToken"));
-	exp = json_string_value(json_object_get(root, "Expiration"));
-	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
-		st = ms_err_set(err, MS_TEMP,
-		    "aws: credential_process output: Version is not 1");
-	else if (id == NULL || secret == NULL || !id[0] || !secret[0])
-		st = ms_err_set(err, MS_TEMP,
-		    "aws: credential_process output lacks AccessKeyId or "
-		    "SecretAccessKey");
-	else if (exp != NULL && !aws_time_parse_iso8601(exp, &expires))
-		st = ms_err_set(err, MS_TEMP,
-		    "aws: credential_process output: malformed Expiration");
-	else
-		st = aws_creds_set(out, id, secret, token, expires, err);
-	if (secret != NULL)
-		OPENSSL_cleanse((char *)secret, strlen(secret));
-	if (token != NULL)
-		OPENSSL_cleanse((char *)token, strlen(token));
-	json_decref(root);
-	return st;
-}
-
 enum ms_status
 aws_creds_from_process(
     const char *cmdline, struct aws_creds *out, struct ms_err *err)
@@ -234,7 +192,8 @@ aws_creds_from_process(
 		    "quote or more than %d words",
 		    PROC_WORDS_MAX);
 	else if ((st = run(words, text, &len, err)) == MS_OK)
-		st = parse(text, len, out, err);
+		st = aws_creds_from_json(
+		    text, len, AWS_DOC_PROCESS, "credential_process", out, err);
 	OPENSSL_cleanse(text, PROC_OUT_MAX + 1);
 	free(text);
 	free(buf);

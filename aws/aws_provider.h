@@ -43,9 +43,16 @@ aws_file_slurp(const char *path, char **buf, size_t *len, struct ms_err *err);
 /* Wipes and frees what aws_file_slurp() returned. */
 void aws_file_slurp_free(char *buf, size_t len);
 
-/* A JSON credential document (IMDS, container endpoint): AccessKeyId,
- * SecretAccessKey, Token, Expiration; what names the source in errors. */
-enum ms_status aws_creds_from_json(const char *body, size_t len,
+/* The JSON credential documents: the instance metadata and container
+ * endpoints' (optional "Code", session token in "Token") and
+ * credential_process output ("Version": 1, "SessionToken"). */
+enum aws_creds_doc { AWS_DOC_METADATA, AWS_DOC_PROCESS };
+
+/* Reads one: AccessKeyId and SecretAccessKey required, the session token
+ * and Expiration (ISO 8601) optional; jansson's copies of the secrets
+ * are wiped. what names the source in errors. */
+enum ms_status
+aws_creds_from_json(const char *body, size_t len, enum aws_creds_doc doc,
     const char *what, struct aws_creds *out, struct ms_err *err);
 
 /* The environment; *found is false when AWS_ACCESS_KEY_ID is not set. */
