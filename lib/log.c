@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "ms.h"
 
 static const char *log_prog = "mailshim";
 static bool log_stderr;
@@ -41,14 +41,12 @@ static long long syslog_next_look; /* CLOCK_MONOTONIC ms */
 static bool
 syslog_there(void)
 {
-	struct timespec ts;
 	struct stat sb;
 	long long now;
 
 	if (syslog_up)
 		return true;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	now = ms_monotonic_ms();
 	if (syslog_next_look != 0 && now < syslog_next_look)
 		return false;
 	syslog_next_look = now + SYSLOG_LOOK_MS;
