@@ -33,12 +33,8 @@ static int
 key_role(const char *k)
 {
 	char norm[64];
-	size_t n = 0;
 
-	for (; *k != '\0' && n + 1 < sizeof(norm); k++)
-		if (*k != '_' && *k != '-')
-			norm[n++] = (char)tolower((unsigned char)*k);
-	norm[n] = '\0';
+	ms_key_fold(norm, sizeof(norm), k);
 	if (strcmp(norm, "awsaccesskeyid") == 0 ||
 	    strcmp(norm, "accesskeyid") == 0)
 		return 0;

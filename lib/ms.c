@@ -1,10 +1,11 @@
 /*
  * ms.c - status codes to exit codes, error formatting, safe quoting.
  *
- * API:    ms_err_set(), ms_exitcode(), ms_status_name(), ms_quote().
+ * API:    see ms.h.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,18 @@ ms_strdup_opt(const char *s, bool *oom)
 	if (d == NULL)
 		*oom = true;
 	return d;
+}
+
+char *
+ms_key_fold(char *out, size_t size, const char *key)
+{
+	size_t n = 0;
+
+	for (; *key != '\0' && n + 1 < size; key++)
+		if (*key != '_' && *key != '-')
+			out[n++] = (char)tolower((unsigned char)*key);
+	out[n] = '\0';
+	return out;
 }
 
 long long

@@ -66,6 +66,11 @@ void ms_copy(char *dst, size_t size, const char *src);
  * caller copying several optional strings checks once. */
 char *ms_strdup_opt(const char *s, bool *oom);
 
+/* A JSON key as secrets spell it, folded for matching: lower case,
+ * without '_' and '-' ("AWS_Access-Key_Id" -> "awsaccesskeyid"); cut
+ * short to fit out[size] (size > 0). Returns out. */
+char *ms_key_fold(char *out, size_t size, const char *key);
+
 /* Milliseconds on CLOCK_MONOTONIC: for deadlines and timeouts within
  * one process, immune to the wall clock being set. */
 long long ms_monotonic_ms(void);

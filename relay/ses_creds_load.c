@@ -13,7 +13,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -88,12 +87,8 @@ static const char *
 json_key_line(const char *k)
 {
 	char norm[64];
-	size_t n = 0;
 
-	for (; *k != '\0' && n + 1 < sizeof(norm); k++)
-		if (*k != '_' && *k != '-')
-			norm[n++] = (char)tolower((unsigned char)*k);
-	norm[n] = '\0';
+	ms_key_fold(norm, sizeof(norm), k);
 	for (size_t i = 0; i < sizeof(json_keys) / sizeof(json_keys[0]); i++)
 		if (strcmp(norm, json_keys[i].json) == 0)
 			return json_keys[i].line;
