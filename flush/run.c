@@ -216,6 +216,7 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	pid_t *kids = calloc((size_t)workers, sizeof(pid_t));
 	int started = 0;
 
+	spool_closer_drain(); /* a child inherits no descriptor to close */
 	for (int w = 1; kids != NULL && w < workers; w++) {
 		pid_t pid = fork();
 

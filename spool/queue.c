@@ -1315,6 +1315,9 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 		st = ms_err_set(err, MS_TEMP,
 		    "cannot sync %s/ after removing %s: %s", area_name(m->area),
 		    m->id, strerror(errno));
+	/* Freeing the file's blocks can wait for the device: not here. */
+	spool_close_later(m->fd);
+	m->fd = -1;
 	spool_release(m);
 	return st;
 }
@@ -1322,6 +1325,7 @@ spool_finish(struct spool_msg *m, struct ms_err *err)
 enum ms_status
 spool_pass_end(struct spool *s, struct ms_err *err)
 {
+	spool_closer_drain(); /* the pass's removed messages are freed */
 	reserve_release(s);
 	return queue_sync(s, err);
 }

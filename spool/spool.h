@@ -253,6 +253,15 @@ void spool_sweep(struct spool *s);
 #define SPOOL_WAKE "wake"
 void spool_wake(struct spool *s);
 
+/* Closes a delivered message's descriptor (its name already removed) on
+ * the closer thread, so that freeing the file's blocks does not hold up
+ * the next delivery (closer.c); at once if that cannot be. */
+void spool_close_later(int fd);
+
+/* Waits until every descriptor handed to spool_close_later() is closed:
+ * at the end of a pass, and before fork(). */
+void spool_closer_drain(void);
+
 /* Releases the claim and frees what claim/peek allocated. */
 void spool_release(struct spool_msg *m);
 
