@@ -3,7 +3,7 @@
  *             transaction it is about to start (spool/README, step 8).
  *
  * API:    reserve_take(), reserve_use(), reserve_release() (reserve.h;
- *         internal to spool/, called by queue.c).
+ *         internal to spool/, called by state.c and outcome.c).
  * What:   one file per flusher process, queue/.reserve-N, N the first
  *         slot whose flock it can take, with blocks allocated (fallocate,
  *         size left 0) for the largest outcome it may have to write.

@@ -1,6 +1,7 @@
 /*
  * reserve.h - the flusher's room for the next outcome, queue/.reserve-N
- *             (internal to spool/: queue.c is the only caller).
+ *             (internal to spool/: state.c and outcome.c use it,
+ *             layout.c and claim.c let go of it).
  *
  * Owns:   struct spool's resfd, resname, resroom and reserved; prefd,
  *         prename and pre_id (the pre-state slot, below).
@@ -21,8 +22,8 @@
  * blocks allocated. */
 enum ms_status reserve_take(struct spool *s, off_t room, struct ms_err *err);
 
-/* Hands the slot over to write_state: its fd (or -1 when none is held),
- * its name in queue/ into name. The slot is no longer ours: the caller
+/* Hands the slot over to spool_write_state: its fd (or -1 when none is
+ * held), its name in queue/ into name. The slot is no longer ours: the caller
  * renames it over ID.state (or removes it) and closes it. */
 int reserve_use(struct spool *s, char *name, size_t len);
 

@@ -10,9 +10,13 @@
  *   dead/   dead letters; ID + ID.state                     0700
  *   run/    locks and shared relay state                    0700
  *
- * Owns:   spool/: the writer (writer.c), the reader, claims and state
- *         (queue.c), the envelope and state file format (envelope.c),
- *         the schedule of deferred messages (schedule.c, schedule.h).
+ * Owns:   spool/: the writer (writer.c); the flusher's side: the
+ *         directories (layout.c), pickup from new/ and tmp/ (pickup.c),
+ *         orphans (sweep.c), listings (listing.c), claims (claim.c),
+ *         writing states (state.c), finish, bury, requeue, delete
+ *         (outcome.c), with what they share in spool_priv.h; the envelope
+ *         and state file format (envelope.c), the schedule of deferred
+ *         messages (schedule.c, schedule.h).
  * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches
  *         only tmp/ and new/. The reader side trusts nothing it finds.

@@ -7,7 +7,10 @@
 # A file may include headers of its own folder and of any layer below it,
 # never above. Every `#include "NAME"` is resolved to the folder holding
 # NAME; one that resolves to no folder (or to two) is an error too, except
-# the generated config.h. Prints one line per offence; exit 1 if any.
+# the generated config.h. A private header, NAME_priv.h (what the files
+# of one folder share with each other, e.g. spool/spool_priv.h), may be
+# included only from its own folder. Prints one line per offence; exit 1
+# if any.
 set -u
 top=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$top" || exit 2
@@ -42,6 +45,13 @@ for dir in $folders; do
 				continue
 			fi
 			[ "$owner" = "$dir" ] && continue
+			case $name in
+			*_priv.h)
+				echo "$file: includes \"$name\", private to $owner/"
+				found=1
+				continue
+				;;
+			esac
 			ok=yes
 			if [ "$dir" = sendmail ]; then
 				case $owner in spool | lib) ;; *) ok=no ;; esac
