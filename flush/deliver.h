@@ -9,7 +9,8 @@
  *         (run.c), one message's delivery (deliver.c; its recipients
  *         in recipients.c, relay holds in holds.c, the dead-letter notice
  *         in notice.c), routes, backoff, pacing and the run/ hold files
- *         (ratelimit.c), delivery counters.
+ *         (ratelimit.c; the bucket's arithmetic in ratelimit_bucket.c),
+ *         delivery counters.
  * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
  *         flush/ includes a header from admin/.
  */

@@ -10,7 +10,7 @@ flush_libflush_a_SOURCES = \
 	flush/recipients.c flush/holds.c flush/notice.c \
 	flush/route.c flush/route.h \
 	flush/backoff.c flush/backoff.h \
-	flush/ratelimit.c flush/ratelimit.h \
+	flush/ratelimit.c flush/ratelimit_bucket.c flush/ratelimit.h \
 	flush/stats.c flush/stats.h \
 	flush/pull.c flush/pull.h flush/pull_priv.h \
 	flush/pull_msg.c flush/pull_queue.c \
