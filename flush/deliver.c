@@ -1,9 +1,12 @@
 /*
- * deliver.c - delivers one claimed message: aliases and masquerading,
- *             route by sender, relays in order with failover, one log
- *             line per attempt, then finish / defer with backoff / bury.
+ * deliver.c - delivers one claimed message: route by sender, relays in
+ *             order with failover, one log line per attempt, then
+ *             finish / defer with backoff / bury.  Its recipients
+ *             (aliases, per-recipient state) are in recipients.c, relay
+ *             holds in holds.c, the dead-letter notice in notice.c.
  *
- * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
+ * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_stats_flush(),
+ *         deliver_one().  Documented in deliver.h.
  * Rules:  a recipient marked sent is never sent again; a relay fault
  *         (connect, TLS, auth, quota) never dead-letters mail, it moves
  *         the mail to the next relay and holds the faulty one for a
@@ -12,11 +15,9 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "aliases.h"
 #include "backoff.h"
 #include "deliver.h"
+#include "deliver_priv.h"
 #include "escape.h"
 #include "log.h"
 #include "masq.h"
@@ -34,69 +36,6 @@
 
 #define RELAY_COOL_DEFAULT 60 /* seconds a failed relay is skipped */
 #define NO_COUNT_RETRY	   30 /* throttled: try again this soon */
-
-/* Watches the run/ directory this process opened (through its descriptor,
- * so nothing is followed) for any change of a name; without a watch
- * (no inotify, no run/) every hold check reads the file. Made by each
- * worker for itself: an inotify instance is not shared across fork. */
-static void
-hold_watch_start(struct deliver_ctx *ctx)
-{
-	char path[64];
-	int fd;
-
-	if (ctx->spool->runfd < 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", ctx->spool->runfd);
-	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
-		return;
-	if (inotify_add_watch(fd, path,
-		IN_ONLYDIR | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-		    IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB |
-		    IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
-		close(fd);
-		return;
-	}
-	ctx->holdwatch = fd;
-}
-
-/* Reads every pending event of the watch; forgets what it knew of the
- * holds when a hold-* name changed, events were lost or the watch is
- * gone (then every check reads the file again, as without a watch). */
-static void
-hold_watch_drain(struct deliver_ctx *ctx)
-{
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false, gone = false;
-	ssize_t n;
-
-	while ((n = read(ctx->holdwatch, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			const struct inotify_event *ev =
-			    (const struct inotify_event *)(buf + off);
-
-			if (ev->mask &
-			    (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
-				IN_UNMOUNT))
-				gone = true;
-			else if ((ev->mask & IN_Q_OVERFLOW) || ev->len == 0 ||
-			    strncmp(ev->name, "hold-", 5) == 0)
-				changed = true;
-			off += (ssize_t)(sizeof(*ev) + ev->len);
-		}
-	}
-	if (n < 0 && errno == EINTR)
-		changed = true; /* unread events: trust nothing this time */
-	if (gone || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		close(ctx->holdwatch);
-		ctx->holdwatch = -1;
-		changed = true;
-	}
-	if (changed)
-		memset(ctx->no_hold, 0,
-		    (size_t)ctx->conf->nrelays * sizeof(*ctx->no_hold));
-}
 
 enum ms_status
 deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
@@ -169,18 +108,6 @@ relay_get(
 	return ctx->relays[i];
 }
 
-/* Seconds on a clock that no one sets (CLOCK_BOOTTIME: counts suspend
- * too): holds within this process do not move with the wall clock. */
-static long long
-mono_now(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec;
-}
-
 static double
 now_precise(void)
 {
@@ -190,115 +117,7 @@ now_precise(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* ---- recipients ---- */
-
-struct resolve_arg {
-	struct spool_msg *m;
-	const char *relay_hint;
-};
-
-static enum ms_status
-add_final(const char *addr, void *arg, struct ms_err *err)
-{
-	struct resolve_arg *ra = arg;
-
-	if (state_rcpt(&ra->m->state, addr) == NULL)
-		return ms_err_set(err, MS_TEMP, "out of memory");
-	return MS_OK;
-}
-
-/* A recipient the spool file cannot justify (hand-edited, damaged): it
- * is recorded dead with the reason, and never reaches a relay. Returns
- * false only when even that cannot be recorded. */
-static bool
-refuse_spooled(struct spool_msg *m, const char *addr, const char *what,
-    const char *why, long long now, struct ms_err *err)
-{
-	char text[256], shown[128];
-
-	log_msg(LOG_WARNING,
-	    "%s: invalid %s address in the spool file: %s (%s)", m->id, what,
-	    ms_escape(shown, sizeof(shown), addr, strlen(addr)), why);
-	snprintf(text, sizeof(text), "invalid %s address in the spool file: %s",
-	    what, why);
-	return state_set(&m->state, addr, RCPT_DEAD, NULL, text, now, err) ==
-	    MS_OK;
-}
-
-/* Turns the envelope recipients into final addresses in m->state (new
- * ones pending; those already sent or dead keep their status). Every
- * address read back from the spool goes through addr_check() again, the
- * same check the front end made. False when the state cannot hold a
- * recipient (err says why): the caller then sends nothing. */
-static bool
-resolve_recipients(struct deliver_ctx *ctx, struct spool_msg *m, long long now,
-    struct ms_err *err)
-{
-	const struct ms_conf *c = ctx->conf;
-	struct resolve_arg ra = { .m = m };
-	struct ms_err e;
-
-	for (size_t i = 0; i < m->env.nrcpt; i++) {
-		const char *rcpt = m->env.rcpts[i], *bad = addr_check(rcpt);
-		enum ms_status st = MS_OK;
-		char *q = NULL;
-
-		if (bad != NULL) {
-			if (!refuse_spooled(
-				m, rcpt, "recipient", bad, now, err))
-				return false;
-			continue;
-		}
-		if (ctx->aliases_broken && addr_is_local(rcpt)) {
-			q = addr_qualify(rcpt, c->domain);
-			st = state_set(&m->state, q != NULL ? q : rcpt,
-			    RCPT_DEFERRED, NULL, "aliases file unreadable", now,
-			    err);
-			free(q);
-			if (st != MS_OK)
-				return false;
-			continue;
-		}
-		st = aliases_resolve_host(ctx->aliases, rcpt, c->domain,
-		    c->hostname, c->catchall, add_final, &ra, &e);
-		if (st != MS_OK) {
-			char why[sizeof(e.msg)];
-
-			q = addr_qualify(rcpt, c->domain);
-			snprintf(why, sizeof(why), "%s", e.msg);
-			st = state_set(&m->state, q != NULL ? q : rcpt,
-			    st == MS_TEMP ? RCPT_DEFERRED : RCPT_DEAD, NULL,
-			    why, now, err);
-			free(q);
-			if (st != MS_OK)
-				return false;
-		}
-	}
-	return true;
-}
-
-static bool
-rcpt_open(const struct rcpt_state *r)
-{
-	return r->status == RCPT_PENDING || r->status == RCPT_DEFERRED;
-}
-
 /* ---- one attempt on one relay ---- */
-
-struct attempt {
-	struct relay_rcpt *rcpts;   /* the open recipients */
-	struct rcpt_state **states; /* their entries in m->state */
-	size_t n;
-	const char *sender;
-	const struct route_conf *route;
-	const char *masq_domain; /* masquerade header From: */
-	const char *masq_host;
-	bool counted;		/* some failure counts as an attempt */
-	long retry_hint;	/* seconds, from holds / throttling */
-	const char *unrecorded; /* a recipient the state cannot hold: why */
-	bool sent_since_save;	/* a recipient went out since the last save */
-	bool stuck;		/* the spool cannot record an outcome */
-};
 
 static void
 build_prepend(char *buf, size_t len, const struct relay_conf *rc,
@@ -368,64 +187,6 @@ log_results(const struct spool_msg *m, const struct relay_conf *rc,
 			log_attempt(m, rc, rm, delay, rm->rcpts[i].result,
 			    rm->rcpts[i].reply);
 	}
-}
-
-static void
-hold_relay(struct deliver_ctx *ctx, struct relay *r, const char *why,
-    long seconds, long long now)
-{
-	bool first = false;
-	struct ms_err err;
-	char quoted[256];
-
-	r->cool_until = mono_now() + seconds;
-	if (relay_hold_set(ctx->spool->runfd, r->conf->name, now + seconds, why,
-		&first, &err) != MS_OK)
-		first = true;
-	if (first)
-		log_msg(LOG_WARNING,
-		    "relay %s held for %lds, mail goes to the "
-		    "next relay of its route: %s",
-		    r->conf->name, seconds,
-		    ms_quote(quoted, sizeof(quoted), why, strlen(why)));
-}
-
-/* Is relay rc usable now? If not, why (for the message's reason). */
-static bool
-relay_usable(struct deliver_ctx *ctx, struct relay *r, long long now, char *why,
-    size_t whylen)
-{
-	long long until = 0;
-	struct ms_err err;
-	char reason[RELAY_REPLY_MAX];
-	size_t i = (size_t)(r->conf - ctx->conf->relays);
-
-	/* The shared hold (any flusher may have set it) carries the reason.
-	 * The watch is read before the file is looked at, so a hold set
-	 * after that look is an event the next check sees; while none
-	 * came, a relay without a hold file still has none (no open of
-	 * run/hold-RELAY per message). */
-	if (ctx->holdwatch >= 0) {
-		hold_watch_drain(ctx);
-		if (!ctx->no_hold[i] && ctx->holdwatch >= 0 &&
-		    relay_hold_none(ctx->spool->runfd, r->conf->name))
-			ctx->no_hold[i] = true;
-	}
-	if ((ctx->holdwatch < 0 || !ctx->no_hold[i]) &&
-	    relay_hold_get(ctx->spool->runfd, r->conf->name, &until, reason,
-		sizeof(reason), &err) == MS_OK &&
-	    until > now) {
-		r->cool_until = mono_now() + (until - now);
-		snprintf(why, whylen, "relay %s held for %llds more: %.300s",
-		    r->conf->name, until - now, reason);
-		return false;
-	}
-	if (r->cool_until > mono_now()) {
-		snprintf(why, whylen, "relay %s held after a failure",
-		    r->conf->name);
-		return false;
-	}
-	return true;
 }
 
 static enum ms_status
@@ -616,66 +377,7 @@ try_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	}
 }
 
-/* Fills at->rcpts with the recipients still open; returns how many. An
- * address read back from the state file is checked again (the front
- * end's check): one that fails it is dead, never put on the wire. */
-static size_t
-collect_open(struct spool_msg *m, struct attempt *at, long long now)
-{
-	at->n = 0;
-	for (size_t i = 0; i < m->state.nrcpt; i++) {
-		struct rcpt_state *r = &m->state.rcpts[i];
-		const char *bad;
-
-		if (!rcpt_open(r))
-			continue;
-		if ((bad = addr_check(r->addr)) != NULL) {
-			char text[256], shown[128];
-
-			log_msg(LOG_WARNING,
-			    "%s: invalid recipient address in the spool "
-			    "state: %s (%s)",
-			    m->id,
-			    ms_escape(
-				shown, sizeof(shown), r->addr, strlen(r->addr)),
-			    bad);
-			snprintf(text, sizeof(text),
-			    "invalid recipient address in the spool file: %s",
-			    bad);
-			state_update(r, RCPT_DEAD, NULL, text, now);
-			continue;
-		}
-		at->rcpts[at->n].addr = r->addr;
-		at->states[at->n] = r;
-		at->n++;
-	}
-	return at->n;
-}
-
 /* ---- the whole message ---- */
-
-static void
-mark_open(struct spool_msg *m, enum rcpt_status status, const char *why,
-    long long now)
-{
-	for (size_t i = 0; i < m->state.nrcpt; i++) {
-		struct rcpt_state *r = &m->state.rcpts[i];
-		char *reply = r->reply != NULL ? strdup(r->reply) : NULL;
-		char text[RELAY_REPLY_MAX + 128];
-
-		if (!rcpt_open(r)) {
-			free(reply);
-			continue;
-		}
-		if (status == RCPT_DEAD && reply != NULL)
-			snprintf(text, sizeof(text), "%s; last reply: %s", why,
-			    reply);
-		else
-			snprintf(text, sizeof(text), "%s", why);
-		state_update(r, status, r->relay, text, now);
-		free(reply);
-	}
-}
 
 /* The due time a flusher killed during the next transaction leaves:
  * as if that attempt had failed. */
@@ -722,14 +424,14 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 	for (int i = 0; i < rt->nrelays; i++) {
 		struct relay *r = relay_get(ctx, rt->relays[i], &err);
 
-		if (collect_open(m, at, now) == 0)
+		if (rcpt_collect_open(m, at, now) == 0)
 			break;
 		if (r == NULL) {
 			snprintf(why, sizeof(why), "relay %s: %.400s",
 			    rt->relays[i]->name, err.msg);
 			continue;
 		}
-		if (!relay_usable(ctx, r, now, why, sizeof(why)))
+		if (!hold_usable(ctx, r, now, why, sizeof(why)))
 			continue;
 		if (stopping(ctx)) {
 			snprintf(why, sizeof(why),
@@ -743,9 +445,9 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		try_relay(ctx, m, r, at, now);
 		why[0] = '\0';
 	}
-	if (why[0] != '\0' && collect_open(m, at, now) > 0) {
+	if (why[0] != '\0' && rcpt_collect_open(m, at, now) > 0) {
 		/* No relay of the route could even be tried. */
-		mark_open(m, RCPT_DEFERRED, why, now);
+		rcpt_mark_open(m, RCPT_DEFERRED, why, now);
 		at->counted = false;
 		if (at->retry_hint < RELAY_COOL_DEFAULT)
 			at->retry_hint = RELAY_COOL_DEFAULT;
@@ -766,8 +468,6 @@ last_reason(const struct msg_state *st)
 		}
 	return why;
 }
-
-static void notify_dead(struct deliver_ctx *ctx, const struct spool_msg *m);
 
 static enum deliver_outcome
 finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
@@ -798,7 +498,7 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		snprintf(text, sizeof(text),
 		    "gave up after %d attempts in %llds", tries,
 		    (long long)(now - born));
-		mark_open(m, RCPT_DEAD, text, now);
+		rcpt_mark_open(m, RCPT_DEAD, text, now);
 		log_msg(LOG_WARNING, "%s: %s", m->id, text);
 		open = false;
 		dead = true;
@@ -853,7 +553,7 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 			return DELIVER_STUCK;
 		}
 		log_msg(LOG_WARNING, "%s: moved to dead letters", m->id);
-		notify_dead(ctx, m);
+		notice_dead(ctx, m);
 		spool_release(m);
 		return DELIVER_DEAD;
 	}
@@ -881,7 +581,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		    "%s: envelope claims uid %ld but the file is owned by "
 		    "uid %ld: the owner is the submitter",
 		    m->id, m->claimed_uid, m->env.uid);
-	if (!resolve_recipients(ctx, m, now, &err)) {
+	if (!rcpt_resolve(ctx, m, now, &err)) {
 		/* The state cannot hold a recipient: send nothing (what is
 		 * not recorded would be sent again on every pass). */
 		char why[RELAY_REPLY_MAX];
@@ -889,7 +589,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		snprintf(why, sizeof(why),
 		    "cannot record delivery state: %.300s", err.msg);
 		log_msg(LOG_ERR, "%s: %s; message deferred", m->id, why);
-		mark_open(m, RCPT_DEFERRED, why, now);
+		rcpt_mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
 		at.unrecorded = why;
 		return finish_message(ctx, m, &at, now, next_try);
@@ -917,7 +617,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		    bad);
 		snprintf(why, sizeof(why),
 		    "invalid sender address in the spool file: %s", bad);
-		mark_open(m, RCPT_DEAD, why, now);
+		rcpt_mark_open(m, RCPT_DEAD, why, now);
 		out = finish_message(ctx, m, &at, now, next_try);
 		free(at.rcpts);
 		free(at.states);
@@ -940,9 +640,9 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 			sender != NULL ? strlen(sender) : 0),
 		    m->env.uid);
 		log_msg(LOG_ERR, "%s: %s", m->id, why);
-		mark_open(m, RCPT_DEFERRED, why, now);
+		rcpt_mark_open(m, RCPT_DEFERRED, why, now);
 		at.retry_hint = RELAY_COOL_DEFAULT;
-	} else if (collect_open(m, &at, now) > 0) {
+	} else if (rcpt_collect_open(m, &at, now) > 0) {
 		/* Nothing goes out unless its outcome can be recorded. */
 		at.sent_since_save = true;
 		route_recipients(ctx, m, rt,
@@ -959,99 +659,4 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 	free(at.rcpts);
 	free(at.states);
 	return out;
-}
-
-/* ---- dead-letter notice ---- */
-
-/* What snprintf wrote, never more than the buffer holds. */
-static size_t
-line_len(int n, size_t size)
-{
-	if (n < 0)
-		return 0;
-	return (size_t)n < size ? (size_t)n : size - 1;
-}
-
-static enum ms_status
-write_notice(struct spool_writer *w, const struct deliver_ctx *ctx,
-    const struct spool_msg *m, struct ms_err *err)
-{
-	char line[1400], from[MS_ESCAPE_SIZE(200)], to[MS_ESCAPE_SIZE(250)];
-	enum ms_status st = MS_OK;
-	int n;
-
-	/* Sender and recipients may be anything a spool file holds: escaped,
-	 * so that none can add a header line to the notice. */
-	ms_escape(from, sizeof(from), m->env.sender, strlen(m->env.sender));
-	n = snprintf(line, sizeof(line),
-	    "From: Mail Delivery System "
-	    "<MAILER-DAEMON@%s>\nTo: %s\nSubject: Undeliverable mail %s from "
-	    "<%.200s>\nAuto-Submitted: auto-replied\n\nmailshim on %s gave up "
-	    "on message %s (from <%.200s>) for these recipients:\n\n",
-	    ctx->conf->domain, ctx->conf->dead_notify, m->id, from,
-	    ctx->conf->hostname, m->id, from);
-	st = spool_write(w, line, line_len(n, sizeof(line)), err);
-	for (size_t i = 0; i < m->state.nrcpt && st == MS_OK; i++) {
-		const struct rcpt_state *r = &m->state.rcpts[i];
-
-		if (r->status != RCPT_DEAD)
-			continue;
-		n = snprintf(line, sizeof(line), "  <%s>: %.1000s\n",
-		    ms_escape(to, sizeof(to), r->addr, strlen(r->addr)),
-		    r->reply != NULL ? r->reply : "");
-		st = spool_write(w, line, line_len(n, sizeof(line)), err);
-	}
-	if (st == MS_OK) {
-		n = snprintf(line, sizeof(line),
-		    "\nThe message is kept: "
-		    "`mailshim show %s`, `mailshim requeue %s`.\n",
-		    m->id, m->id);
-		st = spool_write(w, line, line_len(n, sizeof(line)), err);
-	}
-	return st;
-}
-
-/* Queues a notice to dead_notify. Never for a message that itself had the
- * null sender (a notice about a notice would loop). */
-static void
-notify_dead(struct deliver_ctx *ctx, const struct spool_msg *m)
-{
-	struct envelope env = { 0 };
-	struct spool_writer *w;
-	struct ms_err err;
-	char *head = NULL;
-	size_t len;
-	enum ms_status st;
-
-	if (ctx->conf->dead_notify == NULL || m->env.sender[0] == '\0')
-		return;
-	if ((w = malloc(sizeof(*w))) == NULL)
-		return;
-	st = spool_create(w, ctx->spool->dir, 0, &err);
-	if (st == MS_OK) {
-		memcpy(env.id, w->id, sizeof(w->id));
-		env.arrival = (long long)time(NULL);
-		env.uid = (long)getuid();
-		env.sender = (char *)"";
-		st = env_add_rcpt(&env, ctx->conf->dead_notify, &err);
-		if (st == MS_OK)
-			st = env_format(&env, &head, &len, &err);
-		env.sender = NULL;
-		if (st == MS_OK)
-			st = spool_write(w, head, len, &err);
-		if (st == MS_OK)
-			st = write_notice(w, ctx, m, &err);
-		if (st == MS_OK)
-			st = spool_commit(w, &err);
-	}
-	if (st == MS_OK)
-		log_msg(LOG_INFO, "%s: dead-letter notice queued as %s to <%s>",
-		    m->id, w->id, ctx->conf->dead_notify);
-	else
-		log_msg(LOG_ERR, "%s: cannot queue dead-letter notice: %s",
-		    m->id, err.msg);
-	spool_abort(w);
-	free(head);
-	env_free(&env);
-	free(w);
 }

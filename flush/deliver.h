@@ -6,8 +6,11 @@
  * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
  *
  * Owns:   flush/: the delivery engine - passes, workers and --watch
- *         (run.c), one message's delivery (deliver.c), routes, backoff,
- *         pacing and relay holds (ratelimit.c), delivery counters.
+ *         (run.c), one message's delivery (deliver.c; its recipients
+ *         in recipients.c, relay holds in holds.c, the dead-letter notice
+ *         in notice.c), routes, backoff, pacing and the run/ hold files
+ *         (ratelimit.c; the bucket's arithmetic in ratelimit_bucket.c),
+ *         delivery counters.
  * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
  *         flush/ includes a header from admin/.
  */

@@ -6,10 +6,11 @@ flush_libflush_a_CPPFLAGS = $(AM_CPPFLAGS) $(CONFUSE_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(CURL_CFLAGS)
 flush_libflush_a_SOURCES = \
 	flush/run.c flush/run.h \
-	flush/deliver.c flush/deliver.h \
+	flush/deliver.c flush/deliver.h flush/deliver_priv.h \
+	flush/recipients.c flush/holds.c flush/notice.c \
 	flush/route.c flush/route.h \
 	flush/backoff.c flush/backoff.h \
-	flush/ratelimit.c flush/ratelimit.h \
+	flush/ratelimit.c flush/ratelimit_bucket.c flush/ratelimit.h \
 	flush/stats.c flush/stats.h \
 	flush/pull.c flush/pull.h flush/pull_priv.h \
 	flush/pull_msg.c flush/pull_queue.c \
