@@ -6,13 +6,12 @@
  * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
  *
  * Owns:   flush/: the delivery engine - passes, workers and --watch
- *         (run.c), one message's delivery (deliver.c; its recipients
- *         in recipients.c, relay holds in holds.c, the dead-letter notice
- *         in notice.c), routes, backoff, pacing and the run/ hold files
- *         (ratelimit.c; the bucket's arithmetic in ratelimit_bucket.c),
- *         delivery counters.
- * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
- *         flush/ includes a header from admin/.
+ *         (run.c), one message's delivery (deliver.c; one attempt on one
+ *         relay in attempt.c, its recipients in recipients.c, relay
+ *         holds in holds.c, the dead-letter notice in notice.c), routes,
+ * backoff, pacing and the run/ hold files (ratelimit.c; the bucket's arithmetic
+ * in ratelimit_bucket.c), delivery counters. Calls:  transports only through
+ * relay.h; spool/ and lib/. Nothing in flush/ includes a header from admin/.
  */
 #ifndef MS_DELIVER_H
 #define MS_DELIVER_H

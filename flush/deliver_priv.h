@@ -1,9 +1,10 @@
 /*
  * deliver_priv.h - what flush/deliver.c (one message's delivery: its
- *                  route's relays in order, the log lines, the outcome)
- *                  shares with recipients.c (the message's recipients),
- *                  holds.c (relay holds) and notice.c (the dead-letter
- *                  notice). Only these files include it.
+ *                  route's relays in order, the outcome) shares with
+ *                  attempt.c (one attempt on one relay), recipients.c
+ *                  (the message's recipients), holds.c (relay holds) and
+ *                  notice.c (the dead-letter notice). Only these files
+ *                  include it.
  */
 #ifndef MS_DELIVER_PRIV_H
 #define MS_DELIVER_PRIV_H
@@ -29,6 +30,29 @@ struct attempt {
 	bool sent_since_save;	/* a recipient went out since the last save */
 	bool stuck;		/* the spool cannot record an outcome */
 };
+
+/* Seconds a failed relay is skipped when it did not say how long. */
+#define RELAY_COOL_DEFAULT 60
+
+/* Was the flusher asked to stop (SIGTERM)? */
+static inline bool
+deliver_stopping(const struct deliver_ctx *ctx)
+{
+	return ctx->stop != NULL && *ctx->stop;
+}
+
+/* attempt.c */
+
+/* Sends at's open recipients through relay r and records the outcomes
+ * in at and m's state; holds r when it failed as a relay. */
+void attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m,
+    struct relay *r, struct attempt *at, long long now);
+
+/* Records the state (recipients sent so far included) and keeps room for
+ * the next outcome. False when the spool cannot: the open recipients
+ * are deferred and at->stuck is set; the caller sends nothing more. */
+bool attempt_checkpoint(
+    struct deliver_ctx *ctx, struct spool_msg *m, struct attempt *at);
 
 /* holds.c */
 

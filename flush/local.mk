@@ -7,7 +7,7 @@ flush_libflush_a_CPPFLAGS = $(AM_CPPFLAGS) $(CONFUSE_CFLAGS) \
 flush_libflush_a_SOURCES = \
 	flush/run.c flush/run.h \
 	flush/deliver.c flush/deliver.h flush/deliver_priv.h \
-	flush/recipients.c flush/holds.c flush/notice.c \
+	flush/attempt.c flush/recipients.c flush/holds.c flush/notice.c \
 	flush/route.c flush/route.h \
 	flush/backoff.c flush/backoff.h \
 	flush/ratelimit.c flush/ratelimit_bucket.c flush/ratelimit.h \
