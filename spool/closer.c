@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <unistd.h>
 
@@ -94,6 +95,7 @@ closer_running(void)
 {
 	pthread_attr_t attr;
 	pthread_t t;
+	sigset_t all, was;
 	bool ok;
 
 	if (closer.pid != 0)
@@ -103,7 +105,12 @@ closer_running(void)
 	/* Closing needs little stack; the default 8 MiB is address space. */
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals are for the delivering thread (SIGTERM must interrupt its
+	 * waits): the closer is born with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
 	ok = pthread_create(&t, &attr, closer_main, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	pthread_attr_destroy(&attr);
 	if (ok)
 		closer.pid = getpid();

@@ -3,7 +3,9 @@
  *                 thread of their own, all of them by the time a drain
  *                 returns (also past the queue's 64), and a worker forked
  *                 from a process whose closer ran gets a closer of its own
- *                 instead of waiting for its parent's thread forever.
+ *                 instead of waiting for its parent's thread forever;
+ *                 the closer blocks signals, so SIGTERM reaches (and
+ *                 interrupts) the delivering thread.
  */
 #include "config.h"
 
@@ -11,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +59,36 @@ threads(void)
 	return n;
 }
 
+/* Does the thread that is not the main one block SIGTERM? (SigBlk in
+ * /proc/self/task/TID/status, a hex mask: SIGTERM is bit 15 - 1.) */
+static bool
+closer_blocks_sigterm(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	bool blocks = false;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char path[300], line[256];
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atol(de->d_name) == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "SigBlk:", 7) == 0)
+				blocks = (strtoull(line + 7, NULL, 16) &
+					     (1ULL << (SIGTERM - 1))) != 0;
+		fclose(f);
+	}
+	if (d != NULL)
+		closedir(d);
+	return blocks;
+}
+
 /* Hands n fresh descriptors over, drains, and counts those still open. */
 static int
 close_some(int n, int *fds)
@@ -93,6 +127,8 @@ main(void)
 	CHECK(n == 0, "%d of %d descriptors open after the drain", n, N_FILES);
 	CHECK(threads() == 2, "the closes run on a thread: %d threads",
 	    threads());
+	CHECK(closer_blocks_sigterm(),
+	    "the closer blocks signals (SIGTERM is the delivering thread's)");
 	spool_close_later(-1); /* ignored */
 	spool_closer_drain();
 
