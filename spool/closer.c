@@ -14,11 +14,14 @@
  *         the name is gone (unlinked before), so no one can open or lock
  *         the file; only its blocks come back later, and a drain at the
  *         end of each pass bounds how much later.
+ * Batches: the thread is woken once per CLOSER_BATCH descriptors (and by
+ *         a drain), not per message: a wake-up per message cost about
+ *         five futex calls and a cross-CPU wake-up each (strace -c).
  * Fork:   the closer is one thread per process, started on first use. A
- *         worker forked from a flusher whose closer ran starts its own:
- *         the caller drains before fork, so the child inherits no queued
- *         descriptor, and the pid tells the child that the thread it
- *         remembers is its parent's.
+ *         child of a process whose closer ran forgets it (pthread_atfork)
+ *         and starts its own when it needs one. Callers drain before a
+ *         fork that is not followed by exec, so the child inherits no
+ *         descriptor waiting to be closed.
  * Errors: none to report: a descriptor that cannot be queued (the
  *         thread could not start, the queue is full) is closed at once.
  */
@@ -27,20 +30,24 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "spool.h"
 
 #define CLOSER_QUEUE 64 /* descriptors waiting; beyond, close at once */
+#define CLOSER_BATCH 16 /* the thread is woken when this many wait */
 
 static struct {
 	pthread_mutex_t mu;
-	pthread_cond_t work; /* a descriptor was queued */
-	pthread_cond_t idle; /* the queue emptied and no close is running */
+	pthread_cond_t work; /* a batch is waiting, or a drain began */
+	pthread_cond_t idle; /* nothing waits and no close is running */
 	int fd[CLOSER_QUEUE];
-	int head, count;
-	bool closing; /* the thread is in close() */
-	pid_t pid;    /* the process whose thread this is; 0: none */
+	int count;
+	bool closing;  /* the thread is closing a batch */
+	bool draining; /* someone waits for everything to be closed */
+	bool started;  /* this process's thread runs */
+	bool atfork;   /* the fork handler is registered */
 } closer = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER,
@@ -50,19 +57,23 @@ static struct {
 static void *
 closer_main(void *arg)
 {
+	int batch[CLOSER_QUEUE];
+
 	(void)arg;
 	pthread_mutex_lock(&closer.mu);
 	for (;;) {
-		int fd;
+		int n;
 
-		while (closer.count == 0)
+		while (closer.count < CLOSER_BATCH &&
+		    !(closer.draining && closer.count > 0))
 			pthread_cond_wait(&closer.work, &closer.mu);
-		fd = closer.fd[closer.head];
-		closer.head = (closer.head + 1) % CLOSER_QUEUE;
-		closer.count--;
+		n = closer.count;
+		memcpy(batch, closer.fd, (size_t)n * sizeof(batch[0]));
+		closer.count = 0;
 		closer.closing = true;
 		pthread_mutex_unlock(&closer.mu);
-		close(fd);
+		for (int i = 0; i < n; i++)
+			close(batch[i]);
 		pthread_mutex_lock(&closer.mu);
 		closer.closing = false;
 		if (closer.count == 0)
@@ -71,21 +82,16 @@ closer_main(void *arg)
 	return NULL;
 }
 
-/* In a child forked from a process whose closer ran: that thread is not
- * here, and the copied mutex and condition variables may remember it, so
- * they are made anew. Only the delivering thread calls in, and a fresh
- * child has no other, so this runs unlocked. */
+/* In the child of a fork: the thread is not there, and the copied mutex
+ * and condition variables may remember it, so they are made anew. */
 static void
-closer_forget_parent(void)
+closer_after_fork(void)
 {
-	if (closer.pid == 0 || closer.pid == getpid())
-		return;
 	pthread_mutex_init(&closer.mu, NULL);
 	pthread_cond_init(&closer.work, NULL);
 	pthread_cond_init(&closer.idle, NULL);
-	closer.head = closer.count = 0;
-	closer.closing = false;
-	closer.pid = 0;
+	closer.count = 0;
+	closer.closing = closer.draining = closer.started = false;
 }
 
 /* Starts this process's thread unless it runs; false if it cannot. Called
@@ -96,10 +102,14 @@ closer_running(void)
 	pthread_attr_t attr;
 	pthread_t t;
 	sigset_t all, was;
-	bool ok;
 
-	if (closer.pid != 0)
+	if (closer.started)
 		return true;
+	if (!closer.atfork) {
+		if (pthread_atfork(NULL, NULL, closer_after_fork) != 0)
+			return false;
+		closer.atfork = true;
+	}
 	if (pthread_attr_init(&attr) != 0)
 		return false;
 	/* Closing needs little stack; the default 8 MiB is address space. */
@@ -109,12 +119,10 @@ closer_running(void)
 	 * waits): the closer is born with all of them blocked. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &was);
-	ok = pthread_create(&t, &attr, closer_main, NULL) == 0;
+	closer.started = pthread_create(&t, &attr, closer_main, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	pthread_attr_destroy(&attr);
-	if (ok)
-		closer.pid = getpid();
-	return ok;
+	return closer.started;
 }
 
 void
@@ -124,12 +132,11 @@ spool_close_later(int fd)
 
 	if (fd < 0)
 		return;
-	closer_forget_parent();
 	pthread_mutex_lock(&closer.mu);
 	if (closer.count < CLOSER_QUEUE && closer_running()) {
-		closer.fd[(closer.head + closer.count) % CLOSER_QUEUE] = fd;
-		closer.count++;
-		pthread_cond_signal(&closer.work);
+		closer.fd[closer.count++] = fd;
+		if (closer.count == CLOSER_BATCH)
+			pthread_cond_signal(&closer.work);
 		queued = true;
 	}
 	pthread_mutex_unlock(&closer.mu);
@@ -140,10 +147,13 @@ spool_close_later(int fd)
 void
 spool_closer_drain(void)
 {
-	closer_forget_parent();
 	pthread_mutex_lock(&closer.mu);
-	if (closer.pid != 0)
+	if (closer.started && (closer.count > 0 || closer.closing)) {
+		closer.draining = true;
+		pthread_cond_signal(&closer.work);
 		while (closer.count > 0 || closer.closing)
 			pthread_cond_wait(&closer.idle, &closer.mu);
+		closer.draining = false;
+	}
 	pthread_mutex_unlock(&closer.mu);
 }
