@@ -221,13 +221,9 @@ pulled_prune(struct pulled *pd, long long max_age, size_t max_records)
 	struct dirent *de;
 	struct stat sb;
 	DIR *d;
-	int fd = openat(pd->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(pd->dirfd)) == NULL)
 		return 0;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (!pulled_key_valid(de->d_name) ||
 		    fstatat(pd->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) !=

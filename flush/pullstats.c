@@ -135,15 +135,11 @@ pullstats_read(int runfd, const char *queue, struct pull_counts *out,
 void
 pullstats_list(int runfd, void (*fn)(const char *queue, void *arg), void *arg)
 {
-	int fd = openat(runfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(runfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, PREFIX, strlen(PREFIX)) == 0 &&
 		    de->d_name[strlen(PREFIX)] != '\0')

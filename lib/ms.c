@@ -6,11 +6,14 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ms.h"
 
@@ -115,6 +118,23 @@ ms_key_fold(char *out, size_t size, const char *key)
 			out[n++] = (char)tolower((unsigned char)*key);
 	out[n] = '\0';
 	return out;
+}
+
+DIR *
+ms_opendir_at(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	int saved;
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return d;
 }
 
 long long

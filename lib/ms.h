@@ -17,6 +17,7 @@
 #ifndef MS_H
 #define MS_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +71,11 @@ char *ms_strdup_opt(const char *s, bool *oom);
  * without '_' and '-' ("AWS_Access-Key_Id" -> "awsaccesskeyid"); cut
  * short to fit out[size] (size > 0). Returns out. */
 char *ms_key_fold(char *out, size_t size, const char *key);
+
+/* A directory stream on the directory open as dirfd (its own
+ * descriptor: closedir() leaves dirfd open), for readdir. NULL with
+ * errno set. */
+DIR *ms_opendir_at(int dirfd);
 
 /* Milliseconds on CLOCK_MONOTONIC: for deadlines and timeouts within
  * one process, immune to the wall clock being set. */

@@ -64,15 +64,11 @@ static enum ms_status
 read_area(struct spool *s, enum spool_area area, struct spool_entry **v,
     size_t *n, char ***states, size_t *nstates, struct ms_err *err)
 {
-	int fd = openat(
-	    spool_area_fd(s, area), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	size_t cap = 0, scap = 0;
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(spool_area_fd(s, area))) == NULL) {
 		return ms_err_set(err, MS_TEMP, "cannot read %s/%s: %s", s->dir,
 		    spool_area_name(area), strerror(errno));
 	}
@@ -158,7 +154,6 @@ enum ms_status
 spool_list_bad(
     struct spool *s, char ***names, size_t *count, struct ms_err *err)
 {
-	int fd = openat(s->deadfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char **v = NULL, **nv;
 	size_t n = 0;
 	struct dirent *de;
@@ -166,9 +161,7 @@ spool_list_bad(
 
 	*names = NULL;
 	*count = 0;
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(s->deadfd)) == NULL) {
 		return ms_err_set(err, MS_TEMP, "cannot read %s/dead: %s",
 		    s->dir, strerror(errno));
 	}

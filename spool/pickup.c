@@ -87,13 +87,9 @@ clean_tmp(struct spool *s, time_t now)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(s->tmpfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		struct stat sb, lsb;
 		bool abandoned;
@@ -128,17 +124,13 @@ clean_tmp(struct spool *s, time_t now)
 void
 spool_tmp_usage(struct spool *s, struct spool_tmp_usage *u)
 {
-	int fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	time_t now = time(NULL);
 	struct dirent *de;
 	DIR *d;
 
 	memset(u, 0, sizeof(*u));
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(s->tmpfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		struct stat sb;
 
@@ -160,12 +152,9 @@ spool_pickup(struct spool *s)
 	DIR *d;
 	struct dirent *de;
 	size_t moved = 0;
-	int fd = openat(s->newfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	clean_tmp(s, time(NULL));
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(s->newfd)) == NULL) {
 		log_msg(
 		    LOG_ERR, "cannot read %s/new: %s", s->dir, strerror(errno));
 		return 0;

@@ -5,7 +5,7 @@
  *              reads a few bucket names, not the whole queue.
  *
  * API:    sched_bucket_name(), sched_bucket_parse(), sched_list_buckets(),
- *         sched_open_bucket(), sched_opendir(), spool_schedule(),
+ *         sched_open_bucket(), spool_schedule(),
  *         spool_return_due(), spool_return_all(), spool_return_id(),
  *         sched_parked(), sched_sweep(), spool_upgrade().  Documented
  *         in schedule.h; the read-only walks of the admin commands are
@@ -110,19 +110,6 @@ sched_open_bucket(const struct spool *s, const char *name)
 	    s->deferfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-DIR *
-sched_opendir(int dirfd)
-{
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
-
-	if (fd < 0)
-		return NULL;
-	if ((d = fdopendir(fd)) == NULL)
-		close(fd);
-	return d;
-}
-
 static int
 bucket_cmp(const void *a, const void *b)
 {
@@ -144,7 +131,7 @@ sched_list_buckets(struct spool *s, bool complain, struct sched_bucket **out,
 	*count = 0;
 	if (s->deferfd < 0)
 		return MS_OK;
-	if ((d = sched_opendir(s->deferfd)) == NULL)
+	if ((d = ms_opendir_at(s->deferfd)) == NULL)
 		return ms_err_set(err, MS_TEMP, "cannot read %s/deferred: %s",
 		    s->dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
@@ -361,7 +348,7 @@ return_bucket(struct spool *s, const char *bucket, long long now,
 	int bfd = sched_open_bucket(s, bucket);
 	DIR *d;
 
-	if (bfd < 0 || (d = sched_opendir(bfd)) == NULL) {
+	if (bfd < 0 || (d = ms_opendir_at(bfd)) == NULL) {
 		if (errno != ENOENT) /* ENOENT: emptied by another flusher */
 			log_msg(LOG_WARNING, "ignoring %s/deferred/%s: %s",
 			    s->dir, shown(safe, sizeof(safe), bucket),

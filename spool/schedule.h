@@ -55,10 +55,8 @@ enum ms_status sched_list_buckets(struct spool *s, bool complain,
     struct sched_bucket **v, size_t *n, struct ms_err *err);
 
 /* Opens bucket name of deferred/ (O_DIRECTORY|O_NOFOLLOW), -1 with
- * errno when it cannot; and a listing of an open directory that leaves
- * dirfd open. For spool/ only. */
+ * errno when it cannot. For spool/ only. */
 int sched_open_bucket(const struct spool *s, const char *name);
-DIR *sched_opendir(int dirfd);
 
 /* Files claimed queue message m into the bucket of its state's mtime:
  * message first, then state, then fsync of the bucket and queue/ (and

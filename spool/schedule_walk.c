@@ -80,7 +80,7 @@ read_ids(int bfd, struct idbuf **out, size_t *count, struct ms_err *err)
 	struct idbuf *v = NULL, *nv;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d = sched_opendir(bfd);
+	DIR *d = ms_opendir_at(bfd);
 
 	*out = NULL;
 	*count = 0;
@@ -153,7 +153,7 @@ sched_count(struct spool *s, size_t *count, char oldest[SPOOL_ID_LEN + 1],
 
 		if (bfd < 0)
 			continue;
-		d = sched_opendir(bfd);
+		d = ms_opendir_at(bfd);
 		close(bfd);
 		if (d == NULL)
 			continue;

@@ -64,15 +64,11 @@ sweep_area(struct spool *s, enum spool_area area)
 	int dfd = spool_area_fd(s, area);
 	int other =
 	    spool_area_fd(s, area == AREA_DEAD ? AREA_QUEUE : AREA_DEAD);
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
 	DIR *d;
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	if ((d = ms_opendir_at(dfd)) == NULL)
 		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		char id[SPOOL_ID_LEN + 1];
