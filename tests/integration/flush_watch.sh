@@ -1,8 +1,9 @@
 #!/bin/sh
 # mailshim flush --watch: new mail goes out within a second (inotify),
 # deferred mail is retried when due without new mail arriving, SIGTERM
-# lets the message in flight finish (delivered once, nothing left), and
-# sendmail -q runs one flush.
+# lets the message in flight finish (delivered once, nothing left),
+# sendmail -q runs one flush, and a watching flusher keeps no delivered
+# (deleted) message open once the pass is over.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 t_setup
@@ -67,4 +68,23 @@ printf 'Subject: w4\n\nx\n' | sendmail -i d@example.net
 sendmail -q || t_fail "sendmail -q exit $?"
 [ "$(ls "$SMTPD_OUT" | grep -c '^msg-')" = 2 ] && t_ok "sendmail -q flushed" || t_fail "sendmail -q did not flush"
 smtpd_stop
+
+# 5. Delivered messages are closed on a thread (spool/closer.c), woken per
+#    16 of them; the end of each pass waits for all. 20 messages in one
+#    pass: once they are delivered, the watching flusher (idle, waiting
+#    for new mail) holds no descriptor of a removed message, so their
+#    blocks are free.
+T_NO_DEFAULT=0 t_conf ""
+rm -rf "$CAPTURE"
+for i in $(seq 20); do
+	printf 'Subject: w5-%s\n\nx\n' "$i" | sendmail -i "e$i@example.net"
+done
+"$MAILSHIM" flush --watch 2> "$T/watch5.log" & W=$!
+t_pids="$W"
+t_wait 10 sh -c "[ \$(find '$CAPTURE/new' -type f 2>/dev/null | wc -l) -ge 20 ]" || t_fail "watch did not deliver the 20"
+deleted_fds() { ls -l "/proc/$W/fd" 2>/dev/null | grep -c '(deleted)'; }
+t_wait 5 sh -c "[ \$(ls -l /proc/$W/fd 2>/dev/null | grep -c '(deleted)') = 0 ]" &&
+    t_ok "after the pass the flusher holds no removed message" ||
+    t_fail "the idle flusher still holds $(deleted_fds) removed messages: $(ls -l /proc/$W/fd)"
+kill -TERM "$W"; wait "$W"
 t_done
