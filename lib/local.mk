@@ -8,7 +8,8 @@ lib_libms_a_CPPFLAGS = $(AM_CPPFLAGS) $(CONFUSE_CFLAGS)
 lib_libms_a_SOURCES = \
 	lib/ms.c lib/ms.h \
 	lib/log.c lib/log.h \
-	lib/conf.c lib/conf.h \
+	lib/conf.c lib/conf.h lib/conf_priv.h lib/conf_schema.c \
+	lib/conf_validate.c lib/conf_fill.c lib/conf_relay.c \
 	lib/durations.c lib/durations.h \
 	lib/addr.c lib/addr.h \
 	lib/escape.c lib/escape.h \

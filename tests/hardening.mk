@@ -75,7 +75,8 @@ tests_fuzz_fuzz_smtpin_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_smtpin_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c lib/conf.c \
-	lib/durations.c $(hard_fuzz_lib)
+	lib/conf_priv.h lib/conf_schema.c lib/conf_validate.c lib/conf_fill.c \
+	lib/conf_relay.c lib/durations.c $(hard_fuzz_lib)
 tests_fuzz_fuzz_conf_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_conf_LDFLAGS = $(hard_fuzz_flags)

@@ -1,6 +1,6 @@
 /*
  * fuzz_conf.c - libFuzzer target for the configuration loader
- *               (lib/conf.c on top of libconfuse): parse, validate, fill.
+ *               (lib/conf*.c on top of libconfuse): parse, validate, fill.
  *
  * API:    LLVMFuzzerTestOneInput().
  * Input:  a mailshim.conf. It reaches conf_load() through a memfd named

@@ -1,8 +1,8 @@
 #!/bin/sh
 # ops_manpages.sh - the man pages render without warnings, mailshim.conf(5)
-# and the sample config document every key of lib/conf.c's option tables,
-# and the sample config (as shipped and with every example uncommented)
-# passes `mailshim check --config-only` when the flusher is built.
+# and the sample config document every key of lib/conf_schema.c's option
+# tables, and the sample config (as shipped and with every example
+# uncommented) passes `mailshim check --config-only` when the flusher is built.
 set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 
@@ -43,10 +43,10 @@ fi
 
 # Every key name in the CFG_* option tables: CFG_STR("name", ...
 sed -n 's/.*CFG_[A-Z_]*("\([A-Za-z0-9_]*\)".*/\1/p' \
-    "$top_srcdir/lib/conf.c" | sort -u > "$tmp/keys"
+    "$top_srcdir/lib/conf_schema.c" | sort -u > "$tmp/keys"
 nkeys=$(wc -l < "$tmp/keys")
 if [ "$nkeys" -lt 30 ]; then
-	echo "FAIL: found only $nkeys keys in lib/conf.c: extraction broken?"
+	echo "FAIL: found only $nkeys keys in lib/conf_schema.c: extraction broken?"
 	fail=1
 fi
 missing=0
