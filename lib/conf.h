@@ -152,9 +152,10 @@ struct ms_conf {
 const char *conf_default_path(void);
 
 /* Loads path (NULL: the default path). A missing default file gives the
- * built-in defaults (spool, hostname from the system, everything routed
- * to nothing: the front end works, the flusher says there is no relay).
- * A missing file named explicitly is an error. */
+ * built-in setup (spool, hostname from the system, everything routed to
+ * a capture Maildir, as the shipped sample does: nothing leaves the host
+ * before an operator configures a relay). A missing file named
+ * explicitly is an error. */
 enum ms_status conf_load(struct ms_conf *conf, const char *path,
     bool explicit_path, struct ms_err *err);
 
