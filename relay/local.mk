@@ -3,7 +3,8 @@
 # aws/, the only code that talks to the network. Linked only by mailshim.
 relay_smtp_sources = \
 	relay/relay_smtp.c \
-	relay/smtp_session.c relay/smtp_session.h \
+	relay/smtp_session.c relay/smtp_session.h relay/smtp_priv.h \
+	relay/smtp_callbacks.c relay/smtp_handle.c relay/smtp_transact.c \
 	relay/smtp_why.c relay/smtp_why.h \
 	relay/smtp_results.c relay/smtp_results.h \
 	relay/smtp_reply.c relay/smtp_reply.h \

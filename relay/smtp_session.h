@@ -5,7 +5,9 @@
  *
  * API:    smtp_session_new(), smtp_session_send(), smtp_session_probe(),
  *         smtp_session_auth_refused(), smtp_session_close(),
- *         smtp_session_free().
+ *         smtp_session_free().  Implemented in smtp_session.c
+ *         (parameters, new, free, getters), smtp_transact.c (send,
+ *         probe) and smtp_handle.c (close), which share smtp_priv.h.
  * Trust:  params->password and params->tls_key are resolved secrets: they
  *         go to libcurl (the key as a blob libcurl does not copy) and
  *         nowhere else (never into errors, logs, peer or replies; the
