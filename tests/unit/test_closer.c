@@ -72,7 +72,8 @@ closer_blocks_sigterm(void)
 		char path[300], line[256];
 		FILE *f;
 
-		if (de->d_name[0] == '.' || atol(de->d_name) == (long)getpid())
+		if (de->d_name[0] == '.' ||
+		    strtol(de->d_name, NULL, 10) == (long)getpid())
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
 		    de->d_name);
