@@ -216,7 +216,7 @@ size_t
 pulled_prune(struct pulled *pd, long long max_age, size_t max_records)
 {
 	long long cutoff = (long long)time(NULL) - max_age;
-	struct rec *recs = NULL;
+	struct rec *recs = NULL, *p;
 	size_t n = 0, cap = 0, removed = 0;
 	struct dirent *de;
 	struct stat sb;
@@ -236,15 +236,9 @@ pulled_prune(struct pulled *pd, long long max_age, size_t max_records)
 		}
 		if (max_records == 0)
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			struct rec *p = realloc(recs, nc * sizeof(*p));
-
-			if (p == NULL)
-				break;
-			recs = p;
-			cap = nc;
-		}
+		if ((p = ms_grow(recs, &cap, n, sizeof(*recs), 1024)) == NULL)
+			break;
+		recs = p;
 		recs[n].mtime = (long long)sb.st_mtime;
 		ms_copy(recs[n].name, sizeof(recs[n].name), de->d_name);
 		n++;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,21 @@ ms_key_fold(char *out, size_t size, const char *key)
 			out[n++] = (char)tolower((unsigned char)*key);
 	out[n] = '\0';
 	return out;
+}
+
+void *
+ms_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t more;
+
+	if (n < *cap)
+		return v;
+	more = *cap ? *cap * 2 : first;
+	if (more <= n || more > SIZE_MAX / elem ||
+	    (v = realloc(v, more * elem)) == NULL)
+		return NULL;
+	*cap = more;
+	return v;
 }
 
 DIR *

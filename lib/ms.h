@@ -72,6 +72,12 @@ char *ms_strdup_opt(const char *s, bool *oom);
  * short to fit out[size] (size > 0). Returns out. */
 char *ms_key_fold(char *out, size_t size, const char *key);
 
+/* Room for element n of an array of elem-byte elements at v (cap of them
+ * allocated): v itself while n < *cap, else v grown by doubling *cap
+ * (first when it was 0). NULL when memory ran out; v is then unchanged
+ * and still the caller's to free. */
+void *ms_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* A directory stream on the directory open as dirfd (its own
  * descriptor: closedir() leaves dirfd open), for readdir. NULL with
  * errno set. */

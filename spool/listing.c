@@ -66,6 +66,8 @@ read_area(struct spool *s, enum spool_area area, struct spool_entry **v,
 {
 	size_t cap = 0, scap = 0;
 	struct dirent *de;
+	bool oom = false;
+	void *grown;
 	DIR *d;
 
 	if ((d = ms_opendir_at(spool_area_fd(s, area))) == NULL) {
@@ -74,28 +76,27 @@ read_area(struct spool *s, enum spool_area area, struct spool_entry **v,
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (spool_id_valid(de->d_name)) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 256;
-				*v = realloc(*v, cap * sizeof(**v));
-			}
-			if (*v == NULL)
+			if ((grown = ms_grow(*v, &cap, *n, sizeof(**v), 256)) ==
+			    NULL) {
+				oom = true;
 				break;
+			}
+			*v = grown;
 			memset(&(*v)[*n], 0, sizeof(**v));
 			memcpy((*v)[*n].id, de->d_name, SPOOL_ID_LEN + 1);
 			(*n)++;
 		} else if (spool_is_state_name(de->d_name)) {
-			if (*nstates == scap) {
-				scap = scap ? scap * 2 : 64;
-				*states =
-				    realloc(*states, scap * sizeof(char *));
-			}
-			if (*states == NULL)
+			if ((grown = ms_grow(*states, &scap, *nstates,
+				 sizeof(char *), 64)) == NULL) {
+				oom = true;
 				break;
+			}
+			*states = grown;
 			(*states)[(*nstates)++] = strdup(de->d_name);
 		}
 	}
 	closedir(d);
-	if ((cap > 0 && *v == NULL) || (scap > 0 && *states == NULL))
+	if (oom)
 		return ms_err_set(err, MS_TEMP, "out of memory");
 	return MS_OK;
 }

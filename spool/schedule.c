@@ -153,16 +153,12 @@ sched_list_buckets(struct spool *s, bool complain, struct sched_bucket **out,
 					: "not a directory");
 			continue;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				free(v);
-				closedir(d);
-				return ms_err_set(
-				    err, MS_TEMP, "out of memory");
-			}
-			v = nv;
+		if ((nv = ms_grow(v, &cap, n, sizeof(*v), 64)) == NULL) {
+			free(v);
+			closedir(d);
+			return ms_err_set(err, MS_TEMP, "out of memory");
 		}
+		v = nv;
 		v[n].start = start;
 		memcpy(v[n].name, de->d_name, SCHED_NAME_LEN + 1);
 		n++;

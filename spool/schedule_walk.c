@@ -90,16 +90,12 @@ read_ids(int bfd, struct idbuf **out, size_t *count, struct ms_err *err)
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_id_valid(de->d_name))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
-				free(v);
-				closedir(d);
-				return ms_err_set(
-				    err, MS_TEMP, "out of memory");
-			}
-			v = nv;
+		if ((nv = ms_grow(v, &cap, n, sizeof(*v), 256)) == NULL) {
+			free(v);
+			closedir(d);
+			return ms_err_set(err, MS_TEMP, "out of memory");
 		}
+		v = nv;
 		memcpy(v[n++].id, de->d_name, SPOOL_ID_LEN + 1);
 	}
 	closedir(d);

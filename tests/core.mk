@@ -4,7 +4,9 @@ test_ldadd = $(mailshim_libs)
 
 check_PROGRAMS += tests/unit/test_envelope tests/unit/test_route \
 	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule \
-	tests/unit/test_closer
+	tests/unit/test_closer tests/unit/test_ms
+tests_unit_test_ms_SOURCES = tests/unit/test_ms.c tests/unit/tap.h
+tests_unit_test_ms_LDADD = $(test_ldadd)
 tests_unit_test_closer_SOURCES = tests/unit/test_closer.c tests/unit/tap.h
 tests_unit_test_closer_LDADD = $(test_ldadd)
 tests_unit_test_schedule_SOURCES = tests/unit/test_schedule.c tests/unit/tap.h
@@ -20,7 +22,7 @@ tests_unit_test_msgsource_LDADD = $(test_ldadd)
 
 TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule \
-	tests/unit/test_closer \
+	tests/unit/test_closer tests/unit/test_ms \
 	tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh \
 	tests/integration/core_race.sh \
