@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,22 +115,40 @@ file_entry(
 		note_due(r, e->next_try);
 }
 
-/* Walks entries starting at index start (so parallel workers begin at
- * different places) and delivers every due message it can claim. */
+/* Hands out a pass's listing one entry at a time. The workers of a
+ * parallel pass share one (MAP_SHARED memory made before fork), so each
+ * entry goes to exactly one of them, in listing order: no worker opens a
+ * message another has delivered, or waits on one another holds, and one
+ * held up by a slow relay leaves the rest to the others. The flock claim
+ * still decides between separate flusher processes. */
+#if ATOMIC_LONG_LOCK_FREE != 2
+#error "the workers' cursor needs lock-free (address-free) atomic longs"
+#endif
+struct entry_cursor {
+	atomic_ulong next;
+};
+
+/* Delivers every due message it can claim among the entries the cursor
+ * hands it. */
 static void
 deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
-    size_t start, struct pass_result *r)
+    struct entry_cursor *cur, struct pass_result *r)
 {
 	long long now = (long long)time(NULL);
 	struct ms_err err;
 
-	for (size_t k = 0; k < n && !stop_requested && !spool_stuck; k++) {
-		struct spool_entry *e = &v[(start + k) % n];
+	while (!stop_requested && !spool_stuck) {
+		unsigned long k = atomic_fetch_add_explicit(
+		    &cur->next, 1, memory_order_relaxed);
+		struct spool_entry *e;
 		struct spool_msg m;
 		long long next = 0;
 		bool busy;
 		enum ms_status st;
 
+		if (k >= n)
+			break;
+		e = &v[k];
 		/* Due, unless its time is still ahead and no further than
 		 * retry_max: we never store a later one, so a later one means
 		 * the clock went back, and the message is due now. */
@@ -207,15 +227,26 @@ list_queue(struct deliver_ctx *ctx, struct spool_entry **v, size_t *n,
 	return spool_list(s, AREA_QUEUE, v, n, err);
 }
 
-/* Runs workers-1 children and the parent itself over the same list;
- * flock claims make each message go to exactly one of them. */
+/* Runs workers-1 children and the parent itself over the same list,
+ * handed out by one shared cursor. */
 static void
 parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
     int workers, struct pass_result *r)
 {
 	pid_t *kids = calloc((size_t)workers, sizeof(pid_t));
+	struct entry_cursor *cur = mmap(NULL, sizeof(*cur),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	int started = 0;
 
+	if (cur == MAP_FAILED) {
+		static struct entry_cursor alone;
+
+		log_msg(LOG_WARNING, "cannot share the work (%s): one worker",
+		    strerror(errno));
+		cur = &alone;
+		workers = 1;
+	}
+	atomic_init(&cur->next, 0);
 	spool_closer_drain(); /* a child inherits no descriptor to close */
 	for (int w = 1; kids != NULL && w < workers; w++) {
 		pid_t pid = fork();
@@ -230,8 +261,7 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			if (deliver_ctx_init(
 				&child, ctx->conf, ctx->spool, &err) != MS_OK)
 				_exit(1);
-			deliver_entries(&child, v, n,
-			    n * (size_t)w / (size_t)workers, &mine);
+			deliver_entries(&child, v, n, cur, &mine);
 			deliver_ctx_free(&child);
 			_exit(mine.stuck	? 74
 				: mine.errors	? 1
@@ -244,7 +274,7 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			log_msg(LOG_WARNING, "cannot start worker: %s",
 			    strerror(errno));
 	}
-	deliver_entries(ctx, v, n, 0, r);
+	deliver_entries(ctx, v, n, cur, r);
 	for (int i = 0; i < started; i++) {
 		int status = 0;
 		bool told = false;
@@ -269,6 +299,8 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			r->errors++;
 	}
 	free(kids);
+	if (workers > 1)
+		munmap(cur, sizeof(*cur));
 }
 
 static enum ms_status
@@ -284,8 +316,12 @@ one_pass(struct deliver_ctx *ctx, int workers, struct pass_result *r,
 		return st;
 	if (workers > 1 && n > 1)
 		parallel_pass(ctx, v, n, workers, r);
-	else
-		deliver_entries(ctx, v, n, 0, r);
+	else {
+		struct entry_cursor cur;
+
+		atomic_init(&cur.next, 0);
+		deliver_entries(ctx, v, n, &cur, r);
+	}
 	deliver_stats_flush(ctx);
 	free(v);
 	if (r->delivered + r->deferred + r->dead + r->errors + r->stuck > 0)

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Two flushers racing over 200 messages (and then 4 workers in one
-# flusher over 200 more) deliver each message exactly once.
+# flusher over 200 more) deliver each message exactly once. The workers
+# of one flusher share out the listing: no worker opens a message
+# another one took (strace: every message file opened once, no claim
+# refused).
 . "$top_srcdir/tests/integration/lib.sh"
 t_setup
 t_init
@@ -34,4 +37,18 @@ wait $p1; r1=$?; wait $p2; r2=$?
 check_once 400 "2 flushers x 4 workers"
 [ "$r1" = 0 ] && [ "$r2" = 0 ] && t_ok "parallel workers exit 0" || t_fail "worker exits $r1 $r2: $(grep -h -v status=sent "$T"/f?.log | head -5)"
 grep -q 'no message' "$T/f1.log" "$T/f2.log" && t_fail "a taken message was logged as an error"
+
+# One flusher, 4 workers: each message opened by one worker only.
+enqueue c
+strace -f -qq -y -e trace=openat,flock -o "$T/w.trace" "$MAILSHIM" flush --workers 4 2> "$T/f1.log" ||
+	t_fail "flush --workers 4 under strace: $(tail -1 "$T/f1.log")"
+check_once 600 "one flusher x 4 workers"
+# -y: descriptors shown with their paths, openat(6</...queue>, "ID", ...)
+msg='[0-9A-F]\{22\}'
+opened=$(grep -c "openat([0-9]*<[^>]*/queue>, \"$msg\"," "$T/w.trace")
+missed=$(grep "openat([0-9]*<[^>]*/queue>, \"$msg\"," "$T/w.trace" | grep -c ENOENT)
+refused=$(grep "flock([0-9]*<[^>]*/queue/$msg>" "$T/w.trace" | grep -c 'EAGAIN\|EWOULDBLOCK')
+[ "$opened" = 200 ] && [ "$missed" = 0 ] && [ "$refused" = 0 ] &&
+	t_ok "4 workers: 200 messages opened once each, no claim refused" ||
+	t_fail "4 workers: $opened opens of message files ($missed of gone ones), $refused claims refused"
 t_done
