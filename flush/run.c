@@ -33,6 +33,8 @@
 #include "schedule.h"
 #include "spool.h"
 
+#define WORKER_POLL_US 5000 /* how often a pass looks for its workers' end */
+
 static volatile sig_atomic_t stop_requested;
 static bool spool_stuck; /* an outcome could not be recorded: stop */
 
@@ -281,7 +283,10 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		pid_t got;
 
 		/* Polled: with SA_RESTART a blocking waitpid never returns
-		 * for our SIGTERM, which the workers must hear too. */
+		 * for our SIGTERM, which the workers must hear too (a sleep
+		 * is cut short by it). Every few milliseconds: the pass ends
+		 * when its last worker does, and a drain paced to the second
+		 * waited up to 100 ms here for nothing. */
 		while ((got = waitpid(kids[i], &status, WNOHANG)) == 0 ||
 		    (got < 0 && errno == EINTR)) {
 			if (stop_requested && !told) {
@@ -289,7 +294,7 @@ parallel_pass(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 					kill(kids[k], SIGTERM);
 				told = true;
 			}
-			usleep(100000);
+			usleep(WORKER_POLL_US);
 		}
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 75)
 			r->deferred++;
