@@ -3,7 +3,7 @@
 # unpacked from their Debian packages, never installed). Neither is part
 # of `make`, `make check` or CI: they take minutes and want a quiet machine.
 EXTRA_DIST += bench/README bench/RESULTS.md bench/run bench/peers \
-	bench/lib.sh bench/floor.c bench/mkspool.py bench/ratesink.py \
+	bench/lib.sh bench/floor.c bench/curlsend.c bench/mkspool.py bench/ratesink.py \
 	bench/sqs
 
 bench: all
