@@ -60,45 +60,26 @@ parse(const char *text, struct pull_counts *c, long long *since)
 	}
 }
 
-static enum ms_status
-open_file(int runfd, const char *queue, int flags, int *fd, struct ms_err *err)
-{
-	char name[300];
-
-	file_name(name, sizeof(name), queue);
-	*fd = openat(runfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (*fd < 0 && !(errno == ENOENT && !(flags & O_CREAT)))
-		return ms_err_set(err, MS_TEMP, "cannot open run/%s: %s", name,
-		    strerror(errno));
-	return MS_OK;
-}
-
-static void
-read_text(int fd, char *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len - 1, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-}
-
 enum ms_status
 pullstats_add(int runfd, const char *queue, const struct pull_counts *add,
     struct ms_err *err)
 {
 	struct pull_counts c, a = *add;
 	long long since;
-	char buf[512];
+	char buf[512], name[300];
 	int fd, n = 0;
 	enum ms_status st;
 
-	if ((st = open_file(runfd, queue, O_RDWR | O_CREAT, &fd, err)) != MS_OK)
+	file_name(name, sizeof(name), queue);
+	if ((st = ms_open_run_file(runfd, name, O_RDWR | O_CREAT, &fd, err)) !=
+	    MS_OK)
 		return st;
 	if (flock(fd, LOCK_EX) != 0) {
 		close(fd);
 		return ms_err_set(err, MS_TEMP, "cannot lock pull stats: %s",
 		    strerror(errno));
 	}
-	read_text(fd, buf, sizeof(buf));
+	ms_read_text(fd, buf, sizeof(buf));
 	parse(buf, &c, &since);
 	if (since == 0)
 		since = (long long)time(NULL);
@@ -117,16 +98,17 @@ enum ms_status
 pullstats_read(int runfd, const char *queue, struct pull_counts *out,
     long long *since, struct ms_err *err)
 {
-	char buf[512];
+	char buf[512], name[300];
 	int fd;
 	enum ms_status st;
 
 	memset(out, 0, sizeof(*out));
 	*since = 0;
-	if ((st = open_file(runfd, queue, O_RDONLY, &fd, err)) != MS_OK ||
+	file_name(name, sizeof(name), queue);
+	if ((st = ms_open_run_file(runfd, name, O_RDONLY, &fd, err)) != MS_OK ||
 	    fd < 0)
 		return st;
-	read_text(fd, buf, sizeof(buf));
+	ms_read_text(fd, buf, sizeof(buf));
 	close(fd);
 	parse(buf, out, since);
 	return MS_OK;

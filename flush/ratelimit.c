@@ -106,17 +106,6 @@ run_lock(int runfd, int op, int *lfd, struct ms_err *err)
 	return MS_OK;
 }
 
-static size_t
-read_small(int fd, char *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len - 1, 0);
-
-	if (n < 0)
-		n = 0;
-	buf[n] = '\0';
-	return (size_t)n;
-}
-
 /* Reads run/NAME into buf ("" when it does not exist). One that cannot
  * be read (left by root before admin commands switched to the spool's
  * owner, EIO...) is said loudly; the next update replaces it. */
@@ -134,7 +123,7 @@ read_file(int runfd, const char *name, char *buf, size_t len)
 			    name, strerror(errno));
 		return;
 	}
-	read_small(fd, buf, len);
+	ms_read_text(fd, buf, len);
 	close(fd);
 }
 

@@ -45,39 +45,18 @@ parse_counts(const char *text, struct relay_counts *c, long long *since)
 		c->dead = strtoul(p + 5, NULL, 10);
 }
 
-static enum ms_status
-open_stats(int runfd, const char *relay, int flags, int *fd, struct ms_err *err)
-{
-	char name[300];
-
-	stats_name(name, sizeof(name), relay);
-	*fd = openat(runfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (*fd < 0 && !(errno == ENOENT && !(flags & O_CREAT)))
-		return ms_err_set(err, MS_TEMP, "cannot open run/%s: %s", name,
-		    strerror(errno));
-	return MS_OK;
-}
-
-static ssize_t
-read_text(int fd, char *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len - 1, 0);
-
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 enum ms_status
 stats_add(int runfd, const char *relay, const struct relay_counts *add,
     struct ms_err *err)
 {
 	struct relay_counts c;
 	long long since;
-	char buf[256];
+	char buf[256], name[300];
 	int fd, n;
 	enum ms_status st;
 
-	if ((st = open_stats(runfd, relay, O_RDWR | O_CREAT, &fd, err)) !=
+	stats_name(name, sizeof(name), relay);
+	if ((st = ms_open_run_file(runfd, name, O_RDWR | O_CREAT, &fd, err)) !=
 	    MS_OK)
 		return st;
 	if (flock(fd, LOCK_EX) != 0) {
@@ -85,7 +64,7 @@ stats_add(int runfd, const char *relay, const struct relay_counts *add,
 		return ms_err_set(
 		    err, MS_TEMP, "cannot lock stats: %s", strerror(errno));
 	}
-	read_text(fd, buf, sizeof(buf));
+	ms_read_text(fd, buf, sizeof(buf));
 	parse_counts(buf, &c, &since);
 	if (since == 0)
 		since = (long long)time(NULL);
@@ -108,16 +87,17 @@ enum ms_status
 stats_read(int runfd, const char *relay, struct relay_counts *out,
     long long *since, struct ms_err *err)
 {
-	char buf[256];
+	char buf[256], name[300];
 	int fd;
 	enum ms_status st;
 
 	memset(out, 0, sizeof(*out));
 	*since = 0;
-	if ((st = open_stats(runfd, relay, O_RDONLY, &fd, err)) != MS_OK ||
+	stats_name(name, sizeof(name), relay);
+	if ((st = ms_open_run_file(runfd, name, O_RDONLY, &fd, err)) != MS_OK ||
 	    fd < 0)
 		return st;
-	read_text(fd, buf, sizeof(buf));
+	ms_read_text(fd, buf, sizeof(buf));
 	close(fd);
 	parse_counts(buf, out, since);
 	return MS_OK;

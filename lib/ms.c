@@ -136,6 +136,26 @@ ms_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
 	return v;
 }
 
+enum ms_status
+ms_open_run_file(
+    int dirfd, const char *name, int flags, int *fd, struct ms_err *err)
+{
+	*fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (*fd < 0 && !(errno == ENOENT && !(flags & O_CREAT)))
+		return ms_err_set(err, MS_TEMP, "cannot open run/%s: %s", name,
+		    strerror(errno));
+	return MS_OK;
+}
+
+ssize_t
+ms_read_text(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 DIR *
 ms_opendir_at(int dirfd)
 {

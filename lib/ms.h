@@ -4,6 +4,7 @@
  *
  * API:    enum ms_status, struct ms_err, ms_err_set(), ms_exitcode(),
  *         ms_strdup_opt(), ms_monotonic_ms(), ms_file_name(),
+ *         ms_open_run_file(), ms_read_text(),
  *         ms_s3_name_safe(),
  *         ms_status_name().
  * Owns:   lib/: small pieces both programs share - status and errors
@@ -21,6 +22,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 enum ms_status {
 	MS_OK = 0,    /* done */
@@ -82,6 +84,18 @@ void *ms_grow(void *v, size_t *cap, size_t n, size_t elem, size_t first);
  * descriptor: closedir() leaves dirfd open), for readdir. NULL with
  * errno set. */
 DIR *ms_opendir_at(int dirfd);
+
+/* Opens dirfd/name, a flusher's bookkeeping file in run/ (O_NOFOLLOW,
+ * mode 0600 when created). One that does not exist, opened without
+ * O_CREAT, is not an error: MS_OK with *fd = -1. Otherwise MS_TEMP
+ * "cannot open run/NAME: why". */
+enum ms_status ms_open_run_file(
+    int dirfd, const char *name, int flags, int *fd, struct ms_err *err);
+
+/* The start of fd (at most len - 1 bytes from offset 0) into buf as a
+ * NUL-terminated text; "" when nothing can be read. Returns the bytes
+ * read, or -1 with errno set. */
+ssize_t ms_read_text(int fd, char *buf, size_t len);
 
 /* Milliseconds on CLOCK_MONOTONIC: for deadlines and timeouts within
  * one process, immune to the wall clock being set. */
