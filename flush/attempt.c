@@ -171,7 +171,8 @@ open_source(struct spool_msg *m, struct msg_source *src,
 	}
 	/* Maildir and SQS carry the message as stored (LF): an SQS hand-off
 	 * lands in another spool, which converts when it delivers. */
-	return msg_source_open(src, m->fd, m->body_offset, m->file_size, &edit,
+	return msg_source_open(src, m->fd, m->image, m->body_offset,
+	    m->file_size, &edit,
 	    rc->type != RELAY_MAILDIR && rc->type != RELAY_SQS, err);
 }
 

@@ -22,9 +22,29 @@
 /* A message whose wire form fits in this is read once and kept. */
 #define MSGSRC_CACHE_MAX (256 * 1024)
 
+/* pread() of the stored file, or a copy from its image in memory. */
+static ssize_t
+src_pread(const struct msg_source *src, char *buf, size_t len, off_t off)
+{
+	ssize_t n;
+
+	if (src->image != NULL) {
+		if (off >= src->file_size)
+			return 0;
+		if ((off_t)len > src->file_size - off)
+			len = (size_t)(src->file_size - off);
+		memcpy(buf, src->image + off, len);
+		return (ssize_t)len;
+	}
+	do
+		n = pread(src->fd, buf, len, off);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static enum ms_status
-read_headers(
-    int fd, off_t off, off_t end, char **out, size_t *len, struct ms_err *err)
+read_headers(const struct msg_source *src, off_t off, off_t end, char **out,
+    size_t *len, struct ms_err *err)
 {
 	size_t cap = 8192, got = 0;
 	char *buf = malloc(cap);
@@ -43,10 +63,8 @@ read_headers(
 			cap *= 2;
 		}
 		n = off + (off_t)got < end
-		    ? pread(fd, buf + got, cap - got - 1, off + (off_t)got)
+		    ? src_pread(src, buf + got, cap - got - 1, off + (off_t)got)
 		    : 0;
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			free(buf);
 			return ms_err_set(
@@ -217,11 +235,13 @@ edit_headers(struct msg_source *src, const char *hdr, size_t len,
 }
 
 enum ms_status
-msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
-    const struct header_edit *edit, bool crlf, struct ms_err *err)
+msg_source_open(struct msg_source *src, int fd, const char *image,
+    off_t body_off, off_t file_size, const struct header_edit *edit, bool crlf,
+    struct ms_err *err)
 {
 	memset(src, 0, sizeof(*src));
 	src->fd = fd;
+	src->image = image;
 	src->body_off = body_off;
 	src->file_size = file_size;
 	src->rest_off = body_off;
@@ -238,7 +258,7 @@ msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
 		size_t len = 0;
 		enum ms_status st;
 
-		st = read_headers(fd, body_off, file_size, &hdr, &len, err);
+		st = read_headers(src, body_off, file_size, &hdr, &len, err);
 		if (st == MS_OK)
 			st = edit_headers(src, hdr, len, edit, err);
 		free(hdr);
@@ -292,9 +312,7 @@ read_raw(struct msg_source *src, char *buf, size_t len)
 		}
 		if ((off_t)len > src->file_size - src->file_pos)
 			len = (size_t)(src->file_size - src->file_pos);
-		do
-			n = pread(src->fd, buf, len, src->file_pos);
-		while (n < 0 && errno == EINTR);
+		n = src_pread(src, buf, len, src->file_pos);
 		if (n < 0)
 			return -1;
 		if (n == 0) {

@@ -19,8 +19,9 @@
 #include "ms.h"
 
 struct msg_source {
-	int fd;		/* the spool file (not owned) */
-	off_t body_off; /* where the message starts in fd */
+	int fd;		   /* the spool file (not owned) */
+	const char *image; /* or its bytes in memory (not owned), or NULL */
+	off_t body_off;	   /* where the message starts in fd */
 	off_t file_size;
 	char *prefix; /* added header lines, LF-terminated */
 	size_t prefix_len;
@@ -58,9 +59,11 @@ struct header_edit {
 #define MSGSRC_DROP_SES_ALL	4u /* every X-SES-* header */
 
 /* Prepares a source over fd (the whole message starts at body_off).
- * edit may be NULL (message unchanged). */
-enum ms_status
-msg_source_open(struct msg_source *src, int fd, off_t body_off, off_t file_size,
+ * image, when not NULL, is the whole file (file_size bytes) already in
+ * memory: read from there instead of fd, not copied, kept by the caller
+ * until msg_source_close. edit may be NULL (message unchanged). */
+enum ms_status msg_source_open(struct msg_source *src, int fd,
+    const char *image, off_t body_off, off_t file_size,
     const struct header_edit *edit, bool crlf, struct ms_err *err);
 
 /* Reads up to len bytes; 0 at the end, -1 with errno on error. */

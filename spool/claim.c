@@ -70,11 +70,16 @@ load_envelope(struct spool_msg *m, struct ms_err *err)
 		if ((st = read_head(m->fd, want, &buf, &len, err)) != MS_OK)
 			return st;
 		st = env_parse(&m->env, buf, len, &used, err);
-		free(buf);
 		if (st == MS_OK) {
 			m->body_offset = (off_t)used;
+			/* The whole file: what the relay reads, too. */
+			if ((off_t)len == m->file_size)
+				m->image = buf;
+			else
+				free(buf);
 			break;
 		}
+		free(buf);
 		if (st != MS_DATA || len < want || want >= ENV_MAX_SIZE ||
 		    want >= (size_t)m->file_size)
 			return st;
@@ -84,6 +89,8 @@ load_envelope(struct spool_msg *m, struct ms_err *err)
 	}
 	if (strcmp(m->env.id, m->id) != 0) {
 		env_free(&m->env);
+		free(m->image);
+		m->image = NULL;
 		return ms_err_set(err, MS_DATA,
 		    "envelope id does not match the "
 		    "file name");
@@ -270,6 +277,8 @@ spool_release(struct spool_msg *m)
 	if (m->fd >= 0)
 		close(m->fd); /* drops the flock */
 	m->fd = -1;
+	free(m->image);
+	m->image = NULL;
 	env_free(&m->env);
 	state_free(&m->state);
 }

@@ -168,6 +168,8 @@ struct spool_msg {
 	struct envelope env;
 	off_t body_offset; /* first byte of the RFC 5322 message */
 	off_t file_size;
+	char *image; /* the whole file when the claim's read took it all (a
+			small message: read once), else NULL */
 	struct msg_state state;
 	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
 	bool reserved;	  /* spool_prepare kept room for the outcome */

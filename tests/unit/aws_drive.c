@@ -185,7 +185,7 @@ main(int argc, char **argv)
 			rc = 66;
 			goto out;
 		}
-		msg_source_open(&src, fd, 0, sb.st_size, NULL, true, &err);
+		msg_source_open(&src, fd, NULL, 0, sb.st_size, NULL, true, &err);
 		msg.qid = "TESTQID";
 		msg.sender = sender;
 		msg.src = &src;

@@ -115,7 +115,7 @@ main(int argc, char **argv)
 		    strerror(errno));
 		return 1;
 	}
-	st = msg_source_open(&src, fd, 0, sb.st_size, NULL, true, &err);
+	st = msg_source_open(&src, fd, NULL, 0, sb.st_size, NULL, true, &err);
 	if (st != MS_OK) {
 		fprintf(stderr, "smtp_drive: %s\n", err.msg);
 		return 1;

@@ -59,21 +59,28 @@ check_read(const struct header_edit *edit, bool crlf, const char *want,
 	struct ms_err err;
 	static const size_t chunks[] = { 1, 2, 3, 7, 4096 };
 
-	CHECK(msg_source_open(
-		  &src, fd, 10, sizeof(stored) - 1, edit, crlf, &err) == MS_OK,
-	    "%s: %s", name, err.msg);
-	for (size_t i = 0; i < MS_ARRAY_LEN(chunks); i++) {
-		size_t len;
-		char *got = slurp(&src, chunks[i], &len);
+	/* From the file, then from its image in memory (the claim's read:
+	 * no descriptor at all, so any read of one would fail). */
+	for (int from_image = 0; from_image < 2; from_image++) {
+		CHECK(msg_source_open(&src, from_image ? -1 : fd,
+			  from_image ? stored : NULL, 10, sizeof(stored) - 1,
+			  edit, crlf, &err) == MS_OK,
+		    "%s: %s", name, err.msg);
+		for (size_t i = 0; i < MS_ARRAY_LEN(chunks); i++) {
+			size_t len;
+			char *got = slurp(&src, chunks[i], &len);
 
-		CHECK(len == strlen(want) && memcmp(got, want, len) == 0,
-		    "%s, chunk %zu: got [%s]", name, chunks[i], got);
-		CHECK(msg_source_size(&src) == (off_t)strlen(want),
-		    "%s: size %lld want %zu", name,
-		    (long long)msg_source_size(&src), strlen(want));
-		free(got);
+			CHECK(
+			    len == strlen(want) && memcmp(got, want, len) == 0,
+			    "%s%s, chunk %zu: got [%s]", name,
+			    from_image ? " (image)" : "", chunks[i], got);
+			CHECK(msg_source_size(&src) == (off_t)strlen(want),
+			    "%s: size %lld want %zu", name,
+			    (long long)msg_source_size(&src), strlen(want));
+			free(got);
+		}
+		msg_source_close(&src);
 	}
-	msg_source_close(&src);
 	close(fd);
 }
 
@@ -99,7 +106,7 @@ check_drop(unsigned drop, const char *want, const char *name)
 	size_t len;
 	char *got;
 
-	CHECK(msg_source_open(&src, fd, 10, sizeof(ses_stored) - 1, &edit,
+	CHECK(msg_source_open(&src, fd, NULL, 10, sizeof(ses_stored) - 1, &edit,
 		  false, &err) == MS_OK,
 	    "%s: %s", name, err.msg);
 	got = slurp(&src, 4096, &len);
@@ -140,7 +147,7 @@ same_as_reference(const char *text, size_t len, size_t chunk, bool size_first,
 	bool ok;
 
 	if (fd < 0 || want == NULL || got == NULL ||
-	    msg_source_open(&src, fd, 0, (off_t)len, NULL, true, &err) !=
+	    msg_source_open(&src, fd, NULL, 0, (off_t)len, NULL, true, &err) !=
 		MS_OK) {
 		CHECK(false, "%s: cannot set up", name);
 		return false;
