@@ -270,6 +270,8 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 
 	rm.committed = on_committed;
 	rm.committed_arg = &ca;
+	rm.idle = ctx->idle;
+	rm.idle_arg = ctx->idle_arg;
 	if (open_source(m, &src, rc, at, &err) != MS_OK) {
 		for (size_t i = 0; i < at->n; i++) {
 			at->rcpts[i].result = MS_TEMP;

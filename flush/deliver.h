@@ -42,6 +42,10 @@ struct deliver_ctx {
 	/* Set (by a signal handler) when the flusher should stop: the
 	 * transaction in progress ends, no other starts. NULL: never. */
 	const volatile sig_atomic_t *stop;
+	/* Work for the relays' waits (relay_msg.idle): the loop's claim of
+	 * its next message (run.c). NULL: none. */
+	void (*idle)(void *arg);
+	void *idle_arg;
 };
 
 enum deliver_outcome {

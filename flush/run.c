@@ -130,37 +130,107 @@ struct entry_cursor {
 	atomic_ulong next;
 };
 
+/* Due, unless its time is still ahead and no further than retry_max: we
+ * never store a later one, so a later one means the clock went back, and
+ * the message is due now. */
+static bool
+entry_due(
+    const struct deliver_ctx *ctx, const struct spool_entry *e, long long now)
+{
+	return !e->has_state || e->next_try <= now ||
+	    e->next_try > now + ctx->conf->retry_max;
+}
+
+/* The next entry of the pass, taken (and, when due, claimed) early: while
+ * a relay waits for its peer's reply (relay_msg.idle), so that the open,
+ * lock and read of the next message overlap that round trip instead of
+ * following it. At most one is held ahead; a stop or a stuck spool lets
+ * its claim go untouched (spool_release), as if never taken. */
+struct lookahead {
+	struct spool_entry *v;
+	size_t n;
+	struct entry_cursor *cur;
+	const struct deliver_ctx *ctx;
+	bool taken;   /* k is the next entry to handle */
+	bool claimed; /* and st, busy, err, m are its claim */
+	unsigned long k;
+	enum ms_status st;
+	bool busy;
+	struct spool_msg m;
+	struct ms_err err;
+};
+
+static void
+claim_ahead(void *arg)
+{
+	struct lookahead *la = arg;
+	const struct spool_entry *e;
+
+	if (la->taken || stop_requested || spool_stuck)
+		return;
+	la->k =
+	    atomic_fetch_add_explicit(&la->cur->next, 1, memory_order_relaxed);
+	la->taken = true;
+	if (la->k >= la->n)
+		return;
+	e = &la->v[la->k];
+	if (!entry_due(la->ctx, e, (long long)time(NULL)))
+		return; /* filed by the loop, not claimed here */
+	la->st = spool_claim(
+	    la->ctx->spool, AREA_QUEUE, e->id, &la->m, &la->busy, &la->err);
+	la->claimed = true;
+}
+
+/* A claim taken ahead and not used: given back untouched. */
+static void
+lookahead_drop(struct lookahead *la)
+{
+	if (la->claimed && la->st == MS_OK && !la->busy)
+		spool_release(&la->m);
+	la->taken = la->claimed = false;
+}
+
 /* Delivers every due message it can claim among the entries the cursor
  * hands it. */
 static void
 deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
     struct entry_cursor *cur, struct pass_result *r)
 {
+	struct lookahead la = { .v = v, .n = n, .cur = cur, .ctx = ctx };
 	long long now = (long long)time(NULL);
 	struct ms_err err;
 
+	ctx->idle = claim_ahead;
+	ctx->idle_arg = &la;
 	while (!stop_requested && !spool_stuck) {
-		unsigned long k = atomic_fetch_add_explicit(
-		    &cur->next, 1, memory_order_relaxed);
+		unsigned long k = la.taken
+		    ? la.k
+		    : atomic_fetch_add_explicit(
+			  &cur->next, 1, memory_order_relaxed);
+		bool claimed = la.claimed;
 		struct spool_entry *e;
 		struct spool_msg m;
 		long long next = 0;
 		bool busy;
 		enum ms_status st;
 
+		la.taken = la.claimed = false;
 		if (k >= n)
 			break;
 		e = &v[k];
-		/* Due, unless its time is still ahead and no further than
-		 * retry_max: we never store a later one, so a later one means
-		 * the clock went back, and the message is due now. */
-		if (e->has_state && e->next_try > now &&
-		    e->next_try <= now + ctx->conf->retry_max) {
+		if (!claimed && !entry_due(ctx, e, now)) {
 			file_entry(ctx, e, r);
 			continue;
 		}
-		st =
-		    spool_claim(ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err);
+		if (claimed) {
+			st = la.st;
+			m = la.m;
+			busy = la.busy;
+			err = la.err;
+		} else {
+			st = spool_claim(
+			    ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err);
+		}
 		/* Delivered (and removed) by another worker since the
 		 * listing: nothing to do, and nothing wrong. */
 		if (st == MS_USAGE)
@@ -197,6 +267,8 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		}
 		now = (long long)time(NULL);
 	}
+	lookahead_drop(&la);
+	ctx->idle = NULL;
 	/* The removals of delivered messages synced, the reserved room
 	 * given back (spool/README); a spool that cannot sync them cannot
 	 * record outcomes. */

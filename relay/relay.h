@@ -66,6 +66,13 @@ struct relay_msg {
 	enum ms_status (*committed)(void *arg, const struct relay_rcpt *rcpts,
 	    size_t n, struct ms_err *err);
 	void *committed_arg;
+	/* Called while the transport waits for its peer (a command sent,
+	 * its reply not read yet), at most once per command and never
+	 * while the body goes out: the flusher claims its next message
+	 * there, so that its file work overlaps the round trip. It must
+	 * be short and must not touch this message. NULL: nothing. */
+	void (*idle)(void *arg);
+	void *idle_arg;
 	/* out */
 	enum relay_health health;
 	long hold_seconds;   /* with RELAY_FAILED/RELAY_HOLD */

@@ -100,6 +100,14 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		s->max_time_hit = true;
 		return 1;
 	}
+	/* libcurl calls this after it has sent a command and before it
+	 * waits for the reply: the flusher's file work for its next
+	 * message fits into that wait (relay_msg.idle), once per command. */
+	if (s->idle != NULL && s->tr.awaiting &&
+	    s->idle_cmd != s->tr.commands) {
+		s->idle_cmd = s->tr.commands;
+		s->idle(s->idle_arg);
+	}
 	return 0;
 }
 

@@ -58,6 +58,7 @@ smtp_transcript_reset_connection(struct smtp_transcript *t)
 	t->auth_sent = false;
 	t->in_auth = false;
 	t->after_354 = false;
+	t->awaiting = false;
 	t->inlen = t->outlen = 0;
 	t->in_cut = t->out_cut = false;
 	t->building_any = false;
@@ -144,6 +145,8 @@ handle_out(struct smtp_transcript *t, const char *line, size_t len)
 		if (!is_cmd(line, len, cmds[i].word))
 			continue;
 		t->pending = cmds[i].stage;
+		t->awaiting = true;
+		t->commands++;
 		if (strcmp(cmds[i].word, "QUIT") != 0)
 			t->stage = cmds[i].stage;
 		t->sent_any = true;
@@ -214,6 +217,7 @@ reply_done(struct smtp_transcript *t)
 	struct smtp_reply *r = &t->building;
 
 	t->building_any = false;
+	t->awaiting = false;
 	if (!t->sent_any)
 		r->stage = SMTP_STAGE_BANNER;
 	else if (t->pending == SMTP_STAGE_DATA && t->after_354)

@@ -149,6 +149,8 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 			goto out;
 		reused = s->on_conn > 0;
 		s->src = msg->src;
+		s->idle = msg->idle;
+		s->idle_arg = msg->idle_arg;
 		s->read_failed = false;
 		s->auth_missing = false;
 		s->max_time_hit = false;
@@ -225,6 +227,7 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		smtp_handle_drop(s);
 out:
 	s->src = NULL;
+	s->idle = NULL;
 	if (s->curl != NULL)
 		curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);

@@ -29,6 +29,7 @@ TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/integration/core_spool_errors.sh \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
+	tests/integration/flush_claim_ahead.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/flush_hold_shared.sh \
 	tests/integration/flush_route_users.sh \
@@ -44,6 +45,7 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/core_maildir.sh \
 	tests/integration/core_spool_errors.sh \
 	tests/integration/core_check_stats.sh \
 	tests/integration/flush_smtp.sh tests/integration/flush_watch.sh \
+	tests/integration/flush_claim_ahead.sh \
 	tests/integration/flush_rewrite.sh tests/integration/core_install.sh \
 	tests/integration/flush_hold_shared.sh \
 	tests/integration/flush_route_users.sh \
