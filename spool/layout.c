@@ -231,7 +231,9 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->tmpfd = s->newfd = s->queuefd = s->deadfd = s->runfd = -1;
-	s->resfd = s->prefd = -1;
+	s->resfd = -1;
+	for (int i = 0; i < SPOOL_PRE_SLOTS; i++)
+		s->pre[i].fd = -1;
 	s->deferfd = s->bucketfd = -1;
 	s->dir = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

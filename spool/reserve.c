@@ -13,8 +13,10 @@
  *         flusher that only delivers creates it once per pass instead of
  *         once per message. It is removed at the end of each pass, and
  *         so are slots left by killed flushers (no flock on them).
- *         A second slot, the pre-state slot, is what a fresh message's
- *         first state is written into and renamed from (queue/ID.state);
+ *         Two more slots, the pre-state slots, are what a fresh message's
+ *         first state is written into and renamed from (queue/ID.state:
+ *         two, so that the next message's can be written while the
+ *         message on the wire holds the other);
  *         a delivered message's state is renamed back into a slot rather
  *         than removed (no inode created or freed per message: on a
  *         file system mounted with discard, each freed one costs a
@@ -118,51 +120,95 @@ reserve_use(struct spool *s, char *name, size_t len)
 	return fd;
 }
 
-int
+/* Slot n's name is lent: one of our pre-state slots is queue/ID.state
+ * now, and comes back under that name. */
+static bool
+name_lent(const struct spool *s, int n)
+{
+	char name[sizeof(s->pre[0].name)];
+
+	snprintf(name, sizeof(name), RESERVE_PREFIX "%d", n);
+	for (int i = 0; i < SPOOL_PRE_SLOTS; i++)
+		if (s->pre[i].fd >= 0 && s->pre[i].id[0] != '\0' &&
+		    strcmp(s->pre[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static struct spool_pre_slot *
+pre_find(struct spool *s, const char *id)
+{
+	for (int i = 0; i < SPOOL_PRE_SLOTS; i++)
+		if (s->pre[i].fd >= 0 && s->pre[i].id[0] != '\0' &&
+		    strcmp(s->pre[i].id, id) == 0)
+			return &s->pre[i];
+	return NULL;
+}
+
+struct spool_pre_slot *
 reserve_pre_take(struct spool *s)
 {
-	/* From the top, so that its name, free while it is ID.state, is not
-	 * the one the outcome's slot (from the bottom) takes meanwhile. */
-	if (s->prefd < 0)
-		s->presize = -1; /* unknown (a killed flusher's?): cut */
-	for (int n = RESERVE_SLOTS - 1; s->prefd < 0 && n >= 0; n--) {
-		s->prefd =
-		    slot_open(s, n, true, s->prename, sizeof(s->prename));
-		if (s->prefd < 0 && errno != EWOULDBLOCK)
-			return -1;
-	}
-	if (s->prefd < 0) {
+	struct spool_pre_slot *p = NULL;
+
+	for (int i = 0; i < SPOOL_PRE_SLOTS && p == NULL; i++)
+		if (s->pre[i].fd >= 0 && s->pre[i].id[0] == '\0')
+			p = &s->pre[i];
+	for (int i = 0; i < SPOOL_PRE_SLOTS && p == NULL; i++)
+		if (s->pre[i].fd < 0)
+			p = &s->pre[i];
+	if (p == NULL) { /* both lent */
 		errno = EAGAIN;
-		return -1;
+		return NULL;
 	}
-	s->pre_id[0] = '\0';
+	if (p->fd >= 0)
+		return p;
+	/* From the top, so that a name free while its slot is lent is not
+	 * the one the outcome's slot (from the bottom) takes meanwhile; and
+	 * never the name our other slot is lent from. */
+	p->size = -1; /* unknown (a killed flusher's?): cut */
+	p->id[0] = '\0';
+	for (int n = RESERVE_SLOTS - 1; p->fd < 0 && n >= 0; n--) {
+		if (name_lent(s, n))
+			continue;
+		p->fd = slot_open(s, n, true, p->name, sizeof(p->name));
+		if (p->fd < 0 && errno != EWOULDBLOCK)
+			return NULL;
+	}
+	if (p->fd < 0) {
+		errno = EAGAIN;
+		return NULL;
+	}
 	s->reserved = true; /* removed at the end of the pass */
-	return s->prefd;
+	return p;
 }
 
 bool
 reserve_pre_return(struct spool *s, const char *id, const char *state)
 {
-	if (s->prefd < 0 || s->pre_id[0] == '\0' || strcmp(s->pre_id, id) != 0)
+	struct spool_pre_slot *p = pre_find(s, id);
+
+	if (p == NULL)
 		return false;
 	/* Never over a slot another flusher made under that name since. */
-	if (renameat2(s->queuefd, state, s->queuefd, s->prename,
+	if (renameat2(s->queuefd, state, s->queuefd, p->name,
 		RENAME_NOREPLACE) != 0) {
 		reserve_pre_forget(s, id);
 		return false;
 	}
-	s->pre_id[0] = '\0';
+	p->id[0] = '\0';
 	return true;
 }
 
 void
 reserve_pre_forget(struct spool *s, const char *id)
 {
-	if (s->prefd < 0 || s->pre_id[0] == '\0' || strcmp(s->pre_id, id) != 0)
+	struct spool_pre_slot *p = pre_find(s, id);
+
+	if (p == NULL)
 		return;
-	close(s->prefd);
-	s->prefd = -1;
-	s->pre_id[0] = '\0';
+	close(p->fd);
+	p->fd = -1;
+	p->id[0] = '\0';
 }
 
 void
@@ -170,14 +216,18 @@ reserve_release(struct spool *s)
 {
 	char name[sizeof(s->resname)];
 
-	if (s->prefd >= 0) {
+	for (int i = 0; i < SPOOL_PRE_SLOTS; i++) {
+		struct spool_pre_slot *p = &s->pre[i];
+
+		if (p->fd < 0)
+			continue;
 		/* Named queue/ID.state now (never at a pass end): that is
 		 * the message's state, left as it is. */
-		if (s->pre_id[0] == '\0')
-			unlinkat(s->queuefd, s->prename, 0);
-		close(s->prefd);
-		s->prefd = -1;
-		s->pre_id[0] = '\0';
+		if (p->id[0] == '\0')
+			unlinkat(s->queuefd, p->name, 0);
+		close(p->fd);
+		p->fd = -1;
+		p->id[0] = '\0';
 	}
 	if (s->resfd < 0 && !s->reserved)
 		return;

@@ -3,8 +3,8 @@
  *             (internal to spool/: state.c and outcome.c use it,
  *             layout.c and claim.c let go of it).
  *
- * Owns:   struct spool's resfd, resname, resroom and reserved; prefd,
- *         prename and pre_id (the pre-state slot, below).
+ * Owns:   struct spool's resfd, resname, resroom and reserved, and pre[]
+ *         (the pre-state slots, below).
  * Errors: MS_TEMP with the cause; the caller then sends nothing.
  */
 #ifndef MS_RESERVE_H
@@ -27,16 +27,18 @@ enum ms_status reserve_take(struct spool *s, off_t room, struct ms_err *err);
  * renames it over ID.state (or removes it) and closes it. */
 int reserve_use(struct spool *s, char *name, size_t len);
 
-/* The pre-state slot: a second slot of this process, written as a fresh
- * message's first state and renamed to queue/ID.state (pre_id = ID);
- * when that message is delivered, queue/ID.state is renamed back into a
- * slot instead of being removed, so that a flusher that only delivers
- * creates and frees no inode per message. reserve_pre_take returns its
- * fd (held, linked as a slot), or -1 with errno. */
-int reserve_pre_take(struct spool *s);
+/* The pre-state slots (struct spool's pre[]): two more slots of this
+ * process, each written as a fresh message's first state and renamed to
+ * queue/ID.state (its id = ID, "lent"); when that message is delivered,
+ * queue/ID.state is renamed back into the slot instead of being removed,
+ * so that a flusher that only delivers creates and frees no inode per
+ * message. Two, so that the next message's state can be written while
+ * the message on the wire holds the other. reserve_pre_take returns one
+ * that is not lent (held, linked as a slot), or NULL with errno. */
+struct spool_pre_slot *reserve_pre_take(struct spool *s);
 
-/* Queue/ID.state (named state) is ours (pre_id): rename it back into a
- * slot. False
+/* Queue/ID.state (named state) is ours (lent to ID): rename it back into
+ * its slot. False
  * (and the slot forgotten) when it cannot be; the caller removes it. */
 bool reserve_pre_return(struct spool *s, const char *id, const char *state);
 

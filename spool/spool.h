@@ -86,6 +86,8 @@ void spool_abort(struct spool_writer *w);
  * anyone claims it. */
 enum spool_area { AREA_QUEUE, AREA_DEAD, AREA_BAD, AREA_DEFERRED };
 
+#define SPOOL_PRE_SLOTS 2
+
 struct spool {
 	char *dir;
 	int dirfd, tmpfd, newfd, queuefd, deadfd, runfd;
@@ -94,11 +96,15 @@ struct spool {
 	char resname[24];  /* its name */
 	off_t resroom;	   /* bytes allocated in it */
 	bool reserved;	   /* a slot was taken since the last pass end */
-	int prefd;	   /* queue/.reserve-N kept for fresh messages'
-			      first states (reserve.h), or -1 */
-	char prename[24];  /* its name while it is a slot */
-	off_t presize;	   /* its size (we are its only writer) */
-	char pre_id[SPOOL_ID_LEN + 1]; /* while it is queue/ID.state: ID */
+	/* queue/.reserve-N kept for fresh messages' first states
+	 * (reserve.h): two, so that the next message's state can be
+	 * written while the one on the wire still holds the other. */
+	struct spool_pre_slot {
+		int fd;	       /* or -1 */
+		char name[24]; /* its name while it is a slot */
+		off_t size;    /* its size (we are its only writer) */
+		char id[SPOOL_ID_LEN + 1]; /* while it is queue/ID.state */
+	} pre[SPOOL_PRE_SLOTS];
 	int deferfd;  /* deferred/, -1 in a spool from before it */
 	int bucketfd; /* the bucket AREA_DEFERRED reads, or -1 */
 };
@@ -173,6 +179,7 @@ struct spool_msg {
 	struct msg_state state;
 	long claimed_uid; /* the envelope's uid line; env.uid is the owner's */
 	bool reserved;	  /* spool_prepare kept room for the outcome */
+	bool prepared;	  /* spool_prepare wrote its state */
 	bool had_state;	  /* an ID.state was there when it was claimed */
 };
 
@@ -205,6 +212,11 @@ enum ms_status spool_peek(struct spool *s, enum spool_area area, const char *id,
  * again on every pass). */
 enum ms_status
 spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err);
+
+/* A fresh message prepared and then not sent after all (the flusher
+ * stops with it claimed ahead): its first state goes back into the
+ * pre-state slot, so that it is fresh again, as if never claimed. */
+void spool_unprepare(struct spool_msg *m);
 
 /* Writes m->state atomically (into the room spool_prepare reserved, if
  * any) and fsyncs it; the state file's mtime becomes m->state.next_try

@@ -148,24 +148,25 @@ spool_reserve_for(struct spool_msg *m)
 	return m->reserved && m->area == AREA_QUEUE ? m->s : NULL;
 }
 
-/* A fresh message's first state, written into this process's pre-state
- * slot and renamed to queue/ID.state (reserve.h): the same file, name,
- * content and mtime as spool_write_state's, from an inode that is reused
- * rather than created. *used is false when no slot could be had (the
- * caller then writes a new file). */
+/* A fresh message's first state, written into one of this process's
+ * pre-state slots and renamed to queue/ID.state (reserve.h): the same
+ * file, name, content and mtime as spool_write_state's, from an inode
+ * that is reused rather than created. *used is false when no slot could
+ * be had (the caller then writes a new file). */
 static enum ms_status
 write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 {
 	struct spool *s = m->s;
 	char name[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+	struct spool_pre_slot *p;
 	size_t len;
 	enum ms_status rc;
 	char *text;
 	bool ok;
-	int fd;
 
 	*used = false;
-	if ((fd = reserve_pre_take(s)) < 0)
+	reserve_pre_forget(s, m->id); /* a slot it held is replaced */
+	if ((p = reserve_pre_take(s)) == NULL)
 		return MS_OK;
 	*used = true;
 	snprintf(name, sizeof(name), "%s" STATE_SUFFIX, m->id);
@@ -173,18 +174,18 @@ write_pre(struct spool_msg *m, bool *used, struct ms_err *err)
 		return rc;
 	/* Cut only what the last state left beyond this one. */
 	ok = put_state_text(
-	    fd, text, len, (off_t)len != s->presize, m->state.next_try);
+	    p->fd, text, len, (off_t)len != p->size, m->state.next_try);
 	free(text);
-	if (!ok || renameat(s->queuefd, s->prename, s->queuefd, name) != 0) {
+	if (!ok || renameat(s->queuefd, p->name, s->queuefd, name) != 0) {
 		rc = ms_err_set(err, MS_TEMP, "cannot write %s: %s", name,
 		    errno ? strerror(errno) : "short write");
-		unlinkat(s->queuefd, s->prename, 0);
-		close(fd);
-		s->prefd = -1;
+		unlinkat(s->queuefd, p->name, 0);
+		close(p->fd);
+		p->fd = -1;
 		return rc;
 	}
-	s->presize = (off_t)len;
-	snprintf(s->pre_id, sizeof(s->pre_id), "%s", m->id);
+	p->size = (off_t)len;
+	snprintf(p->id, sizeof(p->id), "%s", m->id);
 	return MS_OK;
 }
 
@@ -194,7 +195,7 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 	int dirfd = spool_area_fd(m->s, m->area);
 	long long keep = m->state.next_try;
 	bool used = false;
-	enum ms_status st;
+	enum ms_status st = MS_OK;
 
 	m->reserved = false;
 	m->state.next_try = next_try;
@@ -205,13 +206,15 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 	 * cache survives it), and only a power loss can undo it, which
 	 * before the finish's removal is durable already costs that
 	 * message one duplicate. A state that records a sent recipient is
-	 * synced by spool_write_state. A fresh message's state comes from the
-	 * pre-state slot (reserve.h). */
-	if (!m->had_state && m->area == AREA_QUEUE && m->s->pre_id[0] == '\0' &&
+	 * synced by spool_write_state. A fresh message's state comes from a
+	 * pre-state slot (reserve.h). Written ahead (the flusher's loop
+	 * prepares its next message while a relay waits) and nobody sent
+	 * since: what is on disk already says so. */
+	if (m->prepared && !state_has_sent(&m->state))
+		used = true;
+	else if (!m->had_state && m->area == AREA_QUEUE &&
 	    !state_has_sent(&m->state))
 		st = write_pre(m, &used, err);
-	else
-		st = MS_OK;
 	if (!used && st == MS_OK) {
 		reserve_pre_forget(m->s, m->id);
 		st = spool_write_state(dirfd, m->id, &m->state, NULL,
@@ -220,12 +223,28 @@ spool_prepare(struct spool_msg *m, long long next_try, struct ms_err *err)
 	m->state.next_try = keep;
 	if (st != MS_OK)
 		return st;
+	m->prepared = true;
 	if (m->area != AREA_QUEUE)
 		return MS_OK;
 	if ((st = reserve_take(m->s, state_room(&m->state), err)) != MS_OK)
 		return st;
 	m->reserved = true;
 	return MS_OK;
+}
+
+void
+spool_unprepare(struct spool_msg *m)
+{
+	char state[SPOOL_ID_LEN + sizeof(STATE_SUFFIX)];
+
+	if (!m->prepared || m->had_state || m->area != AREA_QUEUE ||
+	    state_has_sent(&m->state))
+		return;
+	snprintf(state, sizeof(state), "%s" STATE_SUFFIX, m->id);
+	/* Back into its slot; if it cannot be, it stays the message's
+	 * state (due at its mtime), as after a kill. */
+	if (reserve_pre_return(m->s, m->id, state))
+		m->prepared = false;
 }
 
 enum ms_status
