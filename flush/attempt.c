@@ -58,6 +58,19 @@ attempt_checkpoint(
 	return false;
 }
 
+bool
+deliver_prepare_ahead(struct deliver_ctx *ctx, struct spool_msg *m)
+{
+	struct ms_err err;
+
+	if (m->had_state || m->area != AREA_QUEUE || m->prepared)
+		return false;
+	/* A failure is the checkpoint's to report (LOG_CRIT, stop) when
+	 * the message's turn comes: it tries again then. */
+	return spool_prepare(m, prepare_due(ctx, m, (long long)time(NULL)),
+		   &err) == MS_OK;
+}
+
 static double
 now_precise(void)
 {
@@ -272,6 +285,14 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	rm.committed_arg = &ca;
 	rm.idle = ctx->idle;
 	rm.idle_arg = ctx->idle_arg;
+	/* A paced relay may wait for its bucket before it sends anything
+	 * (SES relays always pace): the message delivered last is removed
+	 * before that wait, not after it. */
+	if ((rc->type == RELAY_SES || rc->rate != 0) &&
+	    !deliver_finish_pending(ctx)) {
+		at->stuck = true;
+		return;
+	}
 	if (open_source(m, &src, rc, at, &err) != MS_OK) {
 		for (size_t i = 0; i < at->n; i++) {
 			at->rcpts[i].result = MS_TEMP;
@@ -300,6 +321,10 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	}
 	relay_send(r, &rm, &err);
 	msg_source_close(&src);
+	if (rm.abandoned) { /* the spool failed meanwhile: nothing went out */
+		at->stuck = true;
+		return;
+	}
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
 	record_results(ctx, rc, at, &rm, now);
 	if (rm.no_count) {

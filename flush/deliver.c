@@ -61,6 +61,7 @@ deliver_ctx_init(struct deliver_ctx *ctx, const struct ms_conf *conf,
 void
 deliver_ctx_free(struct deliver_ctx *ctx)
 {
+	deliver_finish_pending(ctx);
 	for (int i = 0; ctx->relays != NULL && i < ctx->conf->nrelays; i++)
 		relay_free(ctx->relays[i]);
 	deliver_stats_flush(ctx);
@@ -169,7 +170,7 @@ static enum deliver_outcome
 finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
     const struct attempt *at, long long now, long long *next_try)
 {
-	bool open = false, dead = false;
+	bool open = false, dead = false, older_ok;
 	struct ms_err err;
 	const char *why;
 	long long born;
@@ -253,12 +254,44 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		spool_release(m);
 		return DELIVER_DEAD;
 	}
+	/* The removal can wait for the next relay wait: the message stays
+	 * claimed meanwhile, so no other flusher can take it, and a crash
+	 * before it leaves what a crash between the server's reply and the
+	 * removal always left (sent again once its state is due). One
+	 * waits at most: an older one is removed first. */
+	older_ok = deliver_finish_pending(ctx);
+	if (ctx->finish_later && older_ok) {
+		ctx->finishing = *m; /* ownership moves: m keeps nothing */
+		ctx->finish_pending = true;
+		m->fd = -1;
+		m->image = NULL;
+		memset(&m->env, 0, sizeof(m->env));
+		memset(&m->state, 0, sizeof(m->state));
+		return DELIVER_DONE;
+	}
 	if (spool_finish(m, &err) != MS_OK) {
 		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
 		return DELIVER_STUCK;
 	}
 	log_msg(LOG_INFO, "%s: removed", m->id);
-	return DELIVER_DONE;
+	return older_ok ? DELIVER_DONE : DELIVER_STUCK;
+}
+
+bool
+deliver_finish_pending(struct deliver_ctx *ctx)
+{
+	struct spool_msg *m = &ctx->finishing;
+	struct ms_err err;
+
+	if (!ctx->finish_pending)
+		return true;
+	ctx->finish_pending = false;
+	if (spool_finish(m, &err) != MS_OK) {
+		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
+		return false;
+	}
+	log_msg(LOG_INFO, "%s: removed", m->id);
+	return true;
 }
 
 enum deliver_outcome
@@ -346,6 +379,7 @@ deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try)
 		    now, &at);
 	}
 	if (at.stuck) {
+		spool_unprepare(m); /* nothing sent: fresh again */
 		spool_release(m);
 		out = DELIVER_STUCK;
 	} else {

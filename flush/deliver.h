@@ -3,7 +3,8 @@
  *             try the route's relays in order, record every recipient's
  *             outcome, then finish, defer or bury the message.
  *
- * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one().
+ * API:    deliver_ctx_init(), deliver_ctx_free(), deliver_one(),
+ *         deliver_finish_pending(), deliver_prepare_ahead().
  *
  * Owns:   flush/: the delivery engine - passes, workers and --watch
  *         (run.c), one message's delivery (deliver.c; one attempt on one
@@ -44,9 +45,22 @@ struct deliver_ctx {
 	const volatile sig_atomic_t *stop;
 	/* Work for the relays' waits (relay_msg.idle): the loop's claim of
 	 * its next message (run.c). NULL: none. */
-	void (*idle)(void *arg);
+	bool (*idle)(void *arg);
 	void *idle_arg;
+	/* Set by the loop: a delivered message's removal may wait for the
+	 * next relay wait (deliver_finish_pending); at most one waits, in
+	 * finishing, still claimed. */
+	bool finish_later;
+	bool finish_pending;
+	struct spool_msg finishing;
 };
+
+/* Writes a claimed fresh message's first state ahead of its turn (the
+ * due time a kill in its transaction leaves), while a relay waits for a
+ * reply about another message; its checkpoint then finds it written.
+ * False when not done (not fresh, or the spool refused: the checkpoint
+ * tries again and reports). spool_unprepare() undoes it. */
+bool deliver_prepare_ahead(struct deliver_ctx *ctx, struct spool_msg *m);
 
 enum deliver_outcome {
 	DELIVER_DONE,	  /* every recipient has the message */
@@ -67,8 +81,14 @@ void deliver_ctx_free(struct deliver_ctx *ctx);
 void deliver_stats_flush(struct deliver_ctx *ctx);
 
 /* Delivers m (claimed by the caller) and releases it. When deferred,
- * *next_try (may be NULL) gets the time it is due again. */
+ * *next_try (may be NULL) gets the time it is due again. With
+ * ctx->finish_later, a delivered message is only removed by the next
+ * deliver_finish_pending() (or deliver_one). */
 enum deliver_outcome
 deliver_one(struct deliver_ctx *ctx, struct spool_msg *m, long long *next_try);
+
+/* Removes the delivered message waiting for it, if any (spool_finish).
+ * False when that fails: the flusher must stop (logged, LOG_CRIT). */
+bool deliver_finish_pending(struct deliver_ctx *ctx);
 
 #endif

@@ -141,18 +141,23 @@ entry_due(
 	    e->next_try > now + ctx->conf->retry_max;
 }
 
-/* The next entry of the pass, taken (and, when due, claimed) early: while
- * a relay waits for its peer's reply (relay_msg.idle), so that the open,
- * lock and read of the next message overlap that round trip instead of
- * following it. At most one is held ahead; a stop or a stuck spool lets
- * its claim go untouched (spool_release), as if never taken. */
+/* What the loop does while a relay waits for its peer's reply
+ * (relay_msg.idle), so that its file work overlaps that round trip
+ * instead of following it: at the first wait, the removal of the message
+ * delivered last (deliver_finish_pending) and the claim of the next
+ * entry; at the next, that message's first state (a fresh one's, from
+ * the pre-state slot the message on the wire does not hold). At most one
+ * message is held ahead; a stop or a stuck spool gives it back as it was
+ * found. */
 struct lookahead {
 	struct spool_entry *v;
 	size_t n;
 	struct entry_cursor *cur;
-	const struct deliver_ctx *ctx;
-	bool taken;   /* k is the next entry to handle */
-	bool claimed; /* and st, busy, err, m are its claim */
+	struct deliver_ctx *ctx;
+	bool taken;	    /* k is the next entry to handle */
+	bool claimed;	    /* and st, busy, err, m are its claim */
+	bool prepared;	    /* and m's first state is written */
+	bool finish_failed; /* a removal failed: stop */
 	unsigned long k;
 	enum ms_status st;
 	bool busy;
@@ -161,13 +166,10 @@ struct lookahead {
 };
 
 static void
-claim_ahead(void *arg)
+claim_next(struct lookahead *la)
 {
-	struct lookahead *la = arg;
 	const struct spool_entry *e;
 
-	if (la->taken || stop_requested || spool_stuck)
-		return;
 	la->k =
 	    atomic_fetch_add_explicit(&la->cur->next, 1, memory_order_relaxed);
 	la->taken = true;
@@ -181,13 +183,36 @@ claim_ahead(void *arg)
 	la->claimed = true;
 }
 
-/* A claim taken ahead and not used: given back untouched. */
+/* False when the removal failed: the transaction in progress is then
+ * abandoned before its body (nothing more is sent once the spool cannot
+ * record outcomes) and the flusher stops. */
+static bool
+work_ahead(void *arg)
+{
+	struct lookahead *la = arg;
+
+	if (la->ctx->finish_pending && !deliver_finish_pending(la->ctx))
+		la->finish_failed = true;
+	if (la->finish_failed)
+		return false;
+	if (stop_requested || spool_stuck)
+		return true;
+	if (!la->taken)
+		claim_next(la);
+	else if (la->claimed && la->st == MS_OK && !la->busy && !la->prepared)
+		la->prepared = deliver_prepare_ahead(la->ctx, &la->m);
+	return true;
+}
+
+/* A claim taken ahead and not used: given back as it was found. */
 static void
 lookahead_drop(struct lookahead *la)
 {
-	if (la->claimed && la->st == MS_OK && !la->busy)
+	if (la->claimed && la->st == MS_OK && !la->busy) {
+		spool_unprepare(&la->m);
 		spool_release(&la->m);
-	la->taken = la->claimed = false;
+	}
+	la->taken = la->claimed = la->prepared = false;
 }
 
 /* Delivers every due message it can claim among the entries the cursor
@@ -200,8 +225,9 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	long long now = (long long)time(NULL);
 	struct ms_err err;
 
-	ctx->idle = claim_ahead;
+	ctx->idle = work_ahead;
 	ctx->idle_arg = &la;
+	ctx->finish_later = true;
 	while (!stop_requested && !spool_stuck) {
 		unsigned long k = la.taken
 		    ? la.k
@@ -214,7 +240,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 		bool busy;
 		enum ms_status st;
 
-		la.taken = la.claimed = false;
+		la.taken = la.claimed = la.prepared = false;
 		if (k >= n)
 			break;
 		e = &v[k];
@@ -265,8 +291,23 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			spool_stuck = true;
 			break;
 		}
+		/* The one delivered before m waited for a relay wait of m's;
+		 * there was none (no relay reached, no reply awaited): now. */
+		if (la.finish_failed ||
+		    (ctx->finish_pending &&
+			strcmp(ctx->finishing.id, m.id) != 0 &&
+			!deliver_finish_pending(ctx))) {
+			r->stuck++;
+			spool_stuck = true;
+		}
 		now = (long long)time(NULL);
 	}
+	/* The last one delivered is removed before anything else. */
+	if (!deliver_finish_pending(ctx)) {
+		r->stuck++;
+		spool_stuck = true;
+	}
+	ctx->finish_later = false;
 	lookahead_drop(&la);
 	ctx->idle = NULL;
 	/* The removals of delivered messages synced, the reserved room

@@ -108,6 +108,7 @@ relay_send(struct relay *r, struct relay_msg *msg, struct ms_err *err)
 	msg->health = RELAY_FINE;
 	msg->hold_seconds = 0;
 	msg->no_count = false;
+	msg->abandoned = false;
 	msg->peer[0] = msg->remote_id[0] = '\0';
 	for (size_t i = 0; i < msg->nrcpt; i++) {
 		msg->rcpts[i].result = MS_TEMP;

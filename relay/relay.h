@@ -66,14 +66,18 @@ struct relay_msg {
 	enum ms_status (*committed)(void *arg, const struct relay_rcpt *rcpts,
 	    size_t n, struct ms_err *err);
 	void *committed_arg;
-	/* Called while the transport waits for its peer (a command sent,
-	 * its reply not read yet), at most once per command and never
-	 * while the body goes out: the flusher claims its next message
-	 * there, so that its file work overlaps the round trip. It must
-	 * be short and must not touch this message. NULL: nothing. */
-	void (*idle)(void *arg);
+	/* Called while the transport waits for its peer (connecting, or a
+	 * command sent and its reply not read yet), at most once per wait
+	 * and never once the body has started: the flusher does its file
+	 * work for other messages there, so that it overlaps the round
+	 * trip. It must be short and must not touch this message. False:
+	 * the flusher must stop (its spool failed); the transaction is
+	 * abandoned, before its body, so the server never has the
+	 * message, and every recipient stays MS_TEMP. NULL: nothing. */
+	bool (*idle)(void *arg);
 	void *idle_arg;
 	/* out */
+	bool abandoned; /* idle said stop: nothing of it was sent */
 	enum relay_health health;
 	long hold_seconds;   /* with RELAY_FAILED/RELAY_HOLD */
 	bool no_count;	     /* failure is not the message's fault

@@ -101,12 +101,16 @@ progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		return 1;
 	}
 	/* libcurl calls this after it has sent a command and before it
-	 * waits for the reply: the flusher's file work for its next
-	 * message fits into that wait (relay_msg.idle), once per command. */
+	 * waits for the reply (and while it connects): the flusher's file
+	 * work for other messages fits into that wait (relay_msg.idle),
+	 * once per command. Never after 354: the body is not held up. */
 	if (s->idle != NULL && s->tr.awaiting &&
 	    s->idle_cmd != s->tr.commands) {
 		s->idle_cmd = s->tr.commands;
-		s->idle(s->idle_arg);
+		if (!s->idle(s->idle_arg)) {
+			s->idle_stopped = true;
+			return 1;
+		}
 	}
 	return 0;
 }

@@ -52,9 +52,10 @@ struct smtp_session {
 	long long deadline_ms;	    /* max_time ends (0: none) */
 	long long quit_deadline_ms; /* stop waiting for QUIT's reply */
 	bool max_time_hit;
-	void (*idle)(void *arg); /* the message's relay_msg.idle */
+	bool (*idle)(void *arg); /* the message's relay_msg.idle */
 	void *idle_arg;
 	unsigned long idle_cmd; /* tr.commands when idle last ran */
+	bool idle_stopped;	/* idle said stop: transaction abandoned */
 	bool cert_requested;	/* the server asked for a client certificate
 				   on this connection */
 	char tls_alert[96];	/* the last TLS alert it sent us, or "" */

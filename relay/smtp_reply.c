@@ -58,7 +58,8 @@ smtp_transcript_reset_connection(struct smtp_transcript *t)
 	t->auth_sent = false;
 	t->in_auth = false;
 	t->after_354 = false;
-	t->awaiting = false;
+	t->awaiting = true; /* the connection, then the greeting: */
+	t->commands++;	    /* an exchange of its own */
 	t->inlen = t->outlen = 0;
 	t->in_cut = t->out_cut = false;
 	t->building_any = false;

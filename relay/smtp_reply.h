@@ -71,9 +71,11 @@ struct smtp_transcript {
 	bool auth_sent;		 /* AUTH went out on this connection */
 	bool in_auth;		 /* between AUTH and its final reply */
 	bool after_354;		 /* the body went out */
-	bool awaiting;		 /* a command went out and its final
-				    reply has not come yet */
-	unsigned long commands;	 /* commands sent on this connection */
+	bool awaiting;		 /* a command went out (or the connection
+				    is being made) and its final reply
+				    (or the greeting) has not come yet */
+	unsigned long commands;	 /* commands sent (and connections
+				    made) so far */
 	/* per transaction (smtp_transcript_begin) */
 	struct smtp_reply last; /* the latest complete reply */
 	struct smtp_reply fail; /* the first failing reply (code 0:

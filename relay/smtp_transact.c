@@ -151,6 +151,7 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		s->src = msg->src;
 		s->idle = msg->idle;
 		s->idle_arg = msg->idle_arg;
+		s->idle_stopped = false;
 		s->read_failed = false;
 		s->auth_missing = false;
 		s->max_time_hit = false;
@@ -189,6 +190,8 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 			s->on_conn++;
 			break;
 		}
+		if (s->idle_stopped)
+			break;
 		if (!refreshed && smtp_bearer_refused(s, rc)) {
 			log_msg(LOG_INFO,
 			    "relay %s: the server refused the OAuth2 token; "
@@ -216,6 +219,16 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 			continue;
 		}
 		break;
+	}
+	if (s->idle_stopped) {
+		/* Abandoned before the body: the server has nothing, and the
+		 * connection is in the middle of a transaction. */
+		for (size_t i = 0; i < n; i++)
+			smtp_rcpt_set(&msg->rcpts[first + i], MS_TEMP,
+			    "not attempted: the flusher is stopping");
+		msg->abandoned = true;
+		smtp_handle_drop(s);
+		goto out;
 	}
 	judge(s, msg, first, n, rc);
 	if (rc != CURLE_OK && s->p.bearer == NULL &&
