@@ -285,10 +285,12 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	rm.committed_arg = &ca;
 	rm.idle = ctx->idle;
 	rm.idle_arg = ctx->idle_arg;
-	/* A paced relay may wait for its bucket before it sends anything
-	 * (SES relays always pace): the message delivered last is removed
-	 * before that wait, not after it. */
-	if ((rc->type == RELAY_SES || rc->rate != 0) &&
+	/* The message delivered last is removed at this one's first wait
+	 * for a reply (rm.idle), which only an SMTP relay has; one that is
+	 * paced may wait for its bucket before that (SES relays always
+	 * pace). For every other relay it is removed now, before this one
+	 * is sent. */
+	if ((rc->type != RELAY_SMTP || rc->rate != 0) &&
 	    !deliver_finish_pending(ctx)) {
 		at->stuck = true;
 		return;

@@ -14,7 +14,8 @@
 #     nothing is locked; after a retry each is delivered exactly once;
 #   - strace: the removal of each delivered message but the last comes
 #     after the next message's first command went out, and no message
-#     file is opened twice.
+#     file is opened twice; through a Maildir relay (no reply to wait
+#     for) each removal comes before the next delivery.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/servers/smtpd_lib.sh"
 t_setup
@@ -116,4 +117,17 @@ events=$(sed -n -e '/sendto(.*"MAIL FROM:/s/.*/M/p' \
 opened=$(grep -o 'openat([^"]*"[0-9A-F]\{22\}"' "$T/order.trace" | sort | uniq -d | wc -l)
 [ "$opened" = 0 ] || t_fail "order: $opened message files opened twice"
 smtpd_stop
+
+# A relay with no reply to wait for (the Maildir capture): each removal
+# comes before the next message is written, not after it.
+t_conf ""
+rm -f "$CAPTURE"/new/*
+enqueue maildir
+strace -f -qq -e trace=unlinkat,openat -o "$T/md.trace" "$MAILSHIM" flush 2>"$T/md.err" ||
+    t_fail "maildir: flush failed: $(tail -1 "$T/md.err")"
+# D: a message created in the Maildir's tmp/; U: a message file removed.
+events=$(sed -n -e '/openat(.*\/capture\/tmp\/.*O_CREAT/s/.*/D/p' \
+    -e '/unlinkat(.*"[0-9A-F]\{22\}"/s/.*/U/p' "$T/md.trace" | tr -d '\n')
+[ "$events" = DUDUDU ] && t_ok "maildir: each removal before the next delivery ($events)" ||
+    t_fail "maildir: delivery/removal sequence $events, want DUDUDU"
 t_done
