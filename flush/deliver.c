@@ -166,6 +166,21 @@ last_reason(const struct msg_state *st)
 	return why;
 }
 
+/* Every recipient has it: the message and its state go (spool_finish).
+ * False when they cannot: the flusher must stop. */
+static bool
+remove_delivered(struct spool_msg *m)
+{
+	struct ms_err err;
+
+	if (spool_finish(m, &err) != MS_OK) {
+		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
+		return false;
+	}
+	log_msg(LOG_INFO, "%s: removed", m->id);
+	return true;
+}
+
 static enum deliver_outcome
 finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
     const struct attempt *at, long long now, long long *next_try)
@@ -269,29 +284,16 @@ finish_message(struct deliver_ctx *ctx, struct spool_msg *m,
 		memset(&m->state, 0, sizeof(m->state));
 		return DELIVER_DONE;
 	}
-	if (spool_finish(m, &err) != MS_OK) {
-		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
-		return DELIVER_STUCK;
-	}
-	log_msg(LOG_INFO, "%s: removed", m->id);
-	return older_ok ? DELIVER_DONE : DELIVER_STUCK;
+	return remove_delivered(m) && older_ok ? DELIVER_DONE : DELIVER_STUCK;
 }
 
 bool
 deliver_finish_pending(struct deliver_ctx *ctx)
 {
-	struct spool_msg *m = &ctx->finishing;
-	struct ms_err err;
-
 	if (!ctx->finish_pending)
 		return true;
 	ctx->finish_pending = false;
-	if (spool_finish(m, &err) != MS_OK) {
-		log_msg(LOG_CRIT, "%s: %s; the flusher stops", m->id, err.msg);
-		return false;
-	}
-	log_msg(LOG_INFO, "%s: removed", m->id);
-	return true;
+	return remove_delivered(&ctx->finishing);
 }
 
 enum deliver_outcome

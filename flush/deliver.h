@@ -43,8 +43,9 @@ struct deliver_ctx {
 	/* Set (by a signal handler) when the flusher should stop: the
 	 * transaction in progress ends, no other starts. NULL: never. */
 	const volatile sig_atomic_t *stop;
-	/* Work for the relays' waits (relay_msg.idle): the loop's claim of
-	 * its next message (run.c). NULL: none. */
+	/* Work for the relays' waits (relay_msg.idle): the loop's file work
+	 * for the messages before and after the one on the wire (run.c).
+	 * NULL: none. */
 	bool (*idle)(void *arg);
 	void *idle_arg;
 	/* Set by the loop: a delivered message's removal may wait for the

@@ -286,7 +286,7 @@ smtp_session_send(
 		enum ms_status st;
 
 		st = transact(s, msg, i, n, (curl_off_t)size, err);
-		if (st != MS_OK)
+		if (st != MS_OK || msg->abandoned)
 			return st;
 		if (msg->health == RELAY_FINE && i + n < msg->nrcpt &&
 		    relay_committed(msg, i, n, err) != MS_OK) {
