@@ -156,7 +156,6 @@ struct lookahead {
 	struct deliver_ctx *ctx;
 	bool taken;	    /* k is the next entry to handle */
 	bool claimed;	    /* and st, busy, err, m are its claim */
-	bool prepared;	    /* and m's first state is written */
 	bool finish_failed; /* a removal failed: stop */
 	unsigned long k;
 	enum ms_status st;
@@ -199,8 +198,8 @@ work_ahead(void *arg)
 		return true;
 	if (!la->taken)
 		claim_next(la);
-	else if (la->claimed && la->st == MS_OK && !la->busy && !la->prepared)
-		la->prepared = deliver_prepare_ahead(la->ctx, &la->m);
+	else if (la->claimed && la->st == MS_OK && !la->busy)
+		deliver_prepare_ahead(la->ctx, &la->m); /* once: m.prepared */
 	return true;
 }
 
@@ -212,7 +211,7 @@ lookahead_drop(struct lookahead *la)
 		spool_unprepare(&la->m);
 		spool_release(&la->m);
 	}
-	la->taken = la->claimed = la->prepared = false;
+	la->taken = la->claimed = false;
 }
 
 /* Delivers every due message it can claim among the entries the cursor
@@ -229,34 +228,26 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 	ctx->idle_arg = &la;
 	ctx->finish_later = true;
 	while (!stop_requested && !spool_stuck) {
-		unsigned long k = la.taken
-		    ? la.k
-		    : atomic_fetch_add_explicit(
-			  &cur->next, 1, memory_order_relaxed);
-		bool claimed = la.claimed;
 		struct spool_entry *e;
 		struct spool_msg m;
 		long long next = 0;
-		bool busy;
 		enum ms_status st;
 
-		la.taken = la.claimed = la.prepared = false;
-		if (k >= n)
+		/* Taken (and claimed, when due) by a relay's wait, or now. */
+		if (!la.taken)
+			claim_next(&la);
+		la.taken = false;
+		if (la.k >= n)
 			break;
-		e = &v[k];
-		if (!claimed && !entry_due(ctx, e, now)) {
+		e = &v[la.k];
+		if (!la.claimed) { /* not due */
 			file_entry(ctx, e, r);
 			continue;
 		}
-		if (claimed) {
-			st = la.st;
-			m = la.m;
-			busy = la.busy;
-			err = la.err;
-		} else {
-			st = spool_claim(
-			    ctx->spool, AREA_QUEUE, e->id, &m, &busy, &err);
-		}
+		la.claimed = false;
+		st = la.st;
+		m = la.m;
+		err = la.err;
 		/* Delivered (and removed) by another worker since the
 		 * listing: nothing to do, and nothing wrong. */
 		if (st == MS_USAGE)
@@ -268,7 +259,7 @@ deliver_entries(struct deliver_ctx *ctx, struct spool_entry *v, size_t n,
 			r->errors++;
 			continue;
 		}
-		if (busy)
+		if (la.busy)
 			continue;
 		if (m.state.next_try > now && /* changed since listed */
 		    m.state.next_try <= now + ctx->conf->retry_max) {
