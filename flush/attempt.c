@@ -286,11 +286,10 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	rm.idle = ctx->idle;
 	rm.idle_arg = ctx->idle_arg;
 	/* The message delivered last is removed at this one's first wait
-	 * for a reply (rm.idle), which only an SMTP relay has; one that is
-	 * paced may wait for its bucket before that (SES relays always
-	 * pace). For every other relay it is removed now, before this one
-	 * is sent. */
-	if ((rc->type != RELAY_SMTP || rc->rate != 0) &&
+	 * for a reply (rm.idle) when that is the transport's first wait; a
+	 * relay that is paced may wait for its bucket before it. Otherwise
+	 * it is removed now, before this one is sent. */
+	if ((!r->ops->idles_first || r->ops->paces_itself || rc->rate != 0) &&
 	    !deliver_finish_pending(ctx)) {
 		at->stuck = true;
 		return;
@@ -303,10 +302,10 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		at->counted = true;
 		return;
 	}
-	/* The rate bucket is charged per recipient before sending. SES
-	 * relays charge it themselves, per transaction of at most 50
-	 * recipients, and slow it on throttling replies: not twice. */
-	if (rc->type != RELAY_SES && rc->rate != 0 &&
+	/* The rate bucket is charged per recipient before sending, unless
+	 * the transport does it itself (SES: per transaction of at most 50
+	 * recipients, slowed on throttling replies): not twice. */
+	if (!r->ops->paces_itself && rc->rate != 0 &&
 	    ratelimit_acquire(ctx->spool->runfd, rc->name,
 		rc->rate > 0 ? rc->rate : 1.0, (unsigned)at->n, &err) != MS_OK)
 		log_msg(
@@ -330,7 +329,7 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 	log_results(m, rc, &rm, now_precise() - (double)m->env.arrival);
 	record_results(ctx, rc, at, &rm, now);
 	if (rm.no_count) {
-		if (rc->type != RELAY_SES)
+		if (!r->ops->paces_itself)
 			ratelimit_slow(ctx->spool->runfd, rc->name,
 			    rc->rate > 0 ? rc->rate : 1.0, &err);
 		if (at->retry_hint < NO_COUNT_RETRY)

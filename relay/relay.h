@@ -133,6 +133,13 @@ struct relay_ops {
 	/* For `mailshim check`: connects and authenticates without sending.
 	 * May be NULL. */
 	enum ms_status (*probe)(struct relay *r, struct ms_err *err);
+	/* What the flusher must know of the transport's waits. */
+	bool paces_itself; /* send() charges the relay's bucket itself
+			      (relay_pace, per transaction) and slows it
+			      on throttling (relay_slow): not the flusher */
+	bool idles_first;  /* send()'s first wait is for the peer, and calls
+			      relay_msg.idle: unless the relay is paced,
+			      the flusher may leave work for that call */
 };
 
 struct relay {

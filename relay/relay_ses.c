@@ -591,4 +591,5 @@ const struct relay_ops relay_ses_ops = {
 	.close = ses_close,
 	.destroy = ses_destroy,
 	.probe = ses_probe,
+	.paces_itself = true, /* 50 recipients a transaction, each charged */
 };

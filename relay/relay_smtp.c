@@ -395,4 +395,5 @@ const struct relay_ops relay_smtp_ops = {
 	.close = smtp_close,
 	.destroy = smtp_destroy,
 	.probe = smtp_probe,
+	.idles_first = true,
 };
