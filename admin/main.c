@@ -165,9 +165,15 @@ run(int argc, char **argv)
 	/* libcurl allocates ~192 KiB of buffers per transfer; above glibc's
 	 * default 128 KiB trim threshold they went back to the kernel after
 	 * every message and faulted in again for the next (bench/RESULTS.md:
-	 * 12% of the flusher's CPU). Keep up to 4 MiB instead. */
+	 * 12% of the flusher's CPU). Keep up to 4 MiB instead. Setting any
+	 * of these also freezes glibc's mmap threshold at 128 KiB, exactly
+	 * the size of SMTP's escape buffer: once the heap's top was in use
+	 * (a long listing) it was mmapped and unmapped for every message,
+	 * each unmap a TLB shootdown across the flusher's threads. Buffers
+	 * under 1 MiB come from the heap, and are reused. */
 	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	mallopt(M_TOP_PAD, 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	log_open("mailshim", isatty(STDERR_FILENO));
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
