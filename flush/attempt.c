@@ -315,7 +315,7 @@ attempt_relay(struct deliver_ctx *ctx, struct spool_msg *m, struct relay *r,
 		for (size_t i = 0; i < at->n; i++) {
 			at->rcpts[i].result = MS_TEMP;
 			ms_copy(at->rcpts[i].reply, RELAY_REPLY_MAX,
-			    "not attempted: the flusher is stopping");
+			    RELAY_REPLY_STOPPING);
 		}
 		at->retry_hint = NO_COUNT_RETRY;
 		return;

@@ -131,8 +131,7 @@ route_recipients(struct deliver_ctx *ctx, struct spool_msg *m,
 		if (!hold_usable(ctx, r, now, why, sizeof(why)))
 			continue;
 		if (deliver_stopping(ctx)) {
-			snprintf(why, sizeof(why),
-			    "not attempted: the flusher is stopping");
+			ms_copy(why, sizeof(why), RELAY_REPLY_STOPPING);
 			break;
 		}
 		/* Who the previous relay took is on disk before the next

@@ -42,6 +42,11 @@ enum relay_health {
 			 hold_seconds, fail over, log once */
 };
 
+/* The reply recorded for recipients left unsent because the flusher is
+ * stopping (a signal, or a spool that can no longer record outcomes):
+ * one text, wherever the stop is noticed. */
+#define RELAY_REPLY_STOPPING "not attempted: the flusher is stopping"
+
 struct relay_msg {
 	/* in */
 	const char *qid;

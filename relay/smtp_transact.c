@@ -225,7 +225,7 @@ transact(struct smtp_session *s, struct relay_msg *msg, size_t first, size_t n,
 		 * connection is in the middle of a transaction. */
 		for (size_t i = 0; i < n; i++)
 			smtp_rcpt_set(&msg->rcpts[first + i], MS_TEMP,
-			    "not attempted: the flusher is stopping");
+			    RELAY_REPLY_STOPPING);
 		msg->abandoned = true;
 		smtp_handle_drop(s);
 		goto out;
