@@ -234,7 +234,7 @@ spool_open(struct spool *s, const char *dir, struct ms_err *err)
 	s->resfd = -1;
 	for (int i = 0; i < SPOOL_PRE_SLOTS; i++)
 		s->pre[i].fd = -1;
-	s->deferfd = s->bucketfd = -1;
+	s->deferfd = s->bucketfd = s->sweepfd = -1;
 	s->dir = strdup(dir);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dir == NULL || s->dirfd < 0) {
@@ -279,7 +279,7 @@ void
 spool_close(struct spool *s)
 {
 	int *fds[] = { &s->dirfd, &s->tmpfd, &s->newfd, &s->queuefd, &s->deadfd,
-		&s->runfd, &s->deferfd, &s->bucketfd };
+		&s->runfd, &s->deferfd, &s->bucketfd, &s->sweepfd };
 
 	if (s->queuefd >= 0)
 		reserve_release(s);

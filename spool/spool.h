@@ -107,6 +107,7 @@ struct spool {
 	} pre[SPOOL_PRE_SLOTS];
 	int deferfd;  /* deferred/, -1 in a spool from before it */
 	int bucketfd; /* the bucket AREA_DEFERRED reads, or -1 */
+	int sweepfd;  /* run/flushing, locked since spool_sweep, or -1 */
 };
 
 /* queue/ is fsynced after this many removals of delivered messages, and
@@ -263,7 +264,8 @@ void spool_quarantine(
 
 /* Removes, in queue/ and dead/, ID.state files whose message is in
  * neither, and ID.state.tmp files nobody is writing (a flusher killed at
- * the wrong moment). */
+ * the wrong moment), when no other flusher is delivering; from then on
+ * this process holds run/flushing shared until spool_close (sweep.c). */
 void spool_sweep(struct spool *s);
 
 /* Tells a `flush --watch` that something became due (retry, requeue):

@@ -4,6 +4,7 @@
  *           nobody is writing; deferred/ is swept by sched_sweep().
  *
  * API:    spool_sweep() (spool.h).
+ * Alone:  only while no other flusher delivers (run/flushing, below).
  * Trust:  only names of the form ID.state and ID.state.tmp, ID a queue
  *         id, are ever removed, and only when the message is in neither
  *         area nor parked in the schedule; a .tmp only when its message's
@@ -105,10 +106,39 @@ sweep_area(struct spool *s, enum spool_area area)
 	closedir(d);
 }
 
+/* A flusher finishing a message removes the message, then its state: a
+ * sweep between the two would take that state for a killed flusher's
+ * orphan (harmless, but a false "removed orphan", and the two would race
+ * for one unlink). So every flusher holds a shared lock on run/flushing
+ * from its first sweep to its exit, and a sweep runs only when its own
+ * lock can become exclusive at once: no other flusher is delivering.
+ * Otherwise it is skipped; a later pass sweeps. Forked workers share the
+ * lock of the pass that forked them. */
+static bool
+sweep_alone(struct spool *s)
+{
+	bool alone;
+
+	if (s->sweepfd < 0) {
+		s->sweepfd = openat(s->runfd, "flushing",
+		    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		    0600);
+		if (s->sweepfd < 0)
+			return false; /* no lock: sweep nothing */
+	}
+	alone = flock(s->sweepfd, LOCK_EX | LOCK_NB) == 0;
+	if (!alone) /* a failed conversion may have dropped the shared lock */
+		flock(s->sweepfd, LOCK_SH);
+	return alone;
+}
+
 void
 spool_sweep(struct spool *s)
 {
+	if (!sweep_alone(s))
+		return;
 	sweep_area(s, AREA_QUEUE);
 	sweep_area(s, AREA_DEAD);
 	sched_sweep(s);
+	flock(s->sweepfd, LOCK_SH); /* others may deliver again */
 }

@@ -3,7 +3,8 @@
 #   - a damaged message is set aside while its claim is held (strace:
 #     the rename to dead/ID.bad comes before the close of queue/ID);
 #   - orphan ID.state / ID.state.tmp (message in neither area) and our maildir tmp/
-#     files (36 hours old) are removed (faketime moves the clock);
+#     files (36 hours old) are removed (faketime moves the clock), but
+#     not while another flusher delivers (run/flushing held shared);
 #   - run/rate-RELAY is replaced by rename, never rewritten in place;
 #   - SIGTERM to `flush --workers 2` reaches the worker: both stop after
 #     their transaction in progress instead of draining the queue;
@@ -45,6 +46,14 @@ MTMP="$CAPTURE/tmp/1795424400.M1P1Q$ORPH.$HOST"
 OTHER="$CAPTURE/tmp/1795424400.M1P1.otherhost"
 printf 'x' > "$MTMP"; printf 'x' > "$OTHER"
 touch -d '3 days ago' "$MTMP" "$OTHER"
+# While another flusher delivers (it holds run/flushing shared; flock(1)
+# plays it) nothing is swept: a state whose message it has just removed
+# is not an orphan yet.
+: > "$SPOOL/run/flushing"
+flock -s "$SPOOL/run/flushing" "$MAILSHIM" flush 2>"$T/busy.err" || t_fail "flush beside another"
+[ -e "$SPOOL/queue/$ORPH.state" ] && [ -e "$SPOOL/dead/$ORPH.state" ] &&
+    ! grep -q orphan "$T/busy.err" && t_ok "no sweep while another flusher delivers" ||
+    t_fail "swept beside another flusher: $(cat "$T/busy.err") $(ls "$SPOOL/queue" "$SPOOL/dead")"
 printf 'Subject: live\n\nbody\n' | sendmail -i a@example.net || t_fail enqueue
 faketime -f +2h "$MAILSHIM" flush 2>/dev/null || t_fail "flush (+2h)"
 [ ! -e "$SPOOL/queue/$ORPH.state" ] && [ ! -e "$SPOOL/queue/$ORPH.state.tmp" ] \
