@@ -117,14 +117,15 @@ sweep_area(struct spool *s, enum spool_area area)
 static bool
 sweep_alone(struct spool *s)
 {
+	struct ms_err err;
 	bool alone;
 
-	if (s->sweepfd < 0) {
-		s->sweepfd = openat(s->runfd, "flushing",
-		    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-		    0600);
-		if (s->sweepfd < 0)
-			return false; /* no lock: sweep nothing */
+	if (s->sweepfd < 0 &&
+	    ms_open_run_file(s->runfd, "flushing",
+		O_RDONLY | O_CREAT | O_NONBLOCK, &s->sweepfd, &err) != MS_OK) {
+		/* No lock, no sweep: orphans stay until it can be had. */
+		log_msg(LOG_WARNING, "not sweeping orphans: %s", err.msg);
+		return false;
 	}
 	alone = flock(s->sweepfd, LOCK_EX | LOCK_NB) == 0;
 	if (!alone) /* a failed conversion may have dropped the shared lock */
