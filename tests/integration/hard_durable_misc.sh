@@ -4,7 +4,8 @@
 #     the rename to dead/ID.bad comes before the close of queue/ID);
 #   - orphan ID.state / ID.state.tmp (message in neither area) and our maildir tmp/
 #     files (36 hours old) are removed (faketime moves the clock), but
-#     not while another flusher delivers (run/flushing held shared);
+#     not while another flusher delivers (run/flushing held shared),
+#     nor through a run/flushing planted as a symlink or a directory;
 #   - run/rate-RELAY is replaced by rename, never rewritten in place;
 #   - SIGTERM to `flush --workers 2` reaches the worker: both stop after
 #     their transaction in progress instead of draining the queue;
@@ -54,6 +55,25 @@ flock -s "$SPOOL/run/flushing" "$MAILSHIM" flush 2>"$T/busy.err" || t_fail "flus
 [ -e "$SPOOL/queue/$ORPH.state" ] && [ -e "$SPOOL/dead/$ORPH.state" ] &&
     ! grep -q orphan "$T/busy.err" && t_ok "no sweep while another flusher delivers" ||
     t_fail "swept beside another flusher: $(cat "$T/busy.err") $(ls "$SPOOL/queue" "$SPOOL/dead")"
+# A run/flushing planted as a dangling symlink or a directory is not
+# followed, created or locked through: the flush delivers, says once why
+# it does not sweep, and leaves the orphans for a later pass.
+printf 'Subject: planted\n\nbody\n' | sendmail -i a@example.net || t_fail enqueue
+rm -f "$SPOOL/run/flushing"
+for plant in symlink directory; do
+	case $plant in
+	symlink) ln -s "$T/made-by-flush" "$SPOOL/run/flushing" ;;
+	directory) mkdir "$SPOOL/run/flushing" ;;
+	esac
+	"$MAILSHIM" flush 2>"$T/plant.err" || t_fail "flush with run/flushing a $plant"
+	[ "$(grep -c 'not sweeping orphans: cannot open run/flushing: ' "$T/plant.err")" = 1 ] &&
+	    [ -e "$SPOOL/queue/$ORPH.state" ] && [ ! -e "$T/made-by-flush" ] &&
+	    t_ok "run/flushing a $plant: not followed, one warning, no sweep" ||
+	    t_fail "run/flushing a $plant: $(cat "$T/plant.err"); $(ls "$SPOOL/queue" "$T")"
+	rm -rf "$SPOOL/run/flushing"
+done
+[ "$(t_count "$CAPTURE/new")" = 1 ] && t_ok "delivered beside a planted run/flushing" ||
+    t_fail "not delivered beside a planted run/flushing"
 printf 'Subject: live\n\nbody\n' | sendmail -i a@example.net || t_fail enqueue
 faketime -f +2h "$MAILSHIM" flush 2>/dev/null || t_fail "flush (+2h)"
 [ ! -e "$SPOOL/queue/$ORPH.state" ] && [ ! -e "$SPOOL/queue/$ORPH.state.tmp" ] \
@@ -61,7 +81,7 @@ faketime -f +2h "$MAILSHIM" flush 2>/dev/null || t_fail "flush (+2h)"
     || t_fail "orphans left: $(ls "$SPOOL/queue" "$SPOOL/dead")"
 [ ! -e "$MTMP" ] && t_ok "maildir tmp/ leftover removed" || t_fail "maildir tmp/ leftover kept"
 [ -e "$OTHER" ] || t_fail "someone else's maildir tmp/ file removed"
-[ "$(t_count "$CAPTURE/new")" = 1 ] || t_fail "live message not delivered"
+[ "$(t_count "$CAPTURE/new")" = 2 ] || t_fail "live message not delivered"
 
 # 3. The rate file is replaced by rename.
 t_conf 'relay "paced" { type = "maildir" path = "'"$CAPTURE"'" rate = "100" }
