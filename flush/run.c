@@ -1,8 +1,7 @@
 /*
  * run.c - the flusher's loop: pick up new mail, list the queue, claim
  *         what is due, deliver it; in parallel workers when configured;
- *         once, or forever with --watch (inotify on new/ plus a timer for
- *         the next deferred message).
+ *         once, or forever with --watch (its waits: watch.c).
  *
  * API:    run_flush().
  * Signals: SIGTERM/SIGINT only set a flag; the transaction in flight is
@@ -12,7 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,9 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_SYS_INOTIFY_H
-#include <sys/inotify.h>
-#endif
 
 #include "deliver.h"
 #include "log.h"
@@ -32,6 +27,7 @@
 #include "run.h"
 #include "schedule.h"
 #include "spool.h"
+#include "watch.h"
 
 #define WORKER_POLL_US 5000 /* how often a pass looks for its workers' end */
 
@@ -455,100 +451,6 @@ workers_for(const struct ms_conf *conf, const struct run_opts *opts)
 	return w > 64 ? 64 : (int)w;
 }
 
-#ifdef HAVE_SYS_INOTIFY_H
-static int run_wd = -1; /* the watch on run/, for run/wake */
-
-static int
-watch_open(const struct spool *s)
-{
-	char path[4200], run[4200];
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-
-	snprintf(path, sizeof(path), "%s/new", s->dir);
-	snprintf(run, sizeof(run), "%s/run", s->dir);
-	if (fd >= 0 &&
-	    inotify_add_watch(
-		fd, path, IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE) < 0) {
-		log_msg(LOG_WARNING, "inotify on %s failed (%s); polling", path,
-		    strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	/* retry and requeue write run/wake (spool_wake). */
-	if (fd >= 0 &&
-	    (run_wd = inotify_add_watch(fd, run, IN_CLOSE_WRITE)) < 0)
-		log_msg(LOG_WARNING,
-		    "inotify on %s failed (%s): retry and requeue wait for "
-		    "the rescan",
-		    run, strerror(errno));
-	return fd;
-}
-
-/* Drains ifd; true when an event is one that means "look again": any in
- * new/, run/wake in run/ (the flusher's own run/ files are not). */
-static bool
-watch_drain(int ifd)
-{
-	char buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool wake = false;
-	ssize_t n;
-
-	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
-
-			if (ev->wd != run_wd ||
-			    (ev->len > 0 && strcmp(ev->name, SPOOL_WAKE) == 0))
-				wake = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	return wake;
-}
-#else
-static bool
-watch_drain(int ifd)
-{
-	(void)ifd;
-	return true;
-}
-
-static int
-watch_open(const struct spool *s)
-{
-	(void)s;
-	return -1;
-}
-#endif
-
-/* Sleeps until new mail arrives, the next deferred message is due, the
- * rescan interval passes, or a stop is requested. */
-static void
-watch_wait(int ifd, long long next_due, long rescan)
-{
-	long long now = (long long)time(NULL);
-	long long wait = rescan, end;
-	struct pollfd pfd = { .fd = ifd, .events = POLLIN };
-
-	if (next_due > 0 && next_due - now < wait)
-		wait = next_due > now ? next_due - now : 0;
-	if (ifd < 0) {
-		/* No inotify: poll new/ every second. */
-		sleep(wait < 1 ? (unsigned)wait : 1);
-		return;
-	}
-	end = ms_monotonic_ms() + wait * 1000;
-	while (!stop_requested) {
-		long long left = end - ms_monotonic_ms();
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return; /* time is up, or a signal */
-		if (watch_drain(ifd))
-			return;
-	}
-}
-
 enum ms_status
 run_flush(
     const struct ms_conf *conf, const struct run_opts *opts, struct ms_err *err)
@@ -583,7 +485,8 @@ run_flush(
 		for (int i = 0; i < conf->nrelays; i++)
 			relay_close(ctx.relays[i]);
 		watch_wait(ifd, r.next_due,
-		    opts->watch_rescan > 0 ? opts->watch_rescan : 60);
+		    opts->watch_rescan > 0 ? opts->watch_rescan : 60,
+		    &stop_requested);
 	} while (!stop_requested);
 	if (ifd >= 0)
 		close(ifd);
