@@ -24,11 +24,20 @@ head -c 43000000 /dev/zero | tr '\0' 'x' | fold -w 70 | sed '1i Subject: big\n' 
     || t_fail "something left after the refusal"
 
 # 3. tmp/ files: abandoned ones go after 10 minutes, live ones stay.
-{ printf 'Subject: killed\n\nbody\n'; sleep 60; } | "$SENDMAIL" -i a@example.net & k=$!
+# Each writer reads a fifo this shell holds open, so it is still writing
+# until the fifo is closed (a sleeping feeder would outlive the writer
+# and hold the test up).
+mkfifo "$T/feed-killed" "$T/feed-alive"
+"$SENDMAIL" -i a@example.net < "$T/feed-killed" & k=$!
+exec 7> "$T/feed-killed"
+printf 'Subject: killed\n\nbody\n' >&7
 t_wait 10 sh -c "[ \$(ls '$SPOOL/tmp' | wc -l) = 1 ]" || t_fail "no tmp/ file for the writer"
 DEADF=$(ls "$SPOOL/tmp")
 kill -9 $k; wait $k 2>/dev/null
-{ printf 'Subject: alive\n\nbody\n'; sleep 30; } | "$SENDMAIL" -i a@example.net & a=$!
+exec 7>&-
+"$SENDMAIL" -i a@example.net < "$T/feed-alive" & a=$!
+exec 8> "$T/feed-alive"
+printf 'Subject: alive\n\nbody\n' >&8
 t_pids=$a
 t_wait 10 sh -c "[ \$(ls '$SPOOL/tmp' | wc -l) = 2 ]" || t_fail "no tmp/ file for the live writer"
 LIVEF=$(ls "$SPOOL/tmp" | grep -v "$DEADF")
@@ -41,6 +50,7 @@ faketime -f +11m "$MAILSHIM" flush >/dev/null 2>&1
     || t_fail "abandoned tmp/ file kept"
 [ -e "$SPOOL/tmp/$LIVEF" ] && t_ok "live front end's file kept" || t_fail "live writer's file removed"
 kill $a 2>/dev/null; wait $a 2>/dev/null
+exec 8>&-
 
 # 2. The reserve (root: a 1 MB tmpfs in a private mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare --mount true 2>/dev/null; then
