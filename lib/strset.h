@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h> /* SIZE_MAX: "not in the set" */
 
 struct strset {
 	char **slot; /* NULL = empty */

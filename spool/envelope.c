@@ -423,25 +423,36 @@ rcpt_status_name(enum rcpt_status s)
 	return (unsigned)s < MS_ARRAY_LEN(status_names) ? status_names[s] : "?";
 }
 
+/* A state may hold STATE_MAX_RCPTS recipients, and every recipient read
+ * or resolved is looked up first: the index keeps that linear (a scan
+ * of the array made a 40,000-recipient state cost seconds to parse). */
 struct rcpt_state *
 state_rcpt(struct msg_state *st, const char *addr)
 {
+	size_t at = strset_get(&st->index, addr);
 	struct rcpt_state *nr;
+	char *copy;
 
-	for (size_t i = 0; i < st->nrcpt; i++)
-		if (strcmp(st->rcpts[i].addr, addr) == 0)
-			return &st->rcpts[i];
+	if (at != SIZE_MAX)
+		return &st->rcpts[at];
 	if (st->nrcpt >= STATE_MAX_RCPTS)
 		return NULL;
-	nr = realloc(st->rcpts, (st->nrcpt + 1) * sizeof(*nr));
-	if (nr == NULL)
+	if (st->nrcpt == st->cap) {
+		size_t cap = st->cap == 0 ? 4 : st->cap * 2;
+
+		if ((nr = realloc(st->rcpts, cap * sizeof(*nr))) == NULL)
+			return NULL;
+		st->rcpts = nr;
+		st->cap = cap;
+	}
+	if ((copy = strdup(addr)) == NULL ||
+	    !strset_add(&st->index, addr, st->nrcpt)) {
+		free(copy);
 		return NULL;
-	st->rcpts = nr;
-	nr = &st->rcpts[st->nrcpt];
+	}
+	nr = &st->rcpts[st->nrcpt++];
 	memset(nr, 0, sizeof(*nr));
-	if ((nr->addr = strdup(addr)) == NULL)
-		return NULL;
-	st->nrcpt++;
+	nr->addr = copy;
 	return nr;
 }
 
@@ -674,5 +685,6 @@ state_free(struct msg_state *st)
 	}
 	free(st->rcpts);
 	free(st->reason);
+	strset_free(&st->index);
 	memset(st, 0, sizeof(*st));
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "ms.h"
+#include "strset.h"
 
 #define SPOOL_MAGIC	"MAILSHIM-2" /* addresses percent-encoded */
 #define SPOOL_MAGIC_V1	"MAILSHIM-1" /* addresses raw; still read */
@@ -78,7 +79,8 @@ struct msg_state {
 	long long since; /* age counts from here (requeue), 0 = arrival */
 	char *reason;	 /* last failure, for listings */
 	struct rcpt_state *rcpts;
-	size_t nrcpt;
+	size_t nrcpt, cap;
+	struct strset index; /* addr -> its place in rcpts */
 };
 
 /* Finds addr (exact) or adds it as RCPT_PENDING; never NULL unless out of

@@ -52,7 +52,7 @@ if FUZZERS
 # libFuzzer sees their coverage. tests/fuzz/run-fuzzers.sh builds and runs
 # them all.
 hard_fuzz_flags = -fsanitize=fuzzer,address,undefined
-hard_fuzz_lib = lib/ms.c lib/log.c lib/addr.c lib/hdrtext.c
+hard_fuzz_lib = lib/ms.c lib/log.c lib/addr.c lib/hdrtext.c lib/strset.c
 noinst_PROGRAMS += tests/fuzz/fuzz_options tests/fuzz/fuzz_headers \
 	tests/fuzz/fuzz_smtpin tests/fuzz/fuzz_conf tests/fuzz/fuzz_spool \
 	tests/fuzz/fuzz_reply tests/fuzz/fuzz_addr

@@ -111,6 +111,55 @@ test_state(void)
 	free(text);
 }
 
+/* A state holds up to STATE_MAX_RCPTS recipients, each once: a lookup
+ * finds the entry it made (through every growth of the array), an
+ * address read twice is one recipient whose last line wins, and one
+ * recipient past the limit is refused. */
+static void
+test_state_many(void)
+{
+	struct msg_state st = { 0 }, back;
+	struct ms_err err;
+	char addr[64], *text;
+	size_t len, bad = 0;
+	const char twice[] = "rcpt deferred 1 - a@example.com 451 later\n"
+			     "rcpt sent 2 - a@example.com 250 ok\n";
+
+	for (size_t i = 0; i < STATE_MAX_RCPTS; i++) {
+		snprintf(addr, sizeof(addr), "r%zu@example.net", i);
+		bad += state_rcpt(&st, addr) == NULL;
+	}
+	CHECK(bad == 0 && st.nrcpt == STATE_MAX_RCPTS, "%zu refused, %zu kept",
+	    bad, st.nrcpt);
+	for (size_t i = 0; i < STATE_MAX_RCPTS; i += 7) {
+		snprintf(addr, sizeof(addr), "r%zu@example.net", i);
+		bad += state_rcpt(&st, addr) != &st.rcpts[i] ||
+		    strcmp(st.rcpts[i].addr, addr) != 0;
+	}
+	CHECK(bad == 0 && st.nrcpt == STATE_MAX_RCPTS,
+	    "%zu lookups missed their entry", bad);
+	CHECK(state_rcpt(&st, "one-more@example.net") == NULL,
+	    "a recipient past the limit was added");
+	CHECK(state_set(&st, "r39999@example.net", RCPT_SENT, NULL, "250 ok", 9,
+		  &err) == MS_OK &&
+		st.rcpts[39999].status == RCPT_SENT,
+	    "the last recipient not updated in place");
+	CHECK(state_format(&st, &text, &len, &err) == MS_OK, "%s", err.msg);
+	CHECK(state_parse(&back, text, len, &err) == MS_OK, "%s", err.msg);
+	CHECK(back.nrcpt == STATE_MAX_RCPTS &&
+		state_rcpt(&back, "r39999@example.net") == &back.rcpts[39999] &&
+		back.rcpts[39999].status == RCPT_SENT,
+	    "the full state did not come back whole");
+	state_free(&back);
+	free(text);
+	state_free(&st);
+	CHECK(state_parse(&st, twice, sizeof(twice) - 1, &err) == MS_OK, "%s",
+	    err.msg);
+	CHECK(st.nrcpt == 1 && st.rcpts[0].status == RCPT_SENT,
+	    "an address read twice: %zu recipients", st.nrcpt);
+	state_free(&st);
+}
+
 /* Every address the front end accepts survives the state file and the
  * envelope byte for byte (issue 14: "john doe" came back as "john). */
 static const char *const odd_addrs[] = {
@@ -235,6 +284,7 @@ main(void)
 	test_roundtrip();
 	test_bad();
 	test_state();
+	test_state_many();
 	test_odd_addresses();
 	test_old_files();
 	test_ids();
