@@ -2,13 +2,17 @@
  * bench/curlsend.c - libcurl alone: the flush ceiling of any client built
  *                    on libcurl's SMTP, for bench/run.
  *
- * Usage:  curlsend URL N CONNS
+ * Usage:  curlsend URL N CONNS [multi]
  *             CONNS processes (the flusher's workers are processes),
  *             each with one easy handle and one connection, send N
  *             messages in all to URL (smtp://127.0.0.1:PORT): MAIL, RCPT,
  *             DATA, a 2 KB body from memory, the final dot. No spool, no
  *             logging, no state. Prints the messages per second of the
  *             whole (first fork to last exit).
+ *             With "multi": one process drives the CONNS connections
+ *             through libcurl's multi interface instead, the same
+ *             messages. Not how the flusher works: what libcurl reaches
+ *             when one process owns every connection.
  *
  * Why: issue 18 measures the flusher against smtp-source, whose
  * transaction is hand-written. What libcurl itself reaches over the same
@@ -100,6 +104,84 @@ send_all(const char *url, long n)
 	return 0;
 }
 
+struct sender {
+	CURL *h;
+	struct reader r;
+	long left; /* messages still to send on this connection */
+};
+
+/* One easy handle per connection, all in one multi handle: when a
+ * transfer ends, its handle is added again for its next message and
+ * keeps its connection. */
+static int
+send_multi(const char *url, long n, long conns)
+{
+	struct curl_slist *rcpt = curl_slist_append(NULL, "<sink@example.net>");
+	struct sender *s = calloc((size_t)conns, sizeof(*s));
+	CURLM *m = curl_multi_init();
+	int running = 1, failed = 0;
+
+	if (rcpt == NULL || s == NULL || m == NULL)
+		return 1;
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, conns);
+	for (long c = 0; c < conns; c++) {
+		s[c].left = n * (c + 1) / conns - n * c / conns;
+		if ((s[c].h = curl_easy_init()) == NULL)
+			return 1;
+		curl_easy_setopt(s[c].h, CURLOPT_URL, url);
+		curl_easy_setopt(s[c].h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(
+		    s[c].h, CURLOPT_MAIL_FROM, "<bench@example.com>");
+		curl_easy_setopt(s[c].h, CURLOPT_MAIL_RCPT, rcpt);
+		curl_easy_setopt(s[c].h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(
+		    s[c].h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sizeof(body));
+		curl_easy_setopt(s[c].h, CURLOPT_READFUNCTION, read_body);
+		curl_easy_setopt(s[c].h, CURLOPT_READDATA, &s[c].r);
+		curl_easy_setopt(s[c].h, CURLOPT_PRIVATE, &s[c]);
+		if (s[c].left > 0)
+			curl_multi_add_handle(m, s[c].h);
+	}
+	while (running > 0 && !failed) {
+		CURLMsg *msg;
+		int queued;
+
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			return 1;
+		while ((msg = curl_multi_info_read(m, &queued)) != NULL) {
+			struct sender *done;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(
+			    msg->easy_handle, CURLINFO_PRIVATE, (char **)&done);
+			if (msg->data.result != CURLE_OK) {
+				fprintf(stderr, "curlsend: %s\n",
+				    curl_easy_strerror(msg->data.result));
+				failed = 1;
+				break;
+			}
+			curl_multi_remove_handle(m, done->h);
+			if (--done->left > 0) {
+				done->r.off = 0;
+				curl_multi_add_handle(m, done->h);
+				running++;
+			}
+		}
+		if (running > 0 &&
+		    curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			return 1;
+	}
+	for (long c = 0; c < conns; c++) {
+		curl_multi_remove_handle(m, s[c].h);
+		curl_easy_cleanup(s[c].h);
+	}
+	curl_multi_cleanup(m);
+	curl_slist_free_all(rcpt);
+	free(s);
+	return failed;
+}
+
 static double
 now_s(void)
 {
@@ -115,20 +197,27 @@ main(int argc, char **argv)
 	long n, conns, failed = 0;
 	double t0;
 
-	if (argc != 4 || (n = strtol(argv[2], NULL, 10)) <= 0 ||
+	if ((argc != 4 && !(argc == 5 && strcmp(argv[4], "multi") == 0)) ||
+	    (n = strtol(argv[2], NULL, 10)) <= 0 ||
 	    (conns = strtol(argv[3], NULL, 10)) <= 0 || conns > 64) {
-		fprintf(stderr, "usage: curlsend URL N CONNS\n");
+		fprintf(stderr, "usage: curlsend URL N CONNS [multi]\n");
 		return 2;
 	}
 	make_body();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	t0 = now_s();
+	if (argc == 5) {
+		if (send_multi(argv[1], n, conns) != 0)
+			return 1;
+		printf("%.1f\n", (double)n / (now_s() - t0));
+		return 0;
+	}
 	for (long c = 0; c < conns; c++) {
 		pid_t pid = fork();
 
 		if (pid == 0)
-			_exit(send_all(argv[1],
-			    n * (c + 1) / conns - n * c / conns));
+			_exit(send_all(
+			    argv[1], n * (c + 1) / conns - n * c / conns));
 		if (pid < 0)
 			failed++;
 	}
