@@ -83,8 +83,8 @@ struct msg_state {
 	struct strset index; /* addr -> its place in rcpts */
 };
 
-/* Finds addr (exact) or adds it as RCPT_PENDING; never NULL unless out of
- * memory. */
+/* Finds addr (exact, through the index) or adds it as RCPT_PENDING. NULL
+ * when memory runs out or the state already holds STATE_MAX_RCPTS. */
 struct rcpt_state *state_rcpt(struct msg_state *st, const char *addr);
 
 /* Sets one recipient's outcome, replacing its reply. */
