@@ -7,8 +7,9 @@
  *         the holder dies, so a kill -9 never leaves a message stuck.
  * Trust:  nothing found in the spool is trusted: the file is opened with
  *         O_NOFOLLOW and checked to be regular and singly linked, the
- *         envelope and state parsed defensively (envelope.c), and the
- *         submitter is the file's owner, not what the envelope says.
+ *         envelope and state parsed defensively (envelope.c,
+ *         state_text.c), and the submitter is the file's owner, not what
+ *         the envelope says.
  * Errors: MS_USAGE (no such message), MS_DATA (damaged: set aside while
  *         the claim is held), MS_TEMP (cannot be read now: left alone).
  */

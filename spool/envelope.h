@@ -2,7 +2,8 @@
  * envelope.h - the envelope at the head of every spool file, and the
  *              per-recipient delivery state the flusher keeps beside it.
  *
- * API:    env_*() for the envelope, state_*() for the state file text.
+ * API:    env_*() for the envelope (envelope.c), state_*() for the state
+ *         file's text and its recipients (state_text.c).
  * Format: documented in spool/README. Both parsers take untrusted bytes
  *         (a spool file may be damaged or foreign) and never crash.
  * Errors: MS_DATA with the reason for anything malformed, MS_TEMP when

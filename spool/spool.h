@@ -15,7 +15,8 @@
  *         orphans (sweep.c), listings (listing.c), claims (claim.c),
  *         writing states (state.c), finish, bury, requeue, delete
  *         (outcome.c), with what they share in spool_priv.h; the envelope
- *         and state file format (envelope.c), the schedule of deferred
+ *         and state file formats (envelope.c, state_text.c, and the line
+ *         text they share in spool_text.c), the schedule of deferred
  *         messages (schedule.c, schedule.h).
  * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches

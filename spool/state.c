@@ -1,7 +1,7 @@
 /*
  * state.c - writes a claimed message's state file, queue/ID.state: before
  *           anything is sent (spool_prepare) and after (spool_save_state).
- *           The text format is envelope.c's (state_format).
+ *           The text format is state_text.c's (state_format).
  *
  * API:    spool_prepare(), spool_save_state() (spool.h);
  *         spool_write_state(), spool_reserve_for() for the outcomes in

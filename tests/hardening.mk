@@ -53,6 +53,8 @@ if FUZZERS
 # them all.
 hard_fuzz_flags = -fsanitize=fuzzer,address,undefined
 hard_fuzz_lib = lib/ms.c lib/log.c lib/addr.c lib/hdrtext.c lib/strset.c
+# the spool file text: envelope, state, and the line helpers they share
+hard_fuzz_spool = spool/envelope.c spool/state_text.c spool/spool_text.c
 noinst_PROGRAMS += tests/fuzz/fuzz_options tests/fuzz/fuzz_headers \
 	tests/fuzz/fuzz_smtpin tests/fuzz/fuzz_conf tests/fuzz/fuzz_spool \
 	tests/fuzz/fuzz_reply tests/fuzz/fuzz_addr
@@ -70,7 +72,7 @@ tests_fuzz_fuzz_headers_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_SOURCES = tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c \
 	sendmail/door.c sendmail/door_auth.c \
 	sendmail/headers.c sendmail/message.c sendmail/qualify.c \
-	sendmail/reader.c spool/envelope.c $(hard_fuzz_lib)
+	sendmail/reader.c $(hard_fuzz_spool) $(hard_fuzz_lib)
 tests_fuzz_fuzz_smtpin_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_smtpin_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_LDFLAGS = $(hard_fuzz_flags)
@@ -81,7 +83,7 @@ tests_fuzz_fuzz_conf_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_conf_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_conf_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_conf_LDADD = $(CONFUSE_LIBS)
-tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c spool/envelope.c \
+tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz_spool.c $(hard_fuzz_spool) \
 	$(hard_fuzz_lib)
 tests_fuzz_fuzz_spool_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_spool_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
@@ -91,7 +93,7 @@ tests_fuzz_fuzz_reply_SOURCES = tests/fuzz/fuzz_reply.c relay/smtp_reply.c \
 tests_fuzz_fuzz_reply_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_reply_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_reply_LDFLAGS = $(hard_fuzz_flags)
-tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c spool/envelope.c \
+tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c $(hard_fuzz_spool) \
 	$(hard_fuzz_lib)
 tests_fuzz_fuzz_addr_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_addr_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
