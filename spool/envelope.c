@@ -109,15 +109,7 @@ env_format(
 	for (size_t i = 0; i < env->nopt; i++)
 		tbuf_line(&b, "opt", env->opts[i]);
 	tbuf_add(&b, "\n", 1);
-	if (b.failed) {
-		free(b.p);
-		return ms_err_set(err, MS_TEMP,
-		    "envelope too large or out of "
-		    "memory");
-	}
-	*out = b.p;
-	*len = b.len;
-	return MS_OK;
+	return tbuf_take(&b, "envelope", out, len, err);
 }
 
 static enum ms_status

@@ -50,6 +50,20 @@ tbuf_line(struct tbuf *b, const char *key, const char *value)
 	tbuf_add(b, "\n", 1);
 }
 
+enum ms_status
+tbuf_take(struct tbuf *b, const char *what, char **out, size_t *len,
+    struct ms_err *err)
+{
+	if (b->failed) {
+		free(b->p);
+		return ms_err_set(
+		    err, MS_TEMP, "%s too large or out of memory", what);
+	}
+	*out = b->p;
+	*len = b->len;
+	return MS_OK;
+}
+
 /* Bytes written as %HH in an address: controls, space, DEL, '%' and
  * 8-bit bytes, so the encoded form is one word of printable ASCII. */
 static bool

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ms.h"
+
 /* A growing text buffer with a ceiling (style: exceeding it is an error). */
 struct tbuf {
 	char *p;
@@ -18,6 +20,11 @@ struct tbuf {
 };
 
 void tbuf_add(struct tbuf *b, const char *s, size_t n);
+
+/* Hands over the text made in b (NUL-terminated, *len bytes), or frees
+ * it and says "WHAT too large or out of memory" (MS_TEMP). */
+enum ms_status tbuf_take(struct tbuf *b, const char *what, char **out,
+    size_t *len, struct ms_err *err);
 
 /* "key value\n" */
 void tbuf_line(struct tbuf *b, const char *key, const char *value);

@@ -149,15 +149,7 @@ state_format(
 		}
 		tbuf_add(&b, "\n", 1);
 	}
-	if (b.failed) {
-		free(b.p);
-		return ms_err_set(err, MS_TEMP,
-		    "state too large or out of "
-		    "memory");
-	}
-	*out = b.p;
-	*len = b.len;
-	return MS_OK;
+	return tbuf_take(&b, "state", out, len, err);
 }
 
 static enum rcpt_status
