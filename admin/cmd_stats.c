@@ -7,6 +7,7 @@
  * Cost:   the queue figures come from directory listings (queue/, each
  *         bucket of deferred/, dead/): a queue id starts with its arrival
  *         time, so no message is opened and no deferred state stat'ed.
+ *         The buckets are read by two threads (sched_count).
  */
 #include "config.h"
 

@@ -3,8 +3,9 @@
  *                   time <-> YYYYMMDDHHMM in UTC at minute, day, leap-day
  *                   and far-future boundaries (expected names computed
  *                   with Python's datetime, not with our code), odd
- *                   names refused, and odd entries of deferred/ (a file,
- *                   a symlink, junk) left alone and never followed.
+ *                   names refused, odd entries of deferred/ (a file,
+ *                   a symlink, junk) left alone and never followed, and
+ *                   sched_count's total over buckets read in parallel.
  */
 #include "config.h"
 
@@ -155,6 +156,71 @@ test_odd_entries(void)
 	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cleanup");
 }
 
+/* Buckets of different sizes, each with states, temporary files and
+ * junk beside its ids; the smallest id in the last bucket and the
+ * second smallest in the first, so that whichever thread reads either
+ * the total and the oldest come out of the merge. */
+static void
+test_count(void)
+{
+	enum { NBUCKETS = 40 };
+	char dir[] = "/tmp/test_schedule.XXXXXX", p[256], q[512];
+	char oldest[SPOOL_ID_LEN + 1] = "";
+	struct spool s;
+	struct ms_err err;
+	size_t n, want = 0;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/spool", dir);
+	CHECK(spool_init(p, NULL, NULL, &err) == MS_OK, "init: %s", err.msg);
+	CHECK(spool_open(&s, p, &err) == MS_OK, "open: %s", err.msg);
+	CHECK(sched_count(&s, &n, oldest, &err) == MS_OK && n == 0 &&
+		oldest[0] == '\0',
+	    "no bucket: %zu, \"%s\"", n, oldest);
+	for (int b = 0; b < NBUCKETS; b++) {
+		size_t ids = b == 7 ? 0 : (size_t)(b * 13 % 50) + 1;
+
+		snprintf(q, sizeof(q), "%s/deferred/2026120110%02d", p, b);
+		CHECK(mkdir(q, 0700) == 0, "mkdir %s", q);
+		for (size_t i = 0; i < ids; i++) {
+			/* ids 1xxx...; bucket 0's first is 0002..., the
+			 * last bucket's first 0001...: the two smallest */
+			unsigned lead = 9;
+			char id[64], path[640];
+
+			if (i == 0 && b == 0)
+				lead = 2;
+			else if (i == 0 && b == NBUCKETS - 1)
+				lead = 1;
+
+			snprintf(id, sizeof(id), "%04X%02X%04zX000000000000",
+			    lead, (unsigned)b, i);
+			snprintf(path, sizeof(path), "%s/%s", q, id);
+			touch(path);
+			snprintf(path, sizeof(path), "%s/%s.state", q, id);
+			touch(path);
+			snprintf(path, sizeof(path), "%s/%s.state.tmp", q, id);
+			touch(path);
+			want++;
+		}
+		snprintf(q + strlen(q), sizeof(q) - strlen(q), "/junk");
+		touch(q);
+	}
+	CHECK(sched_count(&s, &n, oldest, &err) == MS_OK, "%s", err.msg);
+	CHECK(n == want, "counted %zu of %zu", n, want);
+	CHECK_STR(oldest, "0001270000000000000000", "oldest");
+	/* A smaller oldest from queue/ stays (stats passes queue/'s). */
+	memcpy(oldest, "0000000000000000000001", SPOOL_ID_LEN + 1);
+	CHECK(sched_count(&s, &n, oldest, &err) == MS_OK && n == want,
+	    "again: %zu", n);
+	CHECK_STR(oldest, "0000000000000000000001", "smaller oldest kept");
+	spool_close(&s);
+	CHECK(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0, "cleanup");
+}
+
 int
 main(void)
 {
@@ -162,5 +228,6 @@ main(void)
 	test_names();
 	test_refused();
 	test_odd_entries();
+	test_count();
 	return tap_done();
 }
