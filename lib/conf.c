@@ -80,8 +80,10 @@ conf_load(struct ms_conf *conf, const char *path, bool explicit_path,
 	if (access(path, F_OK) != 0 && errno == ENOENT && !explicit_path) {
 		rc = cfg_parse_buf(cfg, builtin_conf);
 		path = "(built-in)";
+	} else if ((conf->path = strdup(path)) == NULL) {
+		cfg_free(cfg);
+		return conf_oom(path, err);
 	} else {
-		conf->path = strdup(path);
 		rc = cfg_parse(cfg, path);
 	}
 	if (rc == CFG_FILE_ERROR) {

@@ -11,18 +11,18 @@
 #ifndef MS_CONF_PRIV_H
 #define MS_CONF_PRIV_H
 
-#include <stdlib.h>
-#include <string.h>
-
 #include <confuse.h>
 
 #include "conf.h"
 
-/* strdup() that passes NULL (an unset key) through. */
-static inline char *
-conf_dup_or_null(const char *s)
+/* The loader's error when an allocation fails (style.md: MS_TEMP, as
+ * for any error; the caller frees what was filled). The fill functions
+ * copy strings with ms_strdup_opt() and check its flag once. */
+static inline enum ms_status
+conf_oom(const char *file, struct ms_err *err)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return ms_err_set(
+	    err, MS_TEMP, "%s: out of memory loading the configuration", file);
 }
 
 /* conf_schema.c */
@@ -40,8 +40,8 @@ void conf_validators_set(cfg_t *cfg);
 
 /* Fills conf from the parsed cfg of file (its name for messages).
  * MS_CONFIG with "FILE:LINE: what" for what the schema could not judge
- * (missing values, cross references); conf holds what was filled so far
- * and the caller frees it. */
+ * (missing values, cross references), MS_TEMP (conf_oom) when memory
+ * runs out; conf holds what was filled so far and the caller frees it. */
 enum ms_status conf_fill(
     struct ms_conf *conf, cfg_t *cfg, const char *file, struct ms_err *err);
 
@@ -49,7 +49,8 @@ enum ms_status conf_fill(
 
 /* Fills r from one relay section sec of file. MS_CONFIG with
  * "FILE:LINE: relay ..." when the section is incomplete or mixes keys
- * that do not go together; r holds what was filled so far. */
+ * that do not go together, MS_TEMP when memory runs out; r holds what
+ * was filled so far. */
 enum ms_status conf_relay_from_cfg(
     struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err);
 

@@ -45,10 +45,14 @@ ticket_from_cfg(
     struct relay_conf *r, cfg_t *sec, const char *file, struct ms_err *err)
 {
 	unsigned n = cfg_size(sec, "parameter_keys");
+	bool oom = false;
 
-	r->from_parameter = conf_dup_or_null(cfg_getstr(sec, "from_parameter"));
+	r->from_parameter =
+	    ms_strdup_opt(cfg_getstr(sec, "from_parameter"), &oom);
 	for (int k = 0; k < CONF_TICKET_NKEYS; k++)
-		r->parameter_keys[k] = strdup(ticket_defaults[k]);
+		r->parameter_keys[k] = ms_strdup_opt(ticket_defaults[k], &oom);
+	if (oom)
+		return conf_oom(file, err);
 	if (r->from_parameter == NULL && n > 0)
 		return ms_err_set(err, MS_CONFIG,
 		    "%s:%d: relay \"%s\": parameter_keys without "
@@ -90,7 +94,8 @@ ticket_from_cfg(
 			    "the ticket's key name), not \"%.64s\"",
 			    file, r->line, r->name, v != NULL ? v : "");
 		free(r->parameter_keys[k]);
-		r->parameter_keys[k] = strdup(eq + 1);
+		if ((r->parameter_keys[k] = strdup(eq + 1)) == NULL)
+			return conf_oom(file, err);
 	}
 	return MS_OK;
 }
@@ -101,8 +106,11 @@ conf_relay_from_cfg(
 {
 	const char *type = cfg_getstr(sec, "type");
 	const char *rate = cfg_getstr(sec, "rate");
+	enum ms_status st;
+	bool oom = false;
 
-	r->name = strdup(cfg_title(sec));
+	if ((r->name = strdup(cfg_title(sec))) == NULL)
+		return conf_oom(file, err);
 	r->line = sec->line;
 	if (type == NULL)
 		return ms_err_set(err, MS_CONFIG,
@@ -113,57 +121,61 @@ conf_relay_from_cfg(
 	    : strcmp(type, "smtp") == 0	       ? RELAY_SMTP
 	    : strcmp(type, "sqs") == 0	       ? RELAY_SQS
 					       : RELAY_SES;
-	r->path = conf_dup_or_null(cfg_getstr(sec, "path"));
-	r->host = conf_dup_or_null(cfg_getstr(sec, "host"));
+	r->path = ms_strdup_opt(cfg_getstr(sec, "path"), &oom);
+	r->host = ms_strdup_opt(cfg_getstr(sec, "host"), &oom);
 	r->port = cfg_getint(sec, "port");
 	r->tls = tls_from_string(cfg_getstr(sec, "tls"));
 	r->tls_verify = cfg_getbool(sec, "tls_verify");
-	r->ca_file = conf_dup_or_null(cfg_getstr(sec, "ca_file"));
-	r->tls_name = conf_dup_or_null(cfg_getstr(sec, "tls_name"));
-	r->tls_cert = conf_dup_or_null(cfg_getstr(sec, "tls_cert"));
-	r->tls_key = conf_dup_or_null(cfg_getstr(sec, "tls_key"));
-	r->username = conf_dup_or_null(cfg_getstr(sec, "username"));
-	r->password = conf_dup_or_null(cfg_getstr(sec, "password"));
-	r->helo = conf_dup_or_null(cfg_getstr(sec, "helo"));
-	r->auth = conf_dup_or_null(cfg_getstr(sec, "auth"));
+	r->ca_file = ms_strdup_opt(cfg_getstr(sec, "ca_file"), &oom);
+	r->tls_name = ms_strdup_opt(cfg_getstr(sec, "tls_name"), &oom);
+	r->tls_cert = ms_strdup_opt(cfg_getstr(sec, "tls_cert"), &oom);
+	r->tls_key = ms_strdup_opt(cfg_getstr(sec, "tls_key"), &oom);
+	r->username = ms_strdup_opt(cfg_getstr(sec, "username"), &oom);
+	r->password = ms_strdup_opt(cfg_getstr(sec, "password"), &oom);
+	r->helo = ms_strdup_opt(cfg_getstr(sec, "helo"), &oom);
+	r->auth = ms_strdup_opt(cfg_getstr(sec, "auth"), &oom);
 	r->oauth2_token_url =
-	    conf_dup_or_null(cfg_getstr(sec, "oauth2_token_url"));
-	r->client_id = conf_dup_or_null(cfg_getstr(sec, "client_id"));
-	r->client_secret = conf_dup_or_null(cfg_getstr(sec, "client_secret"));
-	r->scope = conf_dup_or_null(cfg_getstr(sec, "scope"));
+	    ms_strdup_opt(cfg_getstr(sec, "oauth2_token_url"), &oom);
+	r->client_id = ms_strdup_opt(cfg_getstr(sec, "client_id"), &oom);
+	r->client_secret =
+	    ms_strdup_opt(cfg_getstr(sec, "client_secret"), &oom);
+	r->scope = ms_strdup_opt(cfg_getstr(sec, "scope"), &oom);
 	r->oauth2_service_account =
-	    conf_dup_or_null(cfg_getstr(sec, "oauth2_service_account"));
-	r->oauth2_subject = conf_dup_or_null(cfg_getstr(sec, "oauth2_subject"));
-	r->oauth2_token = conf_dup_or_null(cfg_getstr(sec, "oauth2_token"));
+	    ms_strdup_opt(cfg_getstr(sec, "oauth2_service_account"), &oom);
+	r->oauth2_subject =
+	    ms_strdup_opt(cfg_getstr(sec, "oauth2_subject"), &oom);
+	r->oauth2_token = ms_strdup_opt(cfg_getstr(sec, "oauth2_token"), &oom);
 	r->connect_timeout = cfg_getint(sec, "connect_timeout");
 	r->timeout = cfg_getint(sec, "timeout");
 	r->max_time = cfg_getint(sec, "max_time");
-	r->proxy = conf_dup_or_null(cfg_getstr(sec, "proxy"));
+	r->proxy = ms_strdup_opt(cfg_getstr(sec, "proxy"), &oom);
 	r->connections = cfg_getint(sec, "connections");
 	r->max_per_connection = cfg_getint(sec, "max_per_connection");
 	r->max_recipients = cfg_getint(sec, "max_recipients");
 	r->max_size = cfg_getint(sec, "max_size");
 	r->rate = strcmp(rate, "auto") == 0 ? -1.0 : strtod(rate, NULL);
 	r->ipv6 = cfg_getbool(sec, "ipv6");
-	r->region = conf_dup_or_null(cfg_getstr(sec, "region"));
-	r->endpoint = conf_dup_or_null(cfg_getstr(sec, "endpoint"));
+	r->region = ms_strdup_opt(cfg_getstr(sec, "region"), &oom);
+	r->endpoint = ms_strdup_opt(cfg_getstr(sec, "endpoint"), &oom);
 	r->fips = cfg_getbool(sec, "fips");
-	r->role_arn = conf_dup_or_null(cfg_getstr(sec, "role_arn"));
-	r->external_id = conf_dup_or_null(cfg_getstr(sec, "external_id"));
-	r->credentials = conf_dup_or_null(cfg_getstr(sec, "credentials"));
+	r->role_arn = ms_strdup_opt(cfg_getstr(sec, "role_arn"), &oom);
+	r->external_id = ms_strdup_opt(cfg_getstr(sec, "external_id"), &oom);
+	r->credentials = ms_strdup_opt(cfg_getstr(sec, "credentials"), &oom);
 	r->transport = strcmp(cfg_getstr(sec, "transport"), "api") == 0
 	    ? SES_API
 	    : SES_SMTP;
 	r->configuration_set =
-	    conf_dup_or_null(cfg_getstr(sec, "configuration_set"));
-	r->queue_url = conf_dup_or_null(cfg_getstr(sec, "queue_url"));
-	r->queue = conf_dup_or_null(cfg_getstr(sec, "queue"));
-	r->s3_bucket = conf_dup_or_null(cfg_getstr(sec, "s3_bucket"));
-	r->s3_prefix = conf_dup_or_null(cfg_getstr(sec, "s3_prefix"));
+	    ms_strdup_opt(cfg_getstr(sec, "configuration_set"), &oom);
+	r->queue_url = ms_strdup_opt(cfg_getstr(sec, "queue_url"), &oom);
+	r->queue = ms_strdup_opt(cfg_getstr(sec, "queue"), &oom);
+	r->s3_bucket = ms_strdup_opt(cfg_getstr(sec, "s3_bucket"), &oom);
+	r->s3_prefix = ms_strdup_opt(cfg_getstr(sec, "s3_prefix"), &oom);
+	if (oom)
+		return conf_oom(file, err);
 	if (r->connections < 1)
 		r->connections = 1;
-	if (ticket_from_cfg(r, sec, file, err) != MS_OK)
-		return MS_CONFIG;
+	if ((st = ticket_from_cfg(r, sec, file, err)) != MS_OK)
+		return st;
 
 	switch (r->type) {
 	case RELAY_MAILDIR:

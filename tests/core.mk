@@ -4,7 +4,7 @@ test_ldadd = $(mailshim_libs)
 
 check_PROGRAMS += tests/unit/test_envelope tests/unit/test_route \
 	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule \
-	tests/unit/test_closer tests/unit/test_ms
+	tests/unit/test_closer tests/unit/test_ms tests/unit/test_conf_oom
 tests_unit_test_ms_SOURCES = tests/unit/test_ms.c tests/unit/tap.h
 tests_unit_test_ms_LDADD = $(test_ldadd)
 tests_unit_test_closer_SOURCES = tests/unit/test_closer.c tests/unit/tap.h
@@ -17,12 +17,17 @@ tests_unit_test_route_SOURCES = tests/unit/test_route.c tests/unit/tap.h
 tests_unit_test_route_LDADD = $(test_ldadd)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/tap.h
 tests_unit_test_conf_LDADD = $(test_ldadd)
+# Our own objects' allocations go through test_conf_oom's __wrap_ ones.
+tests_unit_test_conf_oom_SOURCES = tests/unit/test_conf_oom.c tests/unit/tap.h
+tests_unit_test_conf_oom_LDADD = $(test_ldadd)
+tests_unit_test_conf_oom_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 tests_unit_test_msgsource_SOURCES = tests/unit/test_msgsource.c tests/unit/tap.h
 tests_unit_test_msgsource_LDADD = $(test_ldadd)
 
 TESTS += tests/unit/test_envelope tests/unit/test_route \
 	tests/unit/test_conf tests/unit/test_msgsource tests/unit/test_schedule \
-	tests/unit/test_closer tests/unit/test_ms \
+	tests/unit/test_closer tests/unit/test_ms tests/unit/test_conf_oom \
 	tests/integration/core_maildir.sh \
 	tests/integration/core_queue_tools.sh \
 	tests/integration/core_race.sh \
