@@ -38,7 +38,7 @@ add_final(const char *addr, void *arg, struct ms_err *err)
 	struct resolve_arg *ra = arg;
 
 	if (state_rcpt(&ra->m->state, addr) == NULL)
-		return ms_err_set(err, MS_TEMP, "out of memory");
+		return state_rcpt_error(&ra->m->state, err);
 	return MS_OK;
 }
 

@@ -88,6 +88,10 @@ struct msg_state {
  * when memory runs out or the state already holds STATE_MAX_RCPTS. */
 struct rcpt_state *state_rcpt(struct msg_state *st, const char *addr);
 
+/* Why state_rcpt() just returned NULL, into err: MS_DATA at the limit,
+ * MS_TEMP when memory ran out. */
+enum ms_status state_rcpt_error(const struct msg_state *st, struct ms_err *err);
+
 /* Sets one recipient's outcome, replacing its reply. */
 enum ms_status
 state_set(struct msg_state *st, const char *addr, enum rcpt_status status,

@@ -79,6 +79,15 @@ set_text(char **dst, const char *src)
 }
 
 enum ms_status
+state_rcpt_error(const struct msg_state *st, struct ms_err *err)
+{
+	if (st->nrcpt >= STATE_MAX_RCPTS)
+		return ms_err_set(err, MS_DATA,
+		    "more than %d recipients in the state", STATE_MAX_RCPTS);
+	return ms_err_set(err, MS_TEMP, "out of memory");
+}
+
+enum ms_status
 state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
     const char *relay, const char *reply, long long when, struct ms_err *err)
 {
@@ -88,11 +97,7 @@ state_set(struct msg_state *st, const char *addr, enum rcpt_status status,
 		return ms_err_set(
 		    err, MS_SOFTWARE, "empty recipient for state");
 	if ((r = state_rcpt(st, addr)) == NULL)
-		return st->nrcpt >= STATE_MAX_RCPTS
-		    ? ms_err_set(err, MS_DATA,
-			  "more than %d recipients in the state",
-			  STATE_MAX_RCPTS)
-		    : ms_err_set(err, MS_TEMP, "out of memory");
+		return state_rcpt_error(st, err);
 	state_update(r, status, relay, reply, when);
 	return MS_OK;
 }
