@@ -10,9 +10,12 @@
  *         (run.c), one message's delivery (deliver.c; one attempt on one
  *         relay in attempt.c, its recipients in recipients.c, relay
  *         holds in holds.c, the dead-letter notice in notice.c), routes,
- * backoff, pacing and the run/ hold files (ratelimit.c; the bucket's arithmetic
- * in ratelimit_bucket.c), delivery counters. Calls:  transports only through
- * relay.h; spool/ and lib/. Nothing in flush/ includes a header from admin/.
+ *         backoff, pacing and the run/ hold files (ratelimit.c; the
+ *         bucket's arithmetic in ratelimit_bucket.c, the hold files in
+ *         ratelimit_hold.c, run/'s shared files in run_file.c), delivery
+ *         counters.
+ * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
+ *         flush/ includes a header from admin/.
  */
 #ifndef MS_DELIVER_H
 #define MS_DELIVER_H

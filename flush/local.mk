@@ -11,6 +11,7 @@ flush_libflush_a_SOURCES = \
 	flush/route.c flush/route.h \
 	flush/backoff.c flush/backoff.h \
 	flush/ratelimit.c flush/ratelimit_bucket.c flush/ratelimit.h \
+	flush/ratelimit_hold.c flush/run_file.c flush/run_file.h \
 	flush/stats.c flush/stats.h \
 	flush/pull.c flush/pull.h flush/pull_priv.h \
 	flush/pull_msg.c flush/pull_queue.c \

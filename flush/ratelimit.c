@@ -1,12 +1,12 @@
 /*
- * ratelimit.c - shared per-relay token buckets and relay holds in the
- *               spool's run/ directory (format and rules in ratelimit.h):
- *               the files, their lock, the waits, and the relay hooks.
- *               The bucket's arithmetic is in ratelimit_bucket.c.
+ * ratelimit.c - shared per-relay token buckets in the spool's run/
+ *               directory (format and rules in ratelimit.h): the bucket
+ *               file, the waits, and the relay hooks. The bucket's
+ *               arithmetic is in ratelimit_bucket.c, relay holds in
+ *               ratelimit_hold.c, the run/ file helpers in run_file.c.
  *
  * API:    ratelimit_acquire(), ratelimit_slow(), ratelimit_sent(),
- *         ratelimit_stop_flag(), ratelimit_pacer(), relay_hold_*()
- *         (ratelimit.h).
+ *         ratelimit_stop_flag(), ratelimit_pacer() (ratelimit.h).
  * Trust:  run/ is the flusher's own 0700 directory; files are opened
  *         without following symlinks and their contents are parsed
  *         defensively (a damaged file is reset, never trusted). Updates
@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "ratelimit.h"
+#include "run_file.h"
 
 /* run/rate-RELAY: the first line and RATELIMIT_LATE_MAX "late" lines */
 #define RL_FILE_MAX (128 + RATELIMIT_LATE_MAX * 48)
@@ -69,94 +70,6 @@ sleep_for(double secs)
 		ts = rem;
 	}
 	return true;
-}
-
-static enum ms_status
-state_path(char *buf, size_t len, const char *prefix, const char *relay,
-    struct ms_err *err)
-{
-	if (!ms_file_name(buf, len, prefix, relay, ""))
-		return ms_err_set(err, MS_CONFIG,
-		    "relay name unusable for a "
-		    "state file");
-	return MS_OK;
-}
-
-/* Locks run/ itself through a descriptor of our own (one shared with a
- * forked worker would share the lock too): the files are replaced by
- * rename, so a lock on one of them would lock a file nobody reads next. */
-static enum ms_status
-run_lock(int runfd, int op, int *lfd, struct ms_err *err)
-{
-	int fd = openat(runfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return ms_err_set(
-		    err, MS_TEMP, "cannot open run/: %s", strerror(errno));
-	while (flock(fd, op) != 0) {
-		int e = errno;
-
-		if (e == EINTR)
-			continue;
-		close(fd);
-		return ms_err_set(
-		    err, MS_TEMP, "cannot lock run/: %s", strerror(e));
-	}
-	*lfd = fd;
-	return MS_OK;
-}
-
-/* Reads run/NAME into buf ("" when it does not exist). One that cannot
- * be read (left by root before admin commands switched to the spool's
- * owner, EIO...) is said loudly; the next update replaces it. */
-static void
-read_file(int runfd, const char *name, char *buf, size_t len)
-{
-	int fd = openat(runfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	buf[0] = '\0';
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_ERR,
-			    "cannot read run/%s: %s (replaced at its next "
-			    "update)",
-			    name, strerror(errno));
-		return;
-	}
-	ms_read_text(fd, buf, len);
-	close(fd);
-}
-
-/* Replaces run/NAME with text: NAME.tmp, then rename (a crash never
- * leaves half a file, and a file we could not read is replaced). */
-static enum ms_status
-write_file(int runfd, const char *name, const char *text, struct ms_err *err)
-{
-	char tmp[200];
-	size_t len = strlen(text);
-	int fd, e;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	(void)unlinkat(runfd, tmp, 0); /* ours or root's: under the lock */
-	fd = openat(runfd, tmp,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", tmp,
-		    strerror(errno));
-	if (write(fd, text, len) != (ssize_t)len) {
-		e = errno;
-		close(fd);
-		(void)unlinkat(runfd, tmp, 0);
-		return ms_err_set(err, MS_TEMP, "cannot write run/%s: %s", tmp,
-		    e ? strerror(e) : "short write");
-	}
-	if (close(fd) != 0 || renameat(runfd, tmp, runfd, name) != 0) {
-		e = errno;
-		(void)unlinkat(runfd, tmp, 0);
-		return ms_err_set(err, MS_TEMP, "cannot replace run/%s: %s",
-		    name, strerror(e));
-	}
-	return MS_OK;
 }
 
 /* Buckets of processes without a spool (runfd < 0). */
@@ -302,7 +215,7 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 	int fd;
 
 	*wait = 0;
-	rc = state_path(name, sizeof(name), "rate-", relay, err);
+	rc = run_file_name(name, sizeof(name), "rate-", relay, err);
 	if (rc != MS_OK)
 		return rc;
 	if (runfd < 0) {
@@ -328,10 +241,10 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 		mine_record(name, pos, burst(lst, n), now + *wait);
 		return MS_OK;
 	}
-	rc = run_lock(runfd, LOCK_EX, &fd, err);
+	rc = run_file_lock(runfd, LOCK_EX, &fd, err);
 	if (rc != MS_OK)
 		return rc;
-	read_file(runfd, name, buf, sizeof(buf));
+	run_file_read(runfd, name, buf, sizeof(buf));
 	parse_state(buf, &st);
 	now = mono_now();
 	if (op == 1) {
@@ -356,7 +269,7 @@ bucket_op(int runfd, const char *relay, double rate, unsigned n, int op,
 		}
 	}
 	format_state(buf, sizeof(buf), &st);
-	if (write_file(runfd, name, buf, err) != MS_OK && rc == MS_OK)
+	if (run_file_write(runfd, name, buf, err) != MS_OK && rc == MS_OK)
 		rc = MS_TEMP;
 out:
 	close(fd);
@@ -398,122 +311,6 @@ ratelimit_slow(int runfd, const char *relay, double rate, struct ms_err *err)
 	return bucket_op(runfd, relay, rate, 0, 1, &wait, &reserved, err);
 }
 
-/* ---- holds ---- */
-
-static void
-parse_hold(const char *buf, long long *until, char *reason, size_t len)
-{
-	char *end;
-	long long u;
-
-	errno = 0;
-	u = strtoll(buf, &end, 10);
-	if (end == buf || errno != 0 || u < 0)
-		u = 0;
-	*until = u;
-	if (reason != NULL && len > 0) {
-		size_t n;
-
-		while (*end == ' ')
-			end++;
-		n = strcspn(end, "\n");
-		ms_quote(reason, len, end, n);
-	}
-}
-
-enum ms_status
-relay_hold_set(int runfd, const char *relay, long long until,
-    const char *reason, bool *first, struct ms_err *err)
-{
-	char name[160], buf[512], q[210];
-	long long old;
-	enum ms_status rc;
-	int fd;
-
-	*first = true;
-	if (runfd < 0)
-		return MS_OK;
-	rc = state_path(name, sizeof(name), "hold-", relay, err);
-	if (rc != MS_OK)
-		return rc;
-	rc = run_lock(runfd, LOCK_EX, &fd, err);
-	if (rc != MS_OK)
-		return rc;
-	read_file(runfd, name, buf, sizeof(buf));
-	parse_hold(buf, &old, NULL, 0);
-	*first = old <= (long long)time(NULL);
-	if (!*first && old >= until) {
-		close(fd);
-		return MS_OK;
-	}
-	if (reason == NULL)
-		reason = "";
-	snprintf(buf, sizeof(buf), "%lld %s\n", until,
-	    ms_quote(q, sizeof(q), reason, strlen(reason)));
-	rc = write_file(runfd, name, buf, err);
-	close(fd);
-	return rc;
-}
-
-enum ms_status
-relay_hold_get(int runfd, const char *relay, long long *until, char *reason,
-    size_t reasonlen, struct ms_err *err)
-{
-	char name[160], buf[512];
-	enum ms_status rc;
-	struct stat sb;
-
-	*until = 0;
-	if (reason != NULL && reasonlen > 0)
-		reason[0] = '\0';
-	if (runfd < 0)
-		return MS_OK;
-	rc = state_path(name, sizeof(name), "hold-", relay, err);
-	if (rc != MS_OK)
-		return rc;
-	read_file(runfd, name, buf, sizeof(buf));
-	parse_hold(buf, until, reason, reasonlen);
-	/* The file was written when the hold began (or was extended): a
-	 * clock now earlier than that went back, and the hold, which would
-	 * last that much longer, is dropped (the relay is tried again and
-	 * held anew if it still fails). */
-	if (*until > 0 && fstatat(runfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    (long long)time(NULL) + 1 < (long long)sb.st_mtime)
-		*until = 0;
-	if (*until <= (long long)time(NULL)) {
-		*until = 0;
-		if (reason != NULL && reasonlen > 0)
-			reason[0] = '\0';
-	}
-	return MS_OK;
-}
-
-bool
-relay_hold_none(int runfd, const char *relay)
-{
-	char name[160];
-	struct ms_err err;
-	struct stat sb;
-
-	if (runfd < 0)
-		return true;
-	if (state_path(name, sizeof(name), "hold-", relay, &err) != MS_OK)
-		return false;
-	return fstatat(runfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
-	    errno == ENOENT;
-}
-
-void
-relay_hold_clear(int runfd, const char *relay)
-{
-	char name[160];
-	struct ms_err err;
-
-	if (runfd >= 0 &&
-	    state_path(name, sizeof(name), "hold-", relay, &err) == MS_OK)
-		(void)unlinkat(runfd, name, 0);
-}
-
 /* ---- the relay hooks ---- */
 
 static enum ms_status
@@ -529,7 +326,7 @@ ratelimit_sent(const char *relay)
 	char name[160];
 	struct ms_err err;
 
-	if (state_path(name, sizeof(name), "rate-", relay, &err) == MS_OK)
+	if (run_file_name(name, sizeof(name), "rate-", relay, &err) == MS_OK)
 		mine_over(name, mono_now());
 }
 

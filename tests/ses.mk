@@ -23,7 +23,8 @@ tests_unit_test_ses_reply_SOURCES = tests/unit/test_ses_reply.c \
 tests_unit_test_ses_reply_LDADD = $(ses_test_ldadd)
 tests_unit_test_ratelimit_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c \
-	tests/unit/ses_check.h flush/ratelimit.c flush/ratelimit_bucket.c
+	tests/unit/ses_check.h flush/ratelimit.c flush/ratelimit_bucket.c \
+	flush/ratelimit_hold.c flush/run_file.c flush/run_file.h
 tests_unit_test_ratelimit_LDADD = $(ses_test_ldadd)
 tests_unit_test_ses_creds_CPPFLAGS = $(ses_test_cppflags)
 tests_unit_test_ses_creds_SOURCES = tests/unit/test_ses_creds.c \
