@@ -6,4 +6,5 @@ spool_libspool_a_SOURCES = \
 	spool/layout.c spool/pickup.c spool/sweep.c spool/listing.c \
 	spool/claim.c spool/state.c spool/outcome.c \
 	spool/reserve.c spool/reserve.h spool/closer.c \
-	spool/schedule.c spool/schedule_walk.c spool/schedule.h
+	spool/schedule.c spool/schedule_bucket.c spool/schedule_walk.c \
+	spool/schedule.h

@@ -58,6 +58,10 @@ enum ms_status sched_list_buckets(struct spool *s, bool complain,
  * errno when it cannot. For spool/ only. */
 int sched_open_bucket(const struct spool *s, const char *name);
 
+/* name made fit for a log line into buf: printable, '/' as '_', cut to
+ * len - 1 bytes. Returns buf. For spool/ only. */
+const char *sched_shown(char *buf, size_t len, const char *name);
+
 /* Files claimed queue message m into the bucket of its state's mtime:
  * message first, then state, then fsync of the bucket and queue/ (and
  * deferred/ for a new bucket). *filed false (MS_OK) when there is

@@ -17,7 +17,9 @@
  *         (outcome.c), with what they share in spool_priv.h; the envelope
  *         and state file formats (envelope.c, state_text.c, and the line
  *         text they share in spool_text.c), the schedule of deferred
- *         messages (schedule.c, schedule.h).
+ *         messages (schedule.c, schedule.h; its buckets in
+ *         schedule_bucket.c, the admin commands' walks in
+ *         schedule_walk.c).
  * Calls:  lib/ only; linked by the front end and by mailshim.
  * Trust:  the writer side runs inside the set-gid front end and touches
  *         only tmp/ and new/. The reader side trusts nothing it finds.
