@@ -95,6 +95,26 @@ touch(const char *path)
 		close(fd);
 }
 
+/* A new spool in a new directory dir (a mkdtemp template): its path
+ * into p, open in s. False (a failed check) when it cannot be made. */
+static bool
+temp_spool(char *dir, char *p, size_t len, struct spool *s)
+{
+	struct ms_err err;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return false;
+	}
+	snprintf(p, len, "%s/spool", dir);
+	CHECK(spool_init(p, NULL, NULL, &err) == MS_OK, "init: %s", err.msg);
+	if (spool_open(s, p, &err) != MS_OK) {
+		CHECK(0, "open: %s", err.msg);
+		return false;
+	}
+	return true;
+}
+
 /* A file and a symlink named like buckets, and junk, in deferred/: never
  * listed, never followed, never moved; a real due bucket is returned. */
 static void
@@ -109,13 +129,8 @@ test_odd_entries(void)
 	struct stat sb;
 	size_t n;
 
-	if (mkdtemp(dir) == NULL) {
-		CHECK(0, "mkdtemp");
+	if (!temp_spool(dir, p, sizeof(p), &s))
 		return;
-	}
-	snprintf(p, sizeof(p), "%s/spool", dir);
-	CHECK(spool_init(p, NULL, NULL, &err) == MS_OK, "init: %s", err.msg);
-	CHECK(spool_open(&s, p, &err) == MS_OK, "open: %s", err.msg);
 	/* a file named like a bucket, junk, a symlink to a directory
 	 * holding a message */
 	snprintf(q, sizeof(q), "%s/deferred/202001010000", p);
@@ -170,13 +185,8 @@ test_count(void)
 	struct ms_err err;
 	size_t n, want = 0;
 
-	if (mkdtemp(dir) == NULL) {
-		CHECK(0, "mkdtemp");
+	if (!temp_spool(dir, p, sizeof(p), &s))
 		return;
-	}
-	snprintf(p, sizeof(p), "%s/spool", dir);
-	CHECK(spool_init(p, NULL, NULL, &err) == MS_OK, "init: %s", err.msg);
-	CHECK(spool_open(&s, p, &err) == MS_OK, "open: %s", err.msg);
 	CHECK(sched_count(&s, &n, oldest, &err) == MS_OK && n == 0 &&
 		oldest[0] == '\0',
 	    "no bucket: %zu, \"%s\"", n, oldest);
