@@ -7,13 +7,13 @@
  *         deliver_finish_pending(), deliver_prepare_ahead().
  *
  * Owns:   flush/: the delivery engine - passes, workers and --watch
- *         (run.c), one message's delivery (deliver.c; one attempt on one
- *         relay in attempt.c, its recipients in recipients.c, relay
- *         holds in holds.c, the dead-letter notice in notice.c), routes,
- *         backoff, pacing and the run/ hold files (ratelimit.c; the
- *         bucket's arithmetic in ratelimit_bucket.c, the hold files in
- *         ratelimit_hold.c, run/'s shared files in run_file.c), delivery
- *         counters.
+ *         (run.c; a pass's loop in pass.c), one message's delivery
+ *         (deliver.c; one attempt on one relay in attempt.c, its
+ *         recipients in recipients.c, relay holds in holds.c, the
+ *         dead-letter notice in notice.c), routes, backoff, pacing and
+ *         the run/ hold files (ratelimit.c; the bucket's arithmetic in
+ *         ratelimit_bucket.c, the hold files in ratelimit_hold.c, run/'s
+ *         shared files in run_file.c), delivery counters.
  * Calls:  transports only through relay.h; spool/ and lib/. Nothing in
  *         flush/ includes a header from admin/.
  */
@@ -47,7 +47,7 @@ struct deliver_ctx {
 	 * transaction in progress ends, no other starts. NULL: never. */
 	const volatile sig_atomic_t *stop;
 	/* Work for the relays' waits (relay_msg.idle): the loop's file work
-	 * for the messages before and after the one on the wire (run.c).
+	 * for the messages before and after the one on the wire (pass.c).
 	 * NULL: none. */
 	bool (*idle)(void *arg);
 	void *idle_arg;
@@ -65,6 +65,13 @@ struct deliver_ctx {
  * False when not done (not fresh, or the spool refused: the checkpoint
  * tries again and reports). spool_unprepare() undoes it. */
 bool deliver_prepare_ahead(struct deliver_ctx *ctx, struct spool_msg *m);
+
+/* Was the flusher asked to stop (SIGTERM)? */
+static inline bool
+deliver_stopping(const struct deliver_ctx *ctx)
+{
+	return ctx->stop != NULL && *ctx->stop;
+}
 
 enum deliver_outcome {
 	DELIVER_DONE,	  /* every recipient has the message */

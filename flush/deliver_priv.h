@@ -34,13 +34,6 @@ struct attempt {
 /* Seconds a failed relay is skipped when it did not say how long. */
 #define RELAY_COOL_DEFAULT 60
 
-/* Was the flusher asked to stop (SIGTERM)? */
-static inline bool
-deliver_stopping(const struct deliver_ctx *ctx)
-{
-	return ctx->stop != NULL && *ctx->stop;
-}
-
 /* attempt.c */
 
 /* Sends at's open recipients through relay r and records the outcomes

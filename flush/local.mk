@@ -5,7 +5,8 @@ noinst_LIBRARIES += flush/libflush.a
 flush_libflush_a_CPPFLAGS = $(AM_CPPFLAGS) $(CONFUSE_CFLAGS) \
 	$(JANSSON_CFLAGS) $(CRYPTO_CFLAGS) $(CURL_CFLAGS)
 flush_libflush_a_SOURCES = \
-	flush/run.c flush/run.h flush/watch.c flush/watch.h \
+	flush/run.c flush/run.h flush/pass.c flush/pass.h \
+	flush/watch.c flush/watch.h \
 	flush/deliver.c flush/deliver.h flush/deliver_priv.h \
 	flush/attempt.c flush/recipients.c flush/holds.c flush/notice.c \
 	flush/route.c flush/route.h \

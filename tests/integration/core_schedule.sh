@@ -8,7 +8,7 @@
 #     run just before and just after each message's next attempt
 #     (clock jumped forward with faketime);
 #   - the clock set back a little (within retry_max): nothing due; set
-#     back beyond retry_max: everything due (the rule of flush/run.c);
+#     back beyond retry_max: everything due (the rule of flush/pass.c);
 #   - emptied buckets are removed, an orphan state in a due bucket too,
 #     junk in deferred/ is left alone with a log line;
 #   - queue/json/stats/show/retry/delete of deferred messages; check

@@ -1,6 +1,6 @@
 #!/bin/sh
 # flush_claim_ahead.sh - the flusher's file work for other messages
-# happens while the relay waits for a reply (flush/run.c, relay_msg.idle).
+# happens while the relay waits for a reply (flush/pass.c, relay_msg.idle).
 # Three messages; the server stalls every RCPT but the first, so the
 # checks and the signals land while message 2 waits for its RCPT reply:
 #   - message 1 (delivered) is already removed: its removal waited only
