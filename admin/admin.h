@@ -2,10 +2,11 @@
  * admin.h - the `mailshim` program: one entry point per command.
  *
  * Owns:   main.c (global options, config, dispatch) and one file per
- *         command: cmd_init.c, cmd_flush.c, cmd_queue.c (queue, show,
- *         retry, delete, dead, requeue), cmd_check.c, cmd_stats.c,
- *         cmd_pull.c, cmd_ses_password.c, cmd_newaliases.c; privdrop.c
- *         (root acts on the spool as its owner).
+ *         command: cmd_init.c, cmd_flush.c, cmd_queue.c (queue, dead,
+ *         show) with cmd_queue_act.c (retry, delete, requeue),
+ *         cmd_check.c, cmd_stats.c, cmd_pull.c, cmd_ses_password.c,
+ *         cmd_newaliases.c; privdrop.c (root acts on the spool as its
+ *         owner).
  * Calls:  the delivery engine (flush/), transports for probes (relay/),
  *         the AWS client (aws/), the spool (spool/) and lib/. Nothing
  *         below includes a header from here: admin/ is the top.

@@ -1,11 +1,10 @@
 /*
  * cmd_queue.c - the operator's view of the spool: list (like Postfix's
  *               mailq, or one JSON object per message like postqueue -j),
- *               show one message, make messages due now, delete, list
- *               dead letters, bring them back.
+ *               list dead letters, show one message. What changes
+ *               messages (retry, delete, requeue) is in cmd_queue_act.c.
  *
- * API:    cmd_queue(), cmd_dead(), cmd_show(), cmd_retry(), cmd_delete(),
- *         cmd_requeue().
+ * API:    cmd_queue(), cmd_dead(), cmd_show(), cmd_queue_claim().
  * Trust:  run with the caller's own rights: only root and the mailshim
  *         user can open the spool; everyone else gets a clear refusal.
  *         Messages hold no secrets; neither does anything printed here.
@@ -27,7 +26,6 @@
 #include "conf.h"
 #include "durations.h"
 #include "escape.h"
-#include "ratelimit.h"
 #include "schedule.h"
 #include "spool.h"
 
@@ -307,10 +305,9 @@ cmd_dead(const struct ms_conf *conf, bool json, struct ms_err *err)
 	return list_area(conf, AREA_DEAD, json, err);
 }
 
-/* Claims id in area (queue first, then dead when area_any). */
-static enum ms_status
-claim_any(struct spool *s, const char *id, bool dead_too, struct spool_msg *m,
-    struct ms_err *err)
+enum ms_status
+cmd_queue_claim(struct spool *s, const char *id, bool dead_too,
+    struct spool_msg *m, struct ms_err *err)
 {
 	bool busy = false, found;
 	enum ms_status st;
@@ -427,139 +424,4 @@ cmd_show(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
 	}
 	spool_close(&s);
 	return st;
-}
-
-/* Applies fn to each id; the first failure's status is returned but
- * every id is tried. */
-static enum ms_status
-each_id(const struct ms_conf *conf, int argc, char **argv, bool dead_too,
-    enum ms_status (*fn)(struct spool_msg *, struct ms_err *), const char *verb,
-    struct ms_err *err)
-{
-	struct spool s;
-	enum ms_status st, worst = MS_OK;
-
-	if ((st = spool_open(&s, conf->spool, err)) != MS_OK)
-		return st;
-	spool_pickup(&s);
-	for (int i = 0; i < argc; i++) {
-		struct spool_msg m;
-		struct ms_err e;
-
-		st = claim_any(&s, argv[i], dead_too, &m, &e);
-		if (st == MS_OK)
-			st = fn(&m, &e);
-		else if (st == MS_DATA && fn == spool_delete)
-			/* set aside and unreadable: delete needs no envelope */
-			st = spool_delete_bad(&s, argv[i], &e);
-		if (st == MS_OK) {
-			printf("%s: %s\n", argv[i], verb);
-			continue;
-		}
-		fprintf(stderr, "mailshim: %s\n", e.msg);
-		if (worst == MS_OK) {
-			worst = st;
-			*err = e;
-		}
-	}
-	spool_close(&s);
-	return worst;
-}
-
-static enum ms_status
-make_due(struct spool_msg *m, struct ms_err *err)
-{
-	enum ms_status st;
-
-	if (m->area != AREA_QUEUE) {
-		spool_release(m);
-		return ms_err_set(err, MS_USAGE,
-		    "message %s is a dead letter; "
-		    "use mailshim requeue",
-		    m->id);
-	}
-	m->state.next_try = 0;
-	st = spool_save_state(m, err);
-	if (st == MS_OK)
-		spool_wake(m->s); /* a flush --watch looks now */
-	spool_release(m);
-	return st;
-}
-
-enum ms_status
-cmd_retry(const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
-{
-	struct spool s;
-	struct spool_entry *v = NULL;
-	size_t n = 0;
-	enum ms_status st;
-
-	if (argc > 0)
-		return each_id(
-		    conf, argc, argv, false, make_due, "due now", err);
-	/* No ids: everything is due now and every relay hold is lifted. */
-	if ((st = spool_open(&s, conf->spool, err)) != MS_OK)
-		return st;
-	for (int i = 0; i < conf->nrelays; i++)
-		relay_hold_clear(s.runfd, conf->relays[i].name);
-	spool_return_all(&s);
-	st = spool_list(&s, AREA_QUEUE, &v, &n, err);
-	for (size_t i = 0; st == MS_OK && i < n; i++) {
-		struct spool_msg m;
-		bool busy;
-		struct ms_err e;
-
-		if (!v[i].has_state ||
-		    spool_claim(&s, AREA_QUEUE, v[i].id, &m, &busy, &e) !=
-			MS_OK ||
-		    busy)
-			continue;
-		make_due(&m, &e);
-	}
-	if (st == MS_OK) {
-		spool_wake(&s);
-		printf("%zu messages due now\n", n);
-	}
-	free(v);
-	spool_close(&s);
-	return st;
-}
-
-enum ms_status
-cmd_delete(
-    const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
-{
-	if (argc == 0)
-		return ms_err_set(
-		    err, MS_USAGE, "usage: mailshim delete ID...");
-	return each_id(conf, argc, argv, true, spool_delete, "deleted", err);
-}
-
-static enum ms_status
-requeue_one(struct spool_msg *m, struct ms_err *err)
-{
-	struct spool *s = m->s;
-	enum ms_status st;
-
-	if (m->area == AREA_QUEUE) {
-		spool_release(m);
-		return ms_err_set(err, MS_USAGE,
-		    "message %s is not a dead "
-		    "letter",
-		    m->id);
-	}
-	st = spool_requeue(m, err);
-	if (st == MS_OK)
-		spool_wake(s); /* a flush --watch looks now */
-	return st;
-}
-
-enum ms_status
-cmd_requeue(
-    const struct ms_conf *conf, int argc, char **argv, struct ms_err *err)
-{
-	if (argc == 0)
-		return ms_err_set(
-		    err, MS_USAGE, "usage: mailshim requeue ID...");
-	return each_id(conf, argc, argv, true, requeue_one, "requeued", err);
 }

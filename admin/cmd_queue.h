@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "ms.h"
+#include "spool.h"
 
 enum ms_status
 cmd_queue(const struct ms_conf *conf, bool json, struct ms_err *err);
@@ -25,5 +26,11 @@ enum ms_status cmd_delete(
     const struct ms_conf *conf, int argc, char **argv, struct ms_err *err);
 enum ms_status cmd_requeue(
     const struct ms_conf *conf, int argc, char **argv, struct ms_err *err);
+
+/* Claims message id of s: a deferred one returned to queue/ first, then
+ * queue/, then (dead_too) dead/ and the set-aside files. MS_TEMP when a
+ * flusher holds it right now, MS_USAGE when there is no such message. */
+enum ms_status cmd_queue_claim(struct spool *s, const char *id, bool dead_too,
+    struct spool_msg *m, struct ms_err *err);
 
 #endif

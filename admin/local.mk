@@ -8,7 +8,7 @@ admin_mailshim_SOURCES = \
 	admin/cmd_init.c \
 	admin/cmd_flush.c \
 	admin/cmd_pull.c \
-	admin/cmd_queue.c admin/cmd_queue.h \
+	admin/cmd_queue.c admin/cmd_queue_act.c admin/cmd_queue.h \
 	admin/cmd_check.c admin/cmd_check.h admin/check_identity.c \
 	admin/cmd_stats.c admin/cmd_stats.h \
 	admin/cmd_ses_password.c \
