@@ -14,6 +14,7 @@ relay_smtp_sources = \
 	relay/oauth2_share.c
 relay_ses_sources = \
 	relay/relay_ses.c relay/relay_ses.h relay/ses_priv.h \
+	relay/ses_outcome.c \
 	relay/relay_ses_api.c \
 	relay/ses_api.c relay/ses_api.h relay/ses_api_priv.h \
 	relay/ses_api_identity.c \

@@ -34,7 +34,7 @@ struct ses_priv {
 	char alert_text[RELAY_REPLY_MAX];
 };
 
-/* relay_ses.c */
+/* ses_outcome.c */
 
 /* Gives n recipients the same result and reply. */
 void ses_set_all(
@@ -47,6 +47,12 @@ void ses_rest_temp(struct relay_msg *msg, size_t from, const char *why);
  * pause or IAM denial (p->alert_kind says which). */
 void
 ses_alert(struct relay *r, struct ses_priv *p, const struct relay_msg *part);
+
+/* Rewrites the replies of recipients refused for good that an operator
+ * must act on: an identity not verified in the relay's region (which
+ * address, which region; addrs are the message's recipients), a
+ * message too large for SES. */
+void ses_explain(struct relay *r, struct relay_msg *msg, const char **addrs);
 
 /* relay_ses_api.c */
 
