@@ -12,8 +12,9 @@
  *         GetAccount when its credentials are AWS keys: one table row
  *         with the region, transport, whether the credentials work,
  *         sandbox, sending paused, enforcement status, 24-hour quota,
- *         usage and maximum rate; then GetEmailIdentity for every
- *         identity the routes send as through it (check_identity.c).
+ *         usage and maximum rate (check_account.c); then
+ *         GetEmailIdentity for every identity the routes send as
+ *         through it (check_identity.c).
  * Trust:  never prints a secret: only where it comes from.
  */
 #include "config.h"
@@ -36,35 +37,6 @@
 
 struct tally {
 	int fails, warns;
-};
-
-/* The SES table: one row per ses relay, printed after the checks. */
-enum {
-	SC_RELAY,
-	SC_REGION,
-	SC_TRANSPORT,
-	SC_CREDS,
-	SC_SANDBOX,
-	SC_SENDING,
-	SC_ENFORCE,
-	SC_MAX24,
-	SC_SENT24,
-	SC_RATE,
-	SC_NOTE,
-	SC_COUNT
-};
-
-static const char *const ses_head[SC_COUNT] = { "relay", "region", "transport",
-	"credentials", "sandbox", "sending", "enforcement", "max 24h",
-	"sent 24h", "max rate", "" };
-
-struct ses_row {
-	char col[SC_COUNT][80];
-};
-
-struct ses_table {
-	struct ses_row *rows;
-	int n;
 };
 
 static void
@@ -243,203 +215,6 @@ check_ticket(const struct relay_conf *rc, bool network, struct tally *t)
 }
 
 static void
-num_text(char *out, size_t len, double v, const char *unit)
-{
-	if (v < 0)
-		snprintf(out, len, "unlimited");
-	else if (v == (double)(long long)v)
-		snprintf(out, len, "%lld%s", (long long)v, unit);
-	else
-		snprintf(out, len, "%.1f%s", v, unit);
-}
-
-/* GetAccount for an ses relay: one table row, and a check line for
- * what needs the operator. Returns the status of relay_ses_account. */
-static enum ms_status
-check_ses_account(
-    struct relay *r, bool smtp_login_ok, struct ses_table *tab, struct tally *t)
-{
-	const struct relay_conf *rc = r->conf;
-	struct ses_row *row = &tab->rows[tab->n++];
-	struct ses_account a;
-	struct ms_err err = { "" };
-	enum ms_status st;
-	bool api = rc->transport == SES_API;
-	char what[300], text[1200];
-
-	memset(row, 0, sizeof(*row));
-	snprintf(row->col[SC_RELAY], sizeof(row->col[0]), "%.79s", rc->name);
-	snprintf(row->col[SC_REGION], sizeof(row->col[0]), "%.79s",
-	    rc->region != NULL ? rc->region : "?");
-	snprintf(row->col[SC_TRANSPORT], sizeof(row->col[0]), "%s",
-	    api ? "api" : "smtp");
-	for (int i = SC_SANDBOX; i < SC_NOTE; i++)
-		snprintf(row->col[i], sizeof(row->col[0]), "-");
-	snprintf(what, sizeof(what), "relay %s SES account", rc->name);
-	st = relay_ses_account(r, &a, &err);
-	/* An ses relay is never unpaced: say what it will send at. */
-	if (rc->rate <= 0) {
-		char pw[300];
-
-		snprintf(pw, sizeof(pw), "relay %s pacing", rc->name);
-		if (st == MS_OK && a.max_rate > 0)
-			snprintf(text, sizeof(text),
-			    "%s: %.2f recipients/s (80%% of SES MaxSendRate "
-			    "%.2f, asked again every 10 minutes)",
-			    rc->rate < 0 ? "rate = auto" : "no rate set",
-			    a.max_rate * 0.8, a.max_rate);
-		else
-			snprintf(text, sizeof(text),
-			    "%s: 1 recipient/s, SES quota unknown (fix: set "
-			    "rate to your account's limit, or allow "
-			    "ses:GetAccount)",
-			    rc->rate < 0 ? "rate = auto" : "no rate set");
-		line(
-		    t, st == MS_OK && a.max_rate > 0 ? "OK" : "WARN", pw, text);
-	}
-	if (api && (st == MS_OK || st == MS_NOPERM)) {
-		/* The API relay's probe is this call: say so first. */
-		snprintf(text, sizeof(text), "relay %s", rc->name);
-		line(t, "OK", text, "SES API reachable, credentials work");
-	}
-	switch (st) {
-	case MS_OK:
-		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "ok");
-		snprintf(row->col[SC_SANDBOX], sizeof(row->col[0]), "%s",
-		    a.production_access ? "no" : "yes");
-		snprintf(row->col[SC_SENDING], sizeof(row->col[0]), "%s",
-		    a.sending_enabled ? "enabled" : "paused");
-		snprintf(row->col[SC_ENFORCE], sizeof(row->col[0]), "%.30s",
-		    a.enforcement_status[0] ? a.enforcement_status : "?");
-		num_text(
-		    row->col[SC_MAX24], sizeof(row->col[0]), a.max_24h, "");
-		num_text(
-		    row->col[SC_SENT24], sizeof(row->col[0]), a.sent_24h, "");
-		num_text(
-		    row->col[SC_RATE], sizeof(row->col[0]), a.max_rate, "/s");
-		if (!a.sending_enabled ||
-		    strcmp(a.enforcement_status, "SHUTDOWN") == 0) {
-			snprintf(text, sizeof(text),
-			    "sending is %s in %s "
-			    "(enforcement %s): mail to this relay stays "
-			    "queued (fix: see the SES console's account "
-			    "dashboard)",
-			    a.sending_enabled ? "shut down" : "paused",
-			    row->col[SC_REGION], row->col[SC_ENFORCE]);
-			line(t, "FAIL", what, text);
-		} else {
-			if (!a.production_access) {
-				snprintf(text, sizeof(text),
-				    "the account is "
-				    "in the SES sandbox in %s: mail goes only "
-				    "to verified addresses (fix: request "
-				    "production access)",
-				    row->col[SC_REGION]);
-				line(t, "WARN", what, text);
-			}
-			if (strcmp(a.enforcement_status, "PROBATION") == 0)
-				line(t, "WARN", what,
-				    "the account is on "
-				    "probation (bounce or complaint rate)");
-			if (a.max_24h >= 0 && a.sent_24h >= a.max_24h)
-				line(t, "WARN", what,
-				    "the 24-hour quota is "
-				    "used up: mail waits until it frees");
-			if (a.production_access && a.max_24h != 0 &&
-			    (a.max_24h < 0 || a.sent_24h < a.max_24h) &&
-			    strcmp(a.enforcement_status, "PROBATION") != 0)
-				line(t, "OK", what,
-				    "sending enabled, quota "
-				    "left");
-		}
-		break;
-	case MS_NOPERM:
-		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
-		    api || smtp_login_ok ? "ok" : "failed");
-		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
-		    "quota unknown (ses:GetAccount not allowed)");
-		line(t, "WARN", what,
-		    "quota unknown (ses:GetAccount not "
-		    "allowed; fine for SMTP-only credentials, needed for "
-		    "rate = \"auto\")");
-		break;
-	case MS_PERM:
-		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "failed");
-		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
-		    "credentials rejected");
-		snprintf(text, sizeof(text),
-		    "AWS rejected the credentials: "
-		    "%.700s (fix: check the key id, secret and session "
-		    "token of the relay's credentials)",
-		    err.msg);
-		line(t, "FAIL", what, text);
-		break;
-	default:
-		if (!api && st == MS_CONFIG) {
-			/* SMTP user name and password: nothing to ask. */
-			snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
-			    smtp_login_ok ? "ok" : "failed");
-			snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
-			    "quota unknown (no AWS key to ask with)");
-			break;
-		}
-		snprintf(row->col[SC_CREDS], sizeof(row->col[0]), "%s",
-		    st == MS_CONFIG
-			? "missing"
-			: (api ? "unknown"
-			       : (smtp_login_ok ? "ok" : "failed")));
-		snprintf(row->col[SC_NOTE], sizeof(row->col[0]),
-		    "quota unknown (%s)",
-		    st == MS_CONFIG ? "no AWS credentials"
-				    : "SES API unreachable");
-		snprintf(text, sizeof(text), "%.900s%s", err.msg,
-		    api ? " (fix: check endpoint, ca_file, proxy and "
-			  "credentials; "
-			  "mail to it stays queued)"
-			: "");
-		line(t, api ? "FAIL" : "WARN", what, text);
-		break;
-	}
-	return st;
-}
-
-static void
-print_ses_table(const struct ses_table *tab)
-{
-	size_t w[SC_COUNT];
-
-	if (tab->n == 0)
-		return;
-	for (int c = 0; c < SC_COUNT; c++) {
-		w[c] = strlen(ses_head[c]);
-		for (int i = 0; i < tab->n; i++)
-			if (strlen(tab->rows[i].col[c]) > w[c])
-				w[c] = strlen(tab->rows[i].col[c]);
-	}
-	printf("\nSES accounts:\n");
-	for (int i = -1; i < tab->n; i++) {
-		printf(" ");
-		for (int c = 0; c < SC_COUNT; c++) {
-			const char *v =
-			    i < 0 ? ses_head[c] : tab->rows[i].col[c];
-
-			if (c == SC_NOTE && *v != '\0')
-				printf("  %s", v);
-			else if (c == SC_NOTE)
-				continue;
-			else if (c == SC_NOTE - 1 &&
-			    (i < 0 || tab->rows[i].col[SC_NOTE][0] == '\0'))
-				printf("  %s", v); /* no trailing blanks */
-			else
-				printf("  %-*s", (int)w[c], v);
-		}
-		printf("\n");
-	}
-	printf("\n");
-	fflush(stdout);
-}
-
-static void
 check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
     bool network, struct ses_table *tab, struct tally *t)
 {
@@ -463,7 +238,7 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 	}
 	if (network && rc->type == RELAY_SES && rc->transport == SES_API) {
 		/* The API relay's probe is GetAccount: the table says it. */
-		(void)check_ses_account(r, true, tab, t);
+		(void)check_ses_account(r, true, tab, report_line, t);
 		check_ses_identities(conf, r, report_line, t);
 		relay_free(r);
 		return;
@@ -486,7 +261,7 @@ check_relay(const struct ms_conf *conf, const struct relay_conf *rc,
 		line(t, "FAIL", what, text);
 	}
 	if (network && rc->type == RELAY_SES) {
-		check_ses_account(r, login_ok, tab, t);
+		check_ses_account(r, login_ok, tab, report_line, t);
 		check_ses_identities(conf, r, report_line, t);
 	}
 	relay_free(r);
@@ -586,7 +361,7 @@ cmd_check(const struct ms_conf *conf, int argc, char **argv)
 			check_relay(conf, &conf->relays[i], network, &tab, &t);
 		for (int i = 0; i < conf->npulls; i++)
 			check_pull(&conf->pulls[i], network, &t);
-		print_ses_table(&tab);
+		check_print_ses_table(&tab);
 		free(tab.rows);
 	}
 	printf("%d failed, %d warnings\n", t.fails, t.warns);

@@ -10,6 +10,7 @@ admin_mailshim_SOURCES = \
 	admin/cmd_pull.c \
 	admin/cmd_queue.c admin/cmd_queue_act.c admin/cmd_queue.h \
 	admin/cmd_check.c admin/cmd_check.h admin/check_identity.c \
+	admin/check_account.c \
 	admin/cmd_stats.c admin/cmd_stats.h \
 	admin/cmd_ses_password.c \
 	admin/cmd_newaliases.c admin/cmd_newaliases.h
