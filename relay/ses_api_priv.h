@@ -1,5 +1,6 @@
 /*
- * ses_api_priv.h - the pieces of ses_api.c its sibling files share.
+ * ses_api_priv.h - the pieces of ses_api.c its sibling files
+ *                  (ses_api_account.c, ses_api_identity.c) share.
  *                  Internal to relay/.
  *
  * API:    ses_api_call(), ses_api_url(), ses_api_req_init(),

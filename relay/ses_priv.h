@@ -1,8 +1,9 @@
 /*
  * ses_priv.h - the state an ses relay keeps between messages, shared by
- *              its two halves: relay_ses.c (setup, SMTP transport, holds
- *              and alerts) and relay_ses_api.c (the v2 API transport,
- *              GetAccount, rate = auto). Internal to relay/.
+ *              its two halves: relay_ses.c (setup, SMTP transport) and
+ *              relay_ses_api.c (the v2 API transport, GetAccount, rate =
+ *              auto), and by ses_outcome.c (results, hints, alerts and
+ *              holds for both). Internal to relay/.
  */
 #ifndef MS_SES_PRIV_H
 #define MS_SES_PRIV_H
