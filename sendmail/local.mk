@@ -12,6 +12,7 @@ sendmail_sendmail_SOURCES = \
 	sendmail/qualify.c sendmail/qualify.h \
 	sendmail/submit.c sendmail/submit.h \
 	sendmail/smtpd.c sendmail/smtpd.h \
+	sendmail/smtpd_args.c sendmail/smtpd_args.h \
 	sendmail/door.c sendmail/door.h \
 	sendmail/door_auth.c sendmail/door_auth.h
 sendmail_sendmail_LDADD = spool/libspool.a lib/libms.a $(CONFUSE_LIBS)

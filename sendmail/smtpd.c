@@ -27,6 +27,7 @@
 #include "door_auth.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_args.h"
 
 struct session {
 	struct submit *s;
@@ -88,110 +89,6 @@ timeout_reply(struct session *ss, long idle)
 	ss->quit = true;
 }
 
-/* "FROM:" / "TO:" after the verb, case-insensitive; returns the rest. */
-static char *
-after_keyword(char *arg, const char *kw)
-{
-	size_t n = strlen(kw);
-
-	if (strncasecmp(arg, kw, n) != 0)
-		return NULL;
-	arg += n;
-	while (*arg == ' ')
-		arg++;
-	return arg;
-}
-
-/* Splits "<addr> params" (or "addr params"); *addr and *params point
- * into the line. False for a syntax error. */
-static bool
-split_path(char *arg, char **addr, char **params)
-{
-	char *end;
-
-	if (*arg == '<') {
-		bool quoted = false;
-
-		for (end = arg + 1; *end != '\0'; end++) {
-			if (*end == '\\' && end[1] != '\0')
-				end++;
-			else if (*end == '"')
-				quoted = !quoted;
-			else if (*end == '>' && !quoted)
-				break;
-		}
-		if (*end != '>')
-			return false;
-		*end++ = '\0';
-		*addr = arg + 1;
-		/* an obsolete source route "@a,@b:x@y" */
-		if (**addr == '@') {
-			char *colon = strchr(*addr, ':');
-
-			if (colon == NULL)
-				return false;
-			*addr = colon + 1;
-		}
-	} else {
-		end = arg + strcspn(arg, " ");
-		if (*end != '\0')
-			*end++ = '\0';
-		*addr = arg;
-		if (**addr == '\0')
-			return false;
-	}
-	if (*end != '\0' && *end != ' ')
-		return false;
-	while (*end == ' ')
-		end++;
-	*params = end;
-	return true;
-}
-
-/* Next "KEY=VALUE" parameter; false when none is left. */
-static bool
-next_param(char **params, char **key, char **val)
-{
-	char *p = *params, *eq;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return false;
-	*key = p;
-	p += strcspn(p, " ");
-	if (*p != '\0')
-		*p++ = '\0';
-	*params = p;
-	eq = strchr(*key, '=');
-	*val = eq != NULL ? eq + 1 : NULL;
-	if (eq != NULL)
-		*eq = '\0';
-	return true;
-}
-
-static bool
-all_digits(const char *s)
-{
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static bool
-printable(const char *s)
-{
-	if (s == NULL || *s == '\0' || strlen(s) > 100)
-		return false;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
-			return false;
-	return true;
-}
-
 static void
 cmd_mail(struct session *ss, char *arg)
 {
@@ -207,13 +104,13 @@ cmd_mail(struct session *ss, char *arg)
 		reply("530 5.7.0 Authentication required");
 		return;
 	}
-	arg = after_keyword(arg, "FROM:");
-	if (arg == NULL || !split_path(arg, &addr, &params)) {
+	arg = smtpd_after_keyword(arg, "FROM:");
+	if (arg == NULL || !smtpd_split_path(arg, &addr, &params)) {
 		reply("501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	}
-	while (next_param(&params, &key, &val)) {
-		if (strcasecmp(key, "SIZE") == 0 && all_digits(val)) {
+	while (smtpd_next_param(&params, &key, &val)) {
+		if (strcasecmp(key, "SIZE") == 0 && smtpd_all_digits(val)) {
 			unsigned long long n = strtoull(val, NULL, 10);
 
 			if (ss->base->limit > 0 && n > ss->base->limit) {
@@ -231,7 +128,8 @@ cmd_mail(struct session *ss, char *arg)
 		    (strcasecmp(val, "FULL") == 0 ||
 			strcasecmp(val, "HDRS") == 0)) {
 			ret = val;
-		} else if (strcasecmp(key, "ENVID") == 0 && printable(val)) {
+		} else if (strcasecmp(key, "ENVID") == 0 &&
+		    smtpd_printable(val)) {
 			envid = val;
 		} else {
 			reply("555 5.5.4 Unsupported option: %.40s", key);
@@ -268,15 +166,16 @@ cmd_rcpt(struct session *ss, char *arg)
 		reply("503 5.5.1 Error: need MAIL command");
 		return;
 	}
-	arg = after_keyword(arg, "TO:");
-	if (arg == NULL || !split_path(arg, &addr, &params)) {
+	arg = smtpd_after_keyword(arg, "TO:");
+	if (arg == NULL || !smtpd_split_path(arg, &addr, &params)) {
 		reply("501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	}
-	while (next_param(&params, &key, &val)) {
-		if (strcasecmp(key, "NOTIFY") == 0 && printable(val)) {
+	while (smtpd_next_param(&params, &key, &val)) {
+		if (strcasecmp(key, "NOTIFY") == 0 && smtpd_printable(val)) {
 			notify = val;
-		} else if (strcasecmp(key, "ORCPT") == 0 && printable(val)) {
+		} else if (strcasecmp(key, "ORCPT") == 0 &&
+		    smtpd_printable(val)) {
 			; /* accepted, not kept */
 		} else {
 			reply("555 5.5.4 Unsupported option: %.40s", key);

@@ -25,7 +25,8 @@ tests_fuzz_replay_headers_CPPFLAGS = $(hard_fuzz_cppflags) \
 	-DFUZZ_CORPUS='"headers"'
 tests_fuzz_replay_headers_LDADD = $(hard_fuzz_ldadd)
 tests_fuzz_replay_smtpin_SOURCES = tests/fuzz/replay.c \
-	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/door.c \
+	tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c sendmail/smtpd_args.c \
+	sendmail/door.c \
 	sendmail/door_auth.c sendmail/headers.c sendmail/message.c \
 	sendmail/qualify.c sendmail/reader.c
 tests_fuzz_replay_smtpin_CPPFLAGS = $(hard_fuzz_cppflags) \
@@ -70,6 +71,7 @@ tests_fuzz_fuzz_headers_CPPFLAGS = $(hard_fuzz_cppflags)
 tests_fuzz_fuzz_headers_CFLAGS = $(AM_CFLAGS) $(hard_fuzz_flags)
 tests_fuzz_fuzz_headers_LDFLAGS = $(hard_fuzz_flags)
 tests_fuzz_fuzz_smtpin_SOURCES = tests/fuzz/fuzz_smtpin.c sendmail/smtpd.c \
+	sendmail/smtpd_args.c \
 	sendmail/door.c sendmail/door_auth.c \
 	sendmail/headers.c sendmail/message.c sendmail/qualify.c \
 	sendmail/reader.c $(hard_fuzz_spool) $(hard_fuzz_lib)
