@@ -3,7 +3,8 @@
  *             signed with SigV4 (signing name "ses").
  *
  * API:    ses_api_send() (ses_api.h); ses_api_call(), ses_api_url(),
- *         ses_api_req_init(), ses_api_refused() (ses_api_priv.h).
+ *         ses_api_req_init(), ses_api_answer(), ses_api_refused()
+ *         (ses_api_priv.h).
  *         GetAccount is in ses_api_account.c, GetEmailIdentity in
  *         ses_api_identity.c.
  * Trust:  flusher only. The message is never logged; replies quote the
@@ -461,6 +462,21 @@ out:
 	free(tails);
 	free(body);
 	return st;
+}
+
+enum ms_status
+ses_api_answer(const char *call, const struct aws_http_resp *resp,
+    const struct aws_error *ae, json_t **root, struct ms_err *err)
+{
+	*root = NULL;
+	if (resp->status >= 300)
+		return ses_api_refused(call, resp->status, ae, err);
+	if (resp->body != NULL)
+		*root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	if (!json_is_object(*root))
+		return ms_err_set(
+		    err, MS_TEMP, "ses: %s answer is not a JSON object", call);
+	return MS_OK;
 }
 
 enum ms_status

@@ -63,17 +63,9 @@ ses_api_get_account(const struct ses_api_params *p,
 		aws_resp_free(&resp);
 		return st == MS_CONFIG ? MS_CONFIG : MS_TEMP;
 	}
-	if (resp.status >= 300) {
-		st = ses_api_refused("GetAccount", resp.status, &ae, err);
+	if ((st = ses_api_answer("GetAccount", &resp, &ae, &root, err)) !=
+	    MS_OK)
 		goto out;
-	}
-	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
-	if (!json_is_object(root)) {
-		st = ms_err_set(err, MS_TEMP,
-		    "ses: GetAccount answer is not "
-		    "a JSON object");
-		goto out;
-	}
 	q = json_object_get(root, "SendQuota");
 	acct->max_24h = num(q, "Max24HourSend");
 	acct->max_rate = num(q, "MaxSendRate");

@@ -150,16 +150,9 @@ ses_api_get_identity(const struct ses_api_params *p,
 		ms_err_set(err, MS_NOUSER, "not an SES identity");
 		goto out;
 	}
-	if (resp.status >= 300) {
-		st = ses_api_refused("GetEmailIdentity", resp.status, &ae, err);
+	if ((st = ses_api_answer("GetEmailIdentity", &resp, &ae, &root, err)) !=
+	    MS_OK)
 		goto out;
-	}
-	root = resp.body ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
-	if (!json_is_object(root)) {
-		st = ms_err_set(err, MS_TEMP,
-		    "ses: GetEmailIdentity answer is not a JSON object");
-		goto out;
-	}
 	out->verified_for_sending =
 	    json_is_true(json_object_get(root, "VerifiedForSendingStatus"));
 	str_of(root, "IdentityType", out->type, sizeof(out->type));

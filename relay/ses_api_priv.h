@@ -4,13 +4,15 @@
  *                  Internal to relay/.
  *
  * API:    ses_api_call(), ses_api_url(), ses_api_req_init(),
- *         ses_api_refused().
+ *         ses_api_answer(), ses_api_refused().
  */
 #ifndef MS_SES_API_PRIV_H
 #define MS_SES_API_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "aws_error.h"
 #include "aws_request.h"
@@ -29,6 +31,14 @@ enum ms_status ses_api_url(const struct ses_api_params *p, const char *path,
 /* A request to url with p's CA file, proxy and timeouts. */
 void ses_api_req_init(struct aws_http_req *req, const struct ses_api_params *p,
     const char *method, const char *url);
+
+/* The JSON object of an answer to call ("GetAccount", ...): an error
+ * status as ses_api_refused() says, MS_TEMP when the body is not a JSON
+ * object. *root (NULL on failure, or json_decref'ed by the caller)
+ * holds it. */
+enum ms_status
+ses_api_answer(const char *call, const struct aws_http_resp *resp,
+    const struct aws_error *ae, json_t **root, struct ms_err *err);
 
 /* An error answer (status >= 300) to call ("GetAccount", ...) as err's
  * sentence: MS_NOPERM when IAM denied the action, else MS_TEMP. */
