@@ -261,6 +261,40 @@ health_merge(struct relay_msg *msg, const struct ses_outcome *o)
 		msg->no_count = true;
 }
 
+/* A 2xx answer to SendEmail. SES's is always a JSON object (with the
+ * MessageId, which its model leaves optional). Any other body came from
+ * something that is not SES (a proxy's or captive portal's page, a wrong
+ * endpoint): the message was not sent, so it is classified as if SES was
+ * never reached (temp, relay failed: failover), never as delivered. */
+static void
+read_accepted(const struct aws_http_resp *resp, struct relay_msg *msg,
+    struct ses_outcome *o, char *reply, size_t len)
+{
+	json_t *root =
+	    resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+	const char *mid = json_string_value(json_object_get(root, "MessageId"));
+	const char *hint;
+	char id[128] = "";
+
+	if (!json_is_object(root)) {
+		ses_transport_classify(true, false, o, &hint);
+		snprintf(reply, len,
+		    "%ld answer is not a JSON object: not from SES, message "
+		    "not sent (check the relay's endpoint)",
+		    resp->status);
+		json_decref(root);
+		return;
+	}
+	ses_error_classify(resp->status, NULL, NULL, o);
+	if (mid != NULL)
+		ms_quote(id, sizeof(id), mid, strlen(mid));
+	json_decref(root);
+	snprintf(reply, len, "Ok %s%s%s", id[0] ? id : "(no MessageId)",
+	    resp->request_id[0] ? " request " : "", resp->request_id);
+	if (msg->remote_id[0] == '\0')
+		snprintf(msg->remote_id, sizeof(msg->remote_id), "%s", id);
+}
+
 /* One SendEmail call for rcpts [from, to) with body already complete.
  * Sets their results and merges the relay's health. Returns true when
  * SES answered that the sending rate was exceeded. */
@@ -273,7 +307,7 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	struct aws_error ae;
 	struct ses_outcome o;
 	struct ms_err cerr = { "" };
-	char reply[RELAY_REPLY_MAX], id[128] = "";
+	char reply[RELAY_REPLY_MAX];
 	const char *hint;
 	enum ms_status st;
 	bool creds_failed;
@@ -293,22 +327,7 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		snprintf(reply, sizeof(reply), "%.400s%s%s", cerr.msg,
 		    hint ? "; " : "", hint ? hint : "");
 	} else if (resp.status < 300) {
-		json_t *root = resp.body
-		    ? json_loadb(resp.body, resp.body_len, 0, NULL)
-		    : NULL;
-		const char *mid =
-		    json_string_value(json_object_get(root, "MessageId"));
-
-		ses_error_classify(resp.status, NULL, NULL, &o);
-		if (mid != NULL)
-			ms_quote(id, sizeof(id), mid, strlen(mid));
-		json_decref(root);
-		snprintf(reply, sizeof(reply), "Ok %s%s%s",
-		    id[0] ? id : "(no MessageId)",
-		    resp.request_id[0] ? " request " : "", resp.request_id);
-		if (msg->remote_id[0] == '\0')
-			snprintf(
-			    msg->remote_id, sizeof(msg->remote_id), "%s", id);
+		read_accepted(&resp, msg, &o, reply, sizeof(reply));
 	} else {
 		char rid[140];
 

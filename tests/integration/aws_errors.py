@@ -1,5 +1,6 @@
 """aws_errors.py - each SES v2 error the server injects maps to the
-right per-recipient status, relay health, hold time and no_count; an
+right per-recipient status, relay health, hold time and no_count, and
+so does an answer that is not SES's (a proxy's page); an
 expired-token answer refreshes the credentials and retries once; an API
 that never answers the TLS handshake gives the "no route to SES API"
 advice."""
@@ -24,6 +25,13 @@ CASES = [
      "MailFromDomainNotVerifiedException"),
     ("500", "temp", "failed", "60", "1", "InternalFailure"),
     ("denied", "temp", "failed", "300", "1", "AccessDeniedException"),
+    # answers SES never gives (a proxy's page, a wrong endpoint): a 2xx
+    # that is not SES's JSON is not a delivery; the message stays
+    # queued and the relay fails over, as when SES is not reached
+    ("html200", "temp", "failed", "60", "1", "not from SES"),
+    ("empty200", "temp", "failed", "60", "1", "not from SES"),
+    ("array200", "temp", "failed", "60", "1", "not from SES"),
+    ("html502", "temp", "failed", "60", "1", "502 error: no message"),
 ]
 
 srv = Server("--static", "AKIDSTATIC|s3cr3t")
@@ -58,6 +66,17 @@ try:
           all(x[1] == "ok" for x in rcpts[50:]),
           "throttled split: first call temp, second ok")
     check(len(srv.state()["messages"]) == 1, "second batch sent")
+
+    # GetAccount (mailshim check) answered by something that is not SES:
+    # a temporary failure naming the call, never a table of zeros.
+    for inj, text in (("html200", "ses: GetAccount answer is not a JSON "
+                       "object"),
+                      ("html502", "ses: GetAccount answered 502")):
+        srv.inject(inj)
+        r = srv.drive(["account"], env)
+        check(r.returncode == 75 and text in r.stderr and
+              "account " not in r.stdout,
+              "account %s: exit %d %r" % (inj, r.returncode, r.stderr))
 
     # ExpiredToken: credentials refreshed, one retry, delivered.
     srv.inject("expired")

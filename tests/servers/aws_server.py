@@ -12,7 +12,8 @@ Sender, Return-Path; example.com and its subdomains unless --verified
 REGION=ID,ID / --all-verified / /_admin/verified say otherwise), and one
 plain-HTTP listener with
 the EC2 instance metadata (IMDSv2) and ECS container credential
-endpoints, plus /_admin/ for the test: inject errors, read state,
+endpoints, plus /_admin/ for the test: inject errors or answers that
+are not SES's (a proxy's page), read state,
 change (rotate) a secret or the accepted long-term keys.
 
 Usage: aws_server.py --dir DIR --cert PEM --key PEM [options]
@@ -50,7 +51,7 @@ STATE = {
     "creds_issued": 0,
     "ecs_auth_failures": 0,
     "expired_refusals": 0,
-    "inject": [],        # errors for the next SendEmail calls
+    "inject": [],        # answers for the next SendEmail / GetAccount
     "verified": {"*": ["example.com"]},  # ses_rules.verified_for()
     "sandbox": False,
     "sts": [],           # STS calls: action, caller, parameters
@@ -87,6 +88,16 @@ ERRORS = {
                 True),
     "denied": (403, "AccessDeniedException", "User is not authorized",
                True),
+}
+
+# Answers no SES endpoint gives (SES v2 always answers a JSON object):
+# what a proxy, a captive portal or a wrong endpoint sends back. Injected
+# like ERRORS: name -> (http status, body, sent as text/html).
+NOT_SES = {
+    "html200": (200, "<html><body>Please log in</body></html>\n"),
+    "empty200": (200, ""),
+    "array200": (200, "[]"),
+    "html502": (502, "<html><body>Bad Gateway</body></html>\n"),
 }
 
 
@@ -187,6 +198,25 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(status, {"__type": "com.amazonaws.ses#" + name,
                                 "Message": message})
 
+    def injected(self):
+        """Sends the next injected answer (ERRORS or NOT_SES), if any;
+        True when it did."""
+        with LOCK:
+            inj = STATE["inject"].pop(0) if STATE["inject"] else None
+        if inj is None:
+            return False
+        if inj in NOT_SES:
+            status, text = NOT_SES[inj]
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.aws_error(*ERRORS[inj])
+        return True
+
     def read_body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
@@ -279,7 +309,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.verify(body, "ses"):
                 self.send_email(body)
         elif path == "/v2/email/account" and self.command == "GET":
-            if self.verify(body, "ses"):
+            if self.verify(body, "ses") and not self.injected():
                 self.reply(200, {
                     "SendQuota": {"Max24HourSend": 50000.0,
                                   "MaxSendRate": 14.0,
@@ -308,11 +338,8 @@ class Handler(BaseHTTPRequestHandler):
             self.aws_error(404, "UnknownOperationException", "no such API")
 
     def send_email(self, body):
-        with LOCK:
-            inj = STATE["inject"].pop(0) if STATE["inject"] else None
-        if inj:
-            st, name, msg, hdr = ERRORS[inj]
-            return self.aws_error(st, name, msg, hdr)
+        if self.injected():
+            return
         try:
             req = json.loads(body)
             raw = base64.b64decode(req["Content"]["Raw"]["Data"],
