@@ -17,7 +17,7 @@ relay_ses_sources = \
 	relay/ses_outcome.c \
 	relay/relay_ses_api.c \
 	relay/ses_api.c relay/ses_api.h relay/ses_api_priv.h \
-	relay/ses_api_account.c relay/ses_api_identity.c \
+	relay/ses_api_account.c relay/ses_api_body.c relay/ses_api_identity.c \
 	relay/ses_api_error.c relay/ses_api_error.h \
 	relay/ses_creds.c relay/ses_creds.h relay/ses_creds_load.c \
 	relay/ses_password.c relay/ses_password.h \

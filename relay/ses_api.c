@@ -6,7 +6,8 @@
  *         ses_api_req_init(), ses_api_answer(), ses_api_refused()
  *         (ses_api_priv.h).
  *         GetAccount is in ses_api_account.c, GetEmailIdentity in
- *         ses_api_identity.c.
+ *         ses_api_identity.c, SendEmail's request body in
+ *         ses_api_body.c.
  * Trust:  flusher only. The message is never logged; replies quote the
  *         service's text (at most 200 bytes, control bytes replaced).
  * Errors: returns an ms_status; the reason goes into the caller's ms_err;
@@ -18,11 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "aws_error.h"
 #include "ses_api_error.h"
@@ -31,9 +30,6 @@
 #include "msgsource.h"
 #include "ses_api.h"
 #include "ses_api_priv.h"
-
-#define B64_CHUNK (3 * 16384) /* bytes read per base64 step */
-static const char body_head[] = "{\"Content\":{\"Raw\":{\"Data\":\"";
 
 /* One signed call; refreshes credentials once after an auth error.
  * MS_OK: resp holds an HTTP answer (ae parsed when status >= 300).
@@ -113,130 +109,6 @@ ses_api_req_init(struct aws_http_req *req, const struct ses_api_params *p,
 	req->connect_timeout = p->connect_timeout;
 	req->timeout = p->timeout > 0 ? p->timeout : 60;
 	req->max_time = p->max_time;
-}
-
-/* The JSON after the base64 data for recipients [from, to): closes
- * Content, then Destination and the optional fields. Caller frees. */
-static char *
-tail_build(const struct ses_api_params *p, const struct relay_msg *msg,
-    size_t from, size_t to)
-{
-	json_t *o = json_object(), *dest = json_object(), *to_a = json_array();
-	json_t *tags = NULL;
-	char *dump = NULL, *tail = NULL;
-	size_t n;
-
-	if (o == NULL || dest == NULL || to_a == NULL)
-		goto out;
-	for (size_t i = from; i < to; i++)
-		if (json_array_append_new(
-			to_a, json_string(msg->rcpts[i].addr)))
-			goto out;
-	if (json_object_set_new(dest, "ToAddresses", to_a) != 0) {
-		to_a = NULL;
-		goto out;
-	}
-	to_a = NULL;
-	if (json_object_set_new(o, "Destination", dest) != 0) {
-		dest = NULL;
-		goto out;
-	}
-	dest = NULL;
-	if (p->from != NULL && p->from[0] != '\0')
-		json_object_set_new(
-		    o, "FromEmailAddress", json_string(p->from));
-	if (msg->config_set != NULL && msg->config_set[0] != '\0')
-		json_object_set_new(
-		    o, "ConfigurationSetName", json_string(msg->config_set));
-	if (msg->sender != NULL && msg->sender[0] != '\0')
-		json_object_set_new(o, "FeedbackForwardingEmailAddress",
-		    json_string(msg->sender));
-	for (size_t i = 0; msg->tags != NULL && msg->tags[i] != NULL; i++) {
-		const char *t = msg->tags[i], *eq = strchr(t, '=');
-		json_t *tag;
-
-		if (eq == NULL || eq == t) {
-			log_msg(LOG_WARNING,
-			    "ses: ignoring tag without "
-			    "name=value");
-			continue;
-		}
-		if (tags == NULL && (tags = json_array()) == NULL)
-			goto out;
-		tag = json_pack(
-		    "{s:s%,s:s}", "Name", t, (size_t)(eq - t), "Value", eq + 1);
-		if (tag == NULL || json_array_append_new(tags, tag) != 0)
-			goto out;
-	}
-	if (tags != NULL) {
-		json_object_set_new(o, "EmailTags", tags);
-		tags = NULL;
-	}
-	/* Base64 needs no escaping, so the text is spliced: HEAD DATA TAIL,
-	 * TAIL = "}}, + the rest of this object without its '{'. */
-	if ((dump = json_dumps(o, JSON_COMPACT)) == NULL || dump[0] != '{')
-		goto out;
-	n = strlen(dump);
-	if ((tail = malloc(n + 4)) == NULL)
-		goto out;
-	memcpy(tail, "\"}},", 4);
-	memcpy(tail + 4, dump + 1, n); /* includes the NUL */
-out:
-	free(dump);
-	json_decref(tags);
-	json_decref(to_a);
-	json_decref(dest);
-	json_decref(o);
-	return tail;
-}
-
-/* Streams the message as base64 into out (exactly b64len bytes + NUL). */
-static enum ms_status
-b64_fill(struct msg_source *src, off_t size, char *out, size_t b64len,
-    struct ms_err *err)
-{
-	unsigned char *buf;
-	size_t have = 0, done = 0;
-	off_t total = 0;
-	ssize_t n;
-	int w;
-
-	if ((buf = malloc(B64_CHUNK)) == NULL)
-		return ms_err_set(err, MS_TEMP, "ses: out of memory");
-	msg_source_rewind(src);
-	for (;;) {
-		n = msg_source_read(src, (char *)buf + have, B64_CHUNK - have);
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			return ms_err_set(err, MS_TEMP,
-			    "ses: cannot read the message: %s", strerror(e));
-		}
-		total += n;
-		have += (size_t)n;
-		if (n > 0 && have < B64_CHUNK)
-			continue;
-		if (n == 0 || have == B64_CHUNK) {
-			size_t whole = n == 0 ? have : have - have % 3;
-
-			if (total > size ||
-			    done + 4 * ((whole + 2) / 3) > b64len)
-				break;
-			w = EVP_EncodeBlock(
-			    (unsigned char *)out + done, buf, (int)whole);
-			done += (size_t)w;
-			memmove(buf, buf + whole, have - whole);
-			have -= whole;
-		}
-		if (n == 0)
-			break;
-	}
-	free(buf);
-	if (total != size || done != b64len)
-		return ms_err_set(err, MS_TEMP,
-		    "ses: the message changed size while being read");
-	return MS_OK;
 }
 
 static void
@@ -371,7 +243,8 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
     struct relay_msg *msg, struct ms_err *err)
 {
 	char url[2048], **tails = NULL, *body = NULL;
-	size_t nbatch, headlen = sizeof(body_head) - 1, b64len, maxtail = 0;
+	size_t nbatch, headlen = sizeof(SES_API_BODY_HEAD) - 1, b64len,
+		       maxtail = 0;
 	struct aws_http_req req;
 	enum ms_status st = MS_OK;
 	off_t size;
@@ -414,7 +287,7 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 	for (size_t b = 0; b < nbatch; b++) {
 		size_t to = (b + 1) * SES_API_MAX_RCPT;
 
-		tails[b] = tail_build(p, msg, b * SES_API_MAX_RCPT,
+		tails[b] = ses_api_tail_build(p, msg, b * SES_API_MAX_RCPT,
 		    to < msg->nrcpt ? to : msg->nrcpt);
 		if (tails[b] == NULL) {
 			st = ms_err_set(err, MS_TEMP,
@@ -432,9 +305,9 @@ ses_api_send(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		    (long long)size);
 		goto out;
 	}
-	memcpy(body, body_head, headlen);
-	if ((st = b64_fill(msg->src, size, body + headlen, b64len, err)) !=
-	    MS_OK)
+	memcpy(body, SES_API_BODY_HEAD, headlen);
+	if ((st = ses_api_b64_fill(
+		 msg->src, size, body + headlen, b64len, err)) != MS_OK)
 		goto out;
 	ses_api_req_init(&req, p, "POST", url);
 	req.content_type = "application/json";

@@ -24,7 +24,8 @@ tests_unit_test_ses_api_error_SOURCES = tests/unit/test_ses_api_error.c \
 tests_unit_test_ses_api_error_CPPFLAGS = $(aws_test_cppflags)
 tests_unit_test_ses_api_error_LDADD = $(aws_test_ldadd)
 tests_unit_aws_drive_SOURCES = tests/unit/aws_drive.c relay/msgsource.c \
-	relay/ses_api.c relay/ses_api_account.c relay/ses_api_error.c
+	relay/ses_api.c relay/ses_api_account.c relay/ses_api_body.c \
+	relay/ses_api_error.c
 tests_unit_aws_drive_CPPFLAGS = $(aws_test_cppflags)
 tests_unit_aws_drive_LDADD = $(aws_test_ldadd)
 
