@@ -2,8 +2,9 @@
  * addr.h - e-mail addresses: address-list parsing (header values and
  *          command-line arguments), validation, qualification.
  *
- * API:    addr_list_parse(), addr_check(), addr_valid(), addr_is_local(),
- *         addr_qualify(), addr_domain().
+ * API:    addr_list_parse(), addr_is_atext() (addr.c); addr_check(),
+ *         addr_valid(), addr_is_local(), addr_qualify(), addr_domain()
+ *         (addr_check.c).
  * Trust:  input is untrusted (headers, argv from web applications); the
  *         parser is bounded and never reads past len.
  */
@@ -32,6 +33,9 @@ typedef enum ms_status (*addr_cb)(
  * offending text when an address cannot be parsed. */
 enum ms_status addr_list_parse(
     const char *text, size_t len, addr_cb cb, void *arg, struct ms_err *err);
+
+/* RFC 5322 atext, and every 8-bit byte (UTF-8 is kept as it is). */
+bool addr_is_atext(unsigned char c);
 
 /* The one check of a bare address for the envelope, used by the front
  * end at enqueue and by the flusher on every address it reads back from

@@ -11,6 +11,6 @@ lib_libms_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/conf_priv.h lib/conf_schema.c \
 	lib/conf_validate.c lib/conf_fill.c lib/conf_relay.c \
 	lib/durations.c lib/durations.h \
-	lib/addr.c lib/addr.h \
+	lib/addr.c lib/addr_check.c lib/addr.h \
 	lib/escape.c lib/escape.h \
 	$(lib_aliases_sources)

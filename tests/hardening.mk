@@ -53,7 +53,8 @@ if FUZZERS
 # libFuzzer sees their coverage. tests/fuzz/run-fuzzers.sh builds and runs
 # them all.
 hard_fuzz_flags = -fsanitize=fuzzer,address,undefined
-hard_fuzz_lib = lib/ms.c lib/log.c lib/addr.c lib/hdrtext.c lib/strset.c
+hard_fuzz_lib = lib/ms.c lib/log.c lib/addr.c lib/addr_check.c lib/hdrtext.c \
+	lib/strset.c
 # the spool file text: envelope, state, and the line helpers they share
 hard_fuzz_spool = spool/envelope.c spool/state_text.c spool/spool_text.c
 noinst_PROGRAMS += tests/fuzz/fuzz_options tests/fuzz/fuzz_headers \
