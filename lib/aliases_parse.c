@@ -1,10 +1,12 @@
 /*
  * aliases_parse.c - reading the /etc/aliases table: lines, continuations,
- *                   quoting, comments, and what is refused (:include:,
- *                   |pipe, /file) with the line it is on.
+ *                   quoting, comments, entries and their target lists.
+ *                   One target (and what is refused: :include:, |pipe,
+ *                   /file) is read by aliases_target.c, the file by
+ *                   aliases_load.c.
  *
- * API:    aliases_parse_buf(), aliases_load_report(), aliases_load(),
- *         aliases_count(), aliases_free().  Documented in aliases.h.
+ * API:    aliases_parse_buf(), aliases_count(), aliases_free()
+ *         (aliases.h); alias_problem() (aliases_parser.h).
  * Trust:  the text is parsed as untrusted: lines, names and targets are
  *         bounded; nothing is executed or opened except the file itself.
  * Errors: problems in the file go to a callback with their line; the
@@ -12,41 +14,17 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "aliases.h"
-#include "aliases_table.h"
-#include "log.h"
+#include "aliases_parser.h"
 
-static bool
-is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* ---- parsing ---------------------------------------------------------- */
-
-struct parser {
-	struct aliases *a;
-	aliases_problem_cb pcb;
-	void *parg;
-	int line; /* line of the entry being parsed */
-	int nerrors;
-};
-
-static void problem(struct parser *ps, bool error, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-problem(struct parser *ps, bool error, const char *fmt, ...)
+void
+alias_problem(struct alias_parser *ps, bool error, const char *fmt, ...)
 {
 	char msg[600];
 	va_list ap;
@@ -82,132 +60,6 @@ parse_quoted(const char *s, size_t len, size_t *pos, char *name, size_t cap)
 	return true;
 }
 
-static bool
-starts_icase(const char *s, size_t len, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return len >= n && strncasecmp(s, prefix, n) == 0;
-}
-
-/* One comma-separated target, comments removed and trimmed, into tok.
- * Adds it to the alias being built, or reports why not. */
-static enum ms_status
-add_target(struct parser *ps, struct alias *al, const char *name, char *tok,
-    size_t len)
-{
-	char qb[220], qn[220];
-	const char *t = tok;
-	char **grown;
-	char *copy;
-
-	/* A whole target in quotes: look inside for | and / forms. */
-	const char *in = tok;
-	size_t inlen = len;
-
-	if (len >= 2 && tok[0] == '"' && tok[len - 1] == '"') {
-		in = tok + 1;
-		inlen = len - 2;
-	}
-	if (inlen > 0 && in[0] == '|') {
-		problem(ps, false,
-		    "warning: alias \"%s\": pipe target %s "
-		    "refused (mailshim delivers nothing on this host); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
-		return MS_OK;
-	}
-	if (starts_icase(in, inlen, ":include:")) {
-		problem(ps, false,
-		    "warning: alias \"%s\": include target %s "
-		    "refused (mailshim reads no other files); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
-		return MS_OK;
-	}
-	if (inlen > 0 && in[0] == '/') {
-		problem(ps, false,
-		    "warning: alias \"%s\": file target %s "
-		    "refused (mailshim delivers nothing on this host); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
-		return MS_OK;
-	}
-
-	/* "Name <addr>": the address is inside the brackets. */
-	char *lt = NULL;
-	bool inq = false;
-
-	for (size_t i = 0; i < len && lt == NULL; i++) {
-		if (inq && tok[i] == '\\' && i + 1 < len)
-			i++;
-		else if (tok[i] == '"')
-			inq = !inq;
-		else if (!inq && tok[i] == '<')
-			lt = tok + i;
-	}
-	if (lt != NULL) {
-		char *gt = memchr(lt, '>', len - (size_t)(lt - tok));
-
-		if (gt == NULL) {
-			problem(ps, true,
-			    "alias \"%s\": unterminated '<' in "
-			    "target %s; target dropped",
-			    ms_quote(qn, sizeof(qn), name, strlen(name)),
-			    ms_quote(qb, sizeof(qb), tok, len));
-			return MS_OK;
-		}
-		*gt = '\0';
-		t = lt + 1;
-		while (is_blank(*t))
-			t++;
-		for (char *e = gt; e > t && is_blank(e[-1]); e--)
-			e[-1] = '\0';
-	} else {
-		tok[len] = '\0';
-	}
-
-	if (t[0] == '\\') {
-		if (t[1] == '\0' || !addr_valid(t + 1) ||
-		    !addr_is_local(t + 1)) {
-			problem(ps, true,
-			    "alias \"%s\": invalid local name %s; "
-			    "target dropped",
-			    ms_quote(qn, sizeof(qn), name, strlen(name)),
-			    ms_quote(qb, sizeof(qb), t, strlen(t)));
-			return MS_OK;
-		}
-	} else if (!addr_valid(t)) {
-		problem(ps, true,
-		    "alias \"%s\": invalid address %s; target "
-		    "dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), t, strlen(t)));
-		return MS_OK;
-	}
-	if (al->ntargets >= ALIASES_MAX_RESULT) {
-		problem(ps, true,
-		    "alias \"%s\": more than %d targets; the "
-		    "rest dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ALIASES_MAX_RESULT);
-		return MS_OK;
-	}
-	/* The same target twice in one alias is kept once. */
-	for (size_t i = 0; i < al->ntargets; i++)
-		if (strcmp(al->targets[i], t) == 0)
-			return MS_OK;
-	grown = realloc(al->targets, (al->ntargets + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return MS_TEMP;
-	al->targets = grown;
-	copy = strdup(t);
-	if (copy == NULL)
-		return MS_TEMP;
-	al->targets[al->ntargets++] = copy;
-	return MS_OK;
-}
-
 static void
 alias_clear(struct alias *al)
 {
@@ -221,7 +73,7 @@ alias_clear(struct alias *al)
 /* Splits the target list s[0..len) on commas outside quotes, brackets and
  * comments, dropping comments, and adds each target. */
 static enum ms_status
-parse_targets(struct parser *ps, struct alias *al, const char *name,
+parse_targets(struct alias_parser *ps, struct alias *al, const char *name,
     const char *s, size_t len, size_t *seen)
 {
 	char *tok = malloc(len + 1);
@@ -270,14 +122,14 @@ parse_targets(struct parser *ps, struct alias *al, const char *name,
 		/* End of one target: trim and add. */
 		size_t b = 0, e = n;
 
-		while (b < e && is_blank(tok[b]))
+		while (b < e && alias_is_blank(tok[b]))
 			b++;
-		while (e > b && is_blank(tok[e - 1]))
+		while (e > b && alias_is_blank(tok[e - 1]))
 			e--;
 		if (e > b) {
 			(*seen)++;
 			memmove(tok, tok + b, e - b);
-			st = add_target(ps, al, name, tok, e - b);
+			st = alias_add_target(ps, al, name, tok, e - b);
 		}
 		n = 0;
 		angle = 0;
@@ -285,7 +137,7 @@ parse_targets(struct parser *ps, struct alias *al, const char *name,
 	if (st == MS_OK && (inq || paren > 0)) {
 		char qn[220];
 
-		problem(ps, true,
+		alias_problem(ps, true,
 		    "alias \"%s\": unterminated %s in the target "
 		    "list",
 		    ms_quote(qn, sizeof(qn), name, strlen(name)),
@@ -297,7 +149,7 @@ parse_targets(struct parser *ps, struct alias *al, const char *name,
 
 /* Parses one logical line (continuations already joined). */
 static enum ms_status
-parse_entry(struct parser *ps, const char *s, size_t len)
+parse_entry(struct alias_parser *ps, const char *s, size_t len)
 {
 	char name[ADDR_MAX + 1], qb[220];
 	struct alias al = { 0 };
@@ -305,12 +157,12 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 	enum ms_status st;
 
 	if (memchr(s, '\0', len) != NULL) {
-		problem(ps, true, "NUL byte in the line; line ignored");
+		alias_problem(ps, true, "NUL byte in the line; line ignored");
 		return MS_OK;
 	}
 	if (s[0] == '"') {
 		if (!parse_quoted(s, len, &pos, name, sizeof(name))) {
-			problem(ps, true,
+			alias_problem(ps, true,
 			    "unterminated or too long quoted name; "
 			    "line ignored");
 			return MS_OK;
@@ -318,9 +170,9 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 	} else {
 		size_t n = 0;
 
-		while (pos < len && s[pos] != ':' && !is_blank(s[pos])) {
+		while (pos < len && s[pos] != ':' && !alias_is_blank(s[pos])) {
 			if (n + 1 >= sizeof(name)) {
-				problem(ps, true,
+				alias_problem(ps, true,
 				    "alias name too long; line "
 				    "ignored");
 				return MS_OK;
@@ -329,10 +181,10 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 		}
 		name[n] = '\0';
 	}
-	while (pos < len && is_blank(s[pos]))
+	while (pos < len && alias_is_blank(s[pos]))
 		pos++;
 	if (pos >= len || s[pos] != ':') {
-		problem(ps, true,
+		alias_problem(ps, true,
 		    "expected \"name: target, ...\", found %s; "
 		    "line ignored",
 		    ms_quote(qb, sizeof(qb), s, len));
@@ -340,12 +192,12 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 	}
 	pos++;
 	if (name[0] == '\0') {
-		problem(ps, true, "empty alias name; line ignored");
+		alias_problem(ps, true, "empty alias name; line ignored");
 		return MS_OK;
 	}
 	for (const char *c = name; *c != '\0'; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '@') {
-			problem(ps, true,
+			alias_problem(ps, true,
 			    "alias name %s must be a local name "
 			    "(no '@' or control characters); line ignored",
 			    ms_quote(qb, sizeof(qb), name, strlen(name)));
@@ -362,12 +214,13 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 	if (st != MS_OK)
 		goto out;
 	if (seen == 0) {
-		problem(ps, true, "alias \"%s\" has no targets; line ignored",
+		alias_problem(ps, true,
+		    "alias \"%s\" has no targets; line ignored",
 		    ms_quote(qb, sizeof(qb), name, strlen(name)));
 		goto out;
 	}
 	if (al.ntargets == 0) {
-		problem(ps, false,
+		alias_problem(ps, false,
 		    "warning: alias \"%s\" has no usable "
 		    "target; ignored (mail to it is treated as if it had no "
 		    "alias)",
@@ -376,7 +229,7 @@ parse_entry(struct parser *ps, const char *s, size_t len)
 	}
 	size_t first = strset_get(&ps->a->index, name);
 	if (first != SIZE_MAX) {
-		problem(ps, false,
+		alias_problem(ps, false,
 		    "warning: duplicate alias \"%s\" ignored "
 		    "(first defined at line %d)",
 		    ms_quote(qb, sizeof(qb), name, strlen(name)),
@@ -409,7 +262,7 @@ enum ms_status
 aliases_parse_buf(struct aliases **out, const char *buf, size_t len,
     const char *file, aliases_problem_cb pcb, void *parg, struct ms_err *err)
 {
-	struct parser ps = { 0 };
+	struct alias_parser ps = { 0 };
 	char *logical = NULL;
 	size_t llen = 0, pos = 0;
 	bool have = false, toolong = false;
@@ -444,7 +297,7 @@ aliases_parse_buf(struct aliases **out, const char *buf, size_t len,
 		lineno++;
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		while (lead < n && is_blank(p[lead]))
+		while (lead < n && alias_is_blank(p[lead]))
 			lead++;
 		if (lead == n || p[lead] == '#')
 			continue; /* blank or comment: ignored */
@@ -452,7 +305,7 @@ aliases_parse_buf(struct aliases **out, const char *buf, size_t len,
 			/* Continuation of the entry before. */
 			if (!have) {
 				ps.line = lineno;
-				problem(&ps, true,
+				alias_problem(&ps, true,
 				    "continuation line without "
 				    "an alias before it; line ignored");
 				continue;
@@ -469,7 +322,7 @@ aliases_parse_buf(struct aliases **out, const char *buf, size_t len,
 	flush:
 		if (have) {
 			if (toolong) {
-				problem(&ps, true,
+				alias_problem(&ps, true,
 				    "entry longer than %d bytes; "
 				    "ignored",
 				    ALIASES_MAX_LINE);
@@ -499,87 +352,6 @@ fail:
 	free(logical);
 	aliases_free(ps.a);
 	return st;
-}
-
-static void
-log_problem(const char *file, int line, bool error, const char *msg, void *arg)
-{
-	(void)arg;
-	(void)error;
-	log_msg(LOG_WARNING, "%s:%d: %s", file, line, msg);
-}
-
-enum ms_status
-aliases_load_report(struct aliases **out, const char *path,
-    aliases_problem_cb pcb, void *parg, struct ms_err *err)
-{
-	struct stat sb;
-	char *buf = NULL;
-	size_t len = 0;
-	enum ms_status st;
-	int fd;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT)
-		return aliases_parse_buf(out, "", 0, path, pcb, parg, err);
-	if (fd < 0)
-		return ms_err_set(err, MS_CONFIG, "cannot read %s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		st = ms_err_set(err, MS_CONFIG, "cannot read %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		st = ms_err_set(err, MS_CONFIG,
-		    "cannot read %s: not a "
-		    "regular file",
-		    path);
-		goto out;
-	}
-	if (sb.st_size > ALIASES_MAX_FILE) {
-		st = ms_err_set(err, MS_CONFIG, "%s: larger than %ld bytes",
-		    path, ALIASES_MAX_FILE);
-		goto out;
-	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (buf == NULL) {
-		st = ms_err_set(err, MS_TEMP, "%s: out of memory", path);
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + len, (size_t)sb.st_size + 1 - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			st = ms_err_set(err, MS_CONFIG, "cannot read %s: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > (size_t)sb.st_size) {
-			st = ms_err_set(err, MS_CONFIG,
-			    "cannot read %s: it "
-			    "changed while being read",
-			    path);
-			goto out;
-		}
-	}
-	st = aliases_parse_buf(out, buf, len, path, pcb, parg, err);
-out:
-	free(buf);
-	close(fd);
-	return st;
-}
-
-enum ms_status
-aliases_load(struct aliases **out, const char *path, struct ms_err *err)
-{
-	return aliases_load_report(out, path, log_problem, NULL, err);
 }
 
 size_t

@@ -21,9 +21,10 @@ if FUZZERS
 # libFuzzer sees their coverage.
 noinst_PROGRAMS += tests/fuzz/fuzz_aliases
 tests_fuzz_fuzz_aliases_SOURCES = tests/fuzz/fuzz_aliases.c \
-	lib/aliases_parse.c lib/aliases_resolve.c lib/strset.c lib/masq.c \
+	lib/aliases_parse.c lib/aliases_target.c lib/aliases_resolve.c \
+	lib/strset.c lib/masq.c \
 	lib/hdrtext.c \
-	lib/addr.c lib/ms.c lib/log.c
+	lib/addr.c lib/addr_check.c lib/ms.c lib/log.c
 tests_fuzz_fuzz_aliases_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_aliases_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif

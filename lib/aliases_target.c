@@ -1,0 +1,147 @@
+/*
+ * aliases_target.c - one target of an alias: what is refused (|pipe,
+ *                    :include:, /file: mailshim delivers nothing on this
+ *                    host and reads no other file), "Name <addr>", the
+ *                    "\name" of a local mailbox, the address check, and
+ *                    the cap on targets.
+ *
+ * API:    alias_add_target() (aliases_parser.h).
+ * Trust:  the target is untrusted text from the table: quoted in every
+ *         report (at most 200 bytes), checked by addr_check().
+ * Errors: problems go to alias_problem() with the entry's line;
+ *         MS_TEMP only when memory runs out.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "aliases_parser.h"
+
+static bool
+starts_icase(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+/* One comma-separated target, comments removed and trimmed, into tok.
+ * Adds it to the alias being built, or reports why not. */
+enum ms_status
+alias_add_target(struct alias_parser *ps, struct alias *al, const char *name,
+    char *tok, size_t len)
+{
+	char qb[220], qn[220];
+	const char *t = tok;
+	char **grown;
+	char *copy;
+
+	/* A whole target in quotes: look inside for | and / forms. */
+	const char *in = tok;
+	size_t inlen = len;
+
+	if (len >= 2 && tok[0] == '"' && tok[len - 1] == '"') {
+		in = tok + 1;
+		inlen = len - 2;
+	}
+	if (inlen > 0 && in[0] == '|') {
+		alias_problem(ps, false,
+		    "warning: alias \"%s\": pipe target %s "
+		    "refused (mailshim delivers nothing on this host); dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
+		return MS_OK;
+	}
+	if (starts_icase(in, inlen, ":include:")) {
+		alias_problem(ps, false,
+		    "warning: alias \"%s\": include target %s "
+		    "refused (mailshim reads no other files); dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
+		return MS_OK;
+	}
+	if (inlen > 0 && in[0] == '/') {
+		alias_problem(ps, false,
+		    "warning: alias \"%s\": file target %s "
+		    "refused (mailshim delivers nothing on this host); dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), tok, len));
+		return MS_OK;
+	}
+
+	/* "Name <addr>": the address is inside the brackets. */
+	char *lt = NULL;
+	bool inq = false;
+
+	for (size_t i = 0; i < len && lt == NULL; i++) {
+		if (inq && tok[i] == '\\' && i + 1 < len)
+			i++;
+		else if (tok[i] == '"')
+			inq = !inq;
+		else if (!inq && tok[i] == '<')
+			lt = tok + i;
+	}
+	if (lt != NULL) {
+		char *gt = memchr(lt, '>', len - (size_t)(lt - tok));
+
+		if (gt == NULL) {
+			alias_problem(ps, true,
+			    "alias \"%s\": unterminated '<' in "
+			    "target %s; target dropped",
+			    ms_quote(qn, sizeof(qn), name, strlen(name)),
+			    ms_quote(qb, sizeof(qb), tok, len));
+			return MS_OK;
+		}
+		*gt = '\0';
+		t = lt + 1;
+		while (alias_is_blank(*t))
+			t++;
+		for (char *e = gt; e > t && alias_is_blank(e[-1]); e--)
+			e[-1] = '\0';
+	} else {
+		tok[len] = '\0';
+	}
+
+	if (t[0] == '\\') {
+		if (t[1] == '\0' || !addr_valid(t + 1) ||
+		    !addr_is_local(t + 1)) {
+			alias_problem(ps, true,
+			    "alias \"%s\": invalid local name %s; "
+			    "target dropped",
+			    ms_quote(qn, sizeof(qn), name, strlen(name)),
+			    ms_quote(qb, sizeof(qb), t, strlen(t)));
+			return MS_OK;
+		}
+	} else if (!addr_valid(t)) {
+		alias_problem(ps, true,
+		    "alias \"%s\": invalid address %s; target "
+		    "dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ms_quote(qb, sizeof(qb), t, strlen(t)));
+		return MS_OK;
+	}
+	if (al->ntargets >= ALIASES_MAX_RESULT) {
+		alias_problem(ps, true,
+		    "alias \"%s\": more than %d targets; the "
+		    "rest dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    ALIASES_MAX_RESULT);
+		return MS_OK;
+	}
+	/* The same target twice in one alias is kept once. */
+	for (size_t i = 0; i < al->ntargets; i++)
+		if (strcmp(al->targets[i], t) == 0)
+			return MS_OK;
+	grown = realloc(al->targets, (al->ntargets + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return MS_TEMP;
+	al->targets = grown;
+	copy = strdup(t);
+	if (copy == NULL)
+		return MS_TEMP;
+	al->targets[al->ntargets++] = copy;
+	return MS_OK;
+}
