@@ -28,6 +28,29 @@ starts_icase(const char *s, size_t len, const char *prefix)
 	return len >= n && strncasecmp(s, prefix, n) == 0;
 }
 
+/* The kind of a target mailshim refuses (pipe, include, file) with the
+ * reason, or NULL. A whole target in quotes is looked into. */
+static const char *
+refused_kind(const char *tok, size_t len, const char **why)
+{
+	const char *in = tok;
+	size_t inlen = len;
+
+	if (len >= 2 && tok[0] == '"' && tok[len - 1] == '"') {
+		in = tok + 1;
+		inlen = len - 2;
+	}
+	*why = "mailshim delivers nothing on this host";
+	if (inlen > 0 && in[0] == '|')
+		return "pipe";
+	if (inlen > 0 && in[0] == '/')
+		return "file";
+	*why = "mailshim reads no other files";
+	if (starts_icase(in, inlen, ":include:"))
+		return "include";
+	return NULL;
+}
+
 /* One comma-separated target, comments removed and trimmed, into tok.
  * Adds it to the alias being built, or reports why not. */
 enum ms_status
@@ -38,37 +61,13 @@ alias_add_target(struct alias_parser *ps, struct alias *al, const char *name,
 	const char *t = tok;
 	char **grown;
 	char *copy;
+	const char *kind, *why;
 
-	/* A whole target in quotes: look inside for | and / forms. */
-	const char *in = tok;
-	size_t inlen = len;
-
-	if (len >= 2 && tok[0] == '"' && tok[len - 1] == '"') {
-		in = tok + 1;
-		inlen = len - 2;
-	}
-	if (inlen > 0 && in[0] == '|') {
+	if ((kind = refused_kind(tok, len, &why)) != NULL) {
 		alias_problem(ps, false,
-		    "warning: alias \"%s\": pipe target %s "
-		    "refused (mailshim delivers nothing on this host); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
-		return MS_OK;
-	}
-	if (starts_icase(in, inlen, ":include:")) {
-		alias_problem(ps, false,
-		    "warning: alias \"%s\": include target %s "
-		    "refused (mailshim reads no other files); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
-		return MS_OK;
-	}
-	if (inlen > 0 && in[0] == '/') {
-		alias_problem(ps, false,
-		    "warning: alias \"%s\": file target %s "
-		    "refused (mailshim delivers nothing on this host); dropped",
-		    ms_quote(qn, sizeof(qn), name, strlen(name)),
-		    ms_quote(qb, sizeof(qb), tok, len));
+		    "warning: alias \"%s\": %s target %s refused (%s); dropped",
+		    ms_quote(qn, sizeof(qn), name, strlen(name)), kind,
+		    ms_quote(qb, sizeof(qb), tok, len), why);
 		return MS_OK;
 	}
 
