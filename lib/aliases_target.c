@@ -62,6 +62,7 @@ alias_add_target(struct alias_parser *ps, struct alias *al, const char *name,
 	char **grown;
 	char *copy;
 	const char *kind, *why;
+	bool mailbox;
 
 	if ((kind = refused_kind(tok, len, &why)) != NULL) {
 		alias_problem(ps, false,
@@ -104,21 +105,14 @@ alias_add_target(struct alias_parser *ps, struct alias *al, const char *name,
 		tok[len] = '\0';
 	}
 
-	if (t[0] == '\\') {
-		if (t[1] == '\0' || !addr_valid(t + 1) ||
-		    !addr_is_local(t + 1)) {
-			alias_problem(ps, true,
-			    "alias \"%s\": invalid local name %s; "
-			    "target dropped",
-			    ms_quote(qn, sizeof(qn), name, strlen(name)),
-			    ms_quote(qb, sizeof(qb), t, strlen(t)));
-			return MS_OK;
-		}
-	} else if (!addr_valid(t)) {
+	/* "\name" is name's own mailbox: a local name, never expanded. */
+	mailbox = t[0] == '\\';
+	if (!addr_valid(mailbox ? t + 1 : t) ||
+	    (mailbox && !addr_is_local(t + 1))) {
 		alias_problem(ps, true,
-		    "alias \"%s\": invalid address %s; target "
-		    "dropped",
+		    "alias \"%s\": invalid %s %s; target dropped",
 		    ms_quote(qn, sizeof(qn), name, strlen(name)),
+		    mailbox ? "local name" : "address",
 		    ms_quote(qb, sizeof(qb), t, strlen(t)));
 		return MS_OK;
 	}
