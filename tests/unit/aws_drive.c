@@ -220,6 +220,7 @@ main(int argc, char **argv)
 			fflush(stdout);
 		}
 		free(msg.rcpts);
+		msg_source_close(&src);
 		close(fd);
 	} else {
 		rc = usage();
