@@ -135,7 +135,9 @@ if [ "${MAILSHIM_SUITE_QUICK:-0}" != 1 ]; then
 		-e '/sendmail_environ\.sh$' | tr '\n' ' ')
 	# verify_asan_link_order=0: the clock tests run mailshim under
 	# faketime, whose LD_PRELOAD library comes before ASan's runtime.
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:verify_asan_link_order=0 \
+	# Leaks are checked at every exit, except under strace (ptrace:
+	# tests/integration/lib.sh turns the check off there).
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	MAILSHIM_SANITIZED=1 suite "$A" "$asan_tests"
 	# Every libFuzzer target runs briefly (hours: run-fuzzers.sh -t 3600).
