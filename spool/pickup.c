@@ -152,11 +152,20 @@ spool_pickup(struct spool *s)
 	DIR *d;
 	struct dirent *de;
 	size_t moved = 0;
+	bool locked;
 
+	/* One pickup at a time. Flushers started together (a timer and a
+	 * path unit, N processes) would each fstatat every entry of new/
+	 * and race to rename the same ones; waiting for the one already at
+	 * it costs nothing, as it moves them all. The lock is new/'s own
+	 * (front ends never take it); a killed holder's goes with it. */
+	locked = flock(s->newfd, LOCK_EX) == 0;
 	clean_tmp(s, time(NULL));
 	if ((d = ms_opendir_at(s->newfd)) == NULL) {
 		log_msg(
 		    LOG_ERR, "cannot read %s/new: %s", s->dir, strerror(errno));
+		if (locked)
+			flock(s->newfd, LOCK_UN);
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -188,5 +197,7 @@ spool_pickup(struct spool *s)
 	if (moved > 0 && (fsync(s->queuefd) != 0 || fsync(s->newfd) != 0))
 		log_msg(LOG_ERR, "cannot sync %s/queue after pickup: %s",
 		    s->dir, strerror(errno));
+	if (locked)
+		flock(s->newfd, LOCK_UN);
 	return moved;
 }

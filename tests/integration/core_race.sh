@@ -3,7 +3,7 @@
 # flusher over 200 more) deliver each message exactly once. The workers
 # of one flusher share out the listing: no worker opens a message
 # another one took (strace: every message file opened once, no claim
-# refused).
+# refused). A flusher waits for another's pickup (new/'s lock).
 . "$top_srcdir/tests/integration/lib.sh"
 t_setup
 t_init
@@ -51,4 +51,19 @@ refused=$(grep "flock([0-9]*<[^>]*/queue/$msg>" "$T/w.trace" | grep -c 'EAGAIN\|
 [ "$opened" = 200 ] && [ "$missed" = 0 ] && [ "$refused" = 0 ] &&
 	t_ok "4 workers: 200 messages opened once each, no claim refused" ||
 	t_fail "4 workers: $opened opens of message files ($missed of gone ones), $refused claims refused"
+
+# One pickup at a time (spool/pickup.c): while another process holds
+# new/'s lock (flock(1) here, a flusher moving a backlog in real life),
+# a flusher waits for it instead of racing it over the same entries, then
+# picks up and delivers.
+printf 'Subject: race lock\n\nx\n' | sendmail -i "r@example.net" || t_fail "enqueue lock"
+flock "$SPOOL/new" sh -c ": > '$T/held'; sleep 2" & holder=$!
+t_wait 10 test -e "$T/held" || t_fail "flock(1) did not take new/'s lock"
+t0=$(date +%s%N)
+"$MAILSHIM" flush 2> "$T/f3.log" || t_fail "flush after the lock: $(tail -1 "$T/f3.log")"
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $holder
+[ "$waited" -ge 1000 ] && [ "$(t_count "$CAPTURE/new")" = 601 ] &&
+	t_ok "pickup waited ${waited} ms for the holder of new/'s lock, then delivered" ||
+	t_fail "pickup did not wait for new/'s lock (${waited} ms), or did not deliver ($(t_count "$CAPTURE/new") of 601)"
 t_done
