@@ -30,7 +30,11 @@
  * then refuses the next send whenever an earlier one reached it a moment
  * late, which scheduling and the network do every few hundred sends
  * (measured: 2-6 454s per 1,000 recipients at rate = 200). The margin
- * gives every window RATELIMIT_MARGIN seconds of room for that. */
+ * gives every window RATELIMIT_MARGIN seconds of room for that. Half of
+ * it (0.5%) is slower, not faster: a send that ends 3 ms after its slot
+ * is then recorded late and holds a later one back (10,000 at 200/s:
+ * 51.0-56.9 s against 50.9-51.3 s at 1%, 0 throttled either way;
+ * bench/RESULTS.md, eighth run). */
 static double
 paced(double rate, double factor)
 {
