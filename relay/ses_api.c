@@ -1,6 +1,6 @@
 /*
- * ses_api.c - SES v2 SendEmail (raw content) and GetAccount over HTTPS,
- *             signed with SigV4 (signing name "ses").
+ * ses_api.c - SES v2 SendEmail (raw content) over HTTPS, signed with
+ *             SigV4 (signing name "ses"), and the calls its siblings share.
  *
  * API:    ses_api_send() (ses_api.h); ses_api_call(), ses_api_url(),
  *         ses_api_req_init(), ses_api_answer(), ses_api_refused()

@@ -1,7 +1,8 @@
 /*
- * fuzz_addr.c - libFuzzer target for lib/addr.c: RFC 5322 address lists
- *               (groups, comments, quoted names, folding) and the bare
- *               address checks the envelope relies on.
+ * fuzz_addr.c - libFuzzer target for lib/addr.c and lib/addr_check.c:
+ *               RFC 5322 address lists (groups, comments, quoted names,
+ *               folding) and the bare address checks the envelope
+ *               relies on.
  *
  * API:    LLVMFuzzerTestOneInput().
  * Build:  with --enable-fuzzers (clang); tests/fuzz/replay_addr feeds the
