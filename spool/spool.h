@@ -137,7 +137,8 @@ void spool_close(struct spool *s);
 /* Moves committed messages from new/ to queue/ after checking each is a
  * plain, complete, singly-linked file; sets odd files aside with a log
  * line. Removes tmp/ files whose writer is gone (no flock on them) for 10
- * minutes, or that it cannot test, a day. Returns how many moved. */
+ * minutes, or that it cannot test, a day. One process at a time: waits
+ * for another's pickup (an flock on new/). Returns how many moved. */
 size_t spool_pickup(struct spool *s);
 
 /* What is in tmp/: messages being written, or abandoned by a killed
