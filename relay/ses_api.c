@@ -139,26 +139,27 @@ health_merge(struct relay_msg *msg, const struct ses_outcome *o)
  * endpoint): the message was not sent, so it is classified as if SES was
  * never reached (temp, relay failed: failover), never as delivered. */
 static void
-read_accepted(const struct aws_http_resp *resp, struct relay_msg *msg,
-    struct ses_outcome *o, char *reply, size_t len)
+read_accepted(const struct aws_http_resp *resp, const struct aws_error *ae,
+    struct relay_msg *msg, struct ses_outcome *o, char *reply, size_t len)
 {
-	json_t *root =
-	    resp->body ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
-	const char *mid = json_string_value(json_object_get(root, "MessageId"));
-	const char *hint;
+	struct ms_err jerr;
+	json_t *root;
+	const char *mid, *hint;
 	char id[128] = "";
 
-	if (!json_is_object(root)) {
+	if (ses_api_answer("SendEmail", resp, ae, &root, &jerr) != MS_OK) {
 		ses_transport_classify(true, false, o, &hint);
 		snprintf(reply, len,
-		    "%ld answer is not a JSON object: not from SES, message "
-		    "not sent (check the relay's endpoint)",
-		    resp->status);
+		    "%.400s (HTTP %ld): not from SES, message not sent (check "
+		    "the "
+		    "relay's endpoint)",
+		    jerr.msg, resp->status);
 		json_decref(root);
 		return;
 	}
 	ses_error_classify(resp->status, NULL, NULL, o);
-	if (mid != NULL)
+	if ((mid = json_string_value(json_object_get(root, "MessageId"))) !=
+	    NULL)
 		ms_quote(id, sizeof(id), mid, strlen(mid));
 	json_decref(root);
 	snprintf(reply, len, "Ok %s%s%s", id[0] ? id : "(no MessageId)",
@@ -199,7 +200,7 @@ send_batch(const struct ses_api_params *p, struct aws_creds_provider *cp,
 		snprintf(reply, sizeof(reply), "%.400s%s%s", cerr.msg,
 		    hint ? "; " : "", hint ? hint : "");
 	} else if (resp.status < 300) {
-		read_accepted(&resp, msg, &o, reply, sizeof(reply));
+		read_accepted(&resp, &ae, msg, &o, reply, sizeof(reply));
 	} else {
 		char rid[140];
 
