@@ -176,12 +176,13 @@ class Handler(BaseHTTPRequestHandler):
         with open(os.path.join(ARGS.dir, "server.log"), "a") as f:
             f.write("%s %s\n" % (self.address_string(), fmt % a))
 
-    def reply(self, status, obj=None, headers=None, text=None):
+    def reply(self, status, obj=None, headers=None, text=None,
+              text_type="text/plain"):
         body = (text if text is not None else
                 json.dumps(obj if obj is not None else {})).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json"
-                         if text is None else "text/plain")
+                         if text is None else text_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("x-amzn-RequestId", "req-" + secrets.token_hex(4))
         for k, v in (headers or {}).items():
@@ -207,12 +208,7 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if inj in NOT_SES:
             status, text = NOT_SES[inj]
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, text=text, text_type="text/html")
         else:
             self.aws_error(*ERRORS[inj])
         return True
